@@ -1,0 +1,87 @@
+"""Actions around the form: the opening, interruptions, stopping, and the decision."""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from scoring.answers import FORM_SLOTS, UNKNOWN
+from scoring.qualification import decide, facts_from_record
+
+from .services import in_thread, lead_store, qualification_rules
+
+
+def _known(tracker: Tracker, slot: str) -> Any:
+    value = tracker.get_slot(slot)
+    return None if value in (None, UNKNOWN) else value
+
+
+class ActionGreet(Action):
+    def name(self) -> str:
+        return "action_greet"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        dispatcher.utter_message(response="utter_greet")
+        return []
+
+
+class ActionExplainWhy(Action):
+    """Why this particular question is asked; the form then asks it again."""
+
+    def name(self) -> str:
+        return "action_explain_why"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        slot = tracker.get_slot("requested_slot")
+        dispatcher.utter_message(response=f"utter_why_{slot}" if slot in FORM_SLOTS else "utter_why_general")
+        return []
+
+
+class ActionRequestHuman(Action):
+    def name(self) -> str:
+        return "action_request_human"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        text = (tracker.latest_message or {}).get("text")
+        await in_thread(lead_store().record_handoff_request, tracker.sender_id, text)
+        in_form = tracker.active_loop_name == "qualification_form"
+        dispatcher.utter_message(response="utter_handoff_noted" if in_form else "utter_handoff_noted_done")
+        return []
+
+
+class ActionStopQualifying(Action):
+    """The visitor wants to stop: say goodbye and keep everything they said."""
+
+    def name(self) -> str:
+        return "action_stop_qualifying"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        text = (tracker.latest_message or {}).get("text")
+        await in_thread(lead_store().record_stop, tracker.sender_id, text)
+        dispatcher.utter_message(response="utter_stop_ack")
+        return [SlotSet("requested_slot", None)]
+
+
+class ActionQualify(Action):
+    """Decide sql / mql / unqualified from what is stored about the lead, and say what's next."""
+
+    def name(self) -> str:
+        return "action_qualify"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        store = lead_store()
+        visitor = tracker.sender_id
+        record = await in_thread(store.get_lead, visitor) or {}
+        decision = decide(qualification_rules(), facts_from_record(record))
+        await in_thread(store.record_decision, visitor, decision.tier, decision.score,
+                        decision.reasons, decision.parts_as_dicts())
+
+        name = _known(tracker, "person_name")
+        email = _known(tracker, "email")
+        response = f"utter_tier_{decision.tier}"
+        if decision.tier == "sql" and not email:
+            response = "utter_tier_sql_no_email"
+        dispatcher.utter_message(response=response, person_name=(name or "").split(" ")[0] or "there", email=email)
+        return [SlotSet("lead_tier", decision.tier)]

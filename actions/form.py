@@ -1,0 +1,103 @@
+"""Validation of the qualification form: every answer goes through scoring.answers, is stored
+at once (so a visitor who leaves halfway is still a lead), and is re-asked at most twice."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Optional
+
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from scoring.answers import FORM_SLOTS, UNKNOWN, company_guess_from_email, normalise_answer
+
+from .services import in_thread, lead_store, qualification_rules
+
+MAX_REASKS = 2
+# Which entity answers which slot (the domain's from_entity mappings).
+SLOT_ENTITY = {"timeline": "timeframe", "authority": "job_title", "budget": "amount",
+               "company_size": "headcount", "email": "email"}
+
+
+def _previous_value(tracker: Tracker, slot: str) -> Any:
+    """The slot's value before this turn's candidates (the trailing run of slot events)."""
+    events = tracker.events
+    index = len(events)
+    while index and events[index - 1].get("event") == "slot":
+        index -= 1
+    for event in reversed(events[:index]):
+        if event.get("event") == "slot" and event.get("name") == slot:
+            return event.get("value")
+    return None
+
+
+def _answer_text(tracker: Tracker, slot: str, slot_value: Any) -> tuple[str, list[tuple[int, int]]]:
+    """The text to read as the answer to `slot`, and the spans that answered other questions."""
+    message = tracker.latest_message or {}
+    text = message.get("text") or ""
+    entities = [e for e in message.get("entities", []) if "start" in e and "end" in e]
+    own = [e for e in entities if e.get("entity") == SLOT_ENTITY.get(slot)]
+    if slot_value == UNKNOWN:
+        return UNKNOWN, []
+    if own:
+        return own[-1].get("value") or text[own[-1]["start"]:own[-1]["end"]], []
+    if tracker.get_slot("requested_slot") == slot:
+        return text, [(e["start"], e["end"]) for e in entities]
+    return str(slot_value), []
+
+
+class ValidateQualificationForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_qualification_form"
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> list[str]:
+        # A student, job seeker or competitor is not asked for budget and contact details.
+        if tracker.get_slot("authority") in qualification_rules().disqualify_authority:
+            return []
+        return domain_slots
+
+    async def _validate(self, slot: str, slot_value: Any, dispatcher: CollectingDispatcher,
+                        tracker: Tracker) -> dict[str, Any]:
+        visitor = tracker.sender_id
+        requested = tracker.get_slot("requested_slot") == slot
+        text, other_spans = _answer_text(tracker, slot, slot_value)
+        answer = normalise_answer(slot, text, date.today(), other_spans)
+        store = lead_store()
+
+        if answer.status in ("ok", "unknown"):
+            await in_thread(store.record_answer, visitor, slot, text, answer.fields or None, answer.status)
+            result = {slot: answer.slot_value}
+            if slot == "email" and answer.status == "ok" and tracker.get_slot("company") is None:
+                company = company_guess_from_email(answer.fields)
+                if company:
+                    await in_thread(store.record_answer, visitor, "company", f"(from {answer.fields['email_domain']})",
+                                    {"company": company}, "ok")
+                    result["company"] = company
+            return result
+
+        if not requested or answer.other_answers_only:
+            # A passing mention we could not read, or a message that answered other questions:
+            # keep what we had and let the form ask this question in its turn.
+            return {slot: _previous_value(tracker, slot)}
+
+        await in_thread(store.record_answer, visitor, slot, text, None, "invalid")
+        counts = dict(tracker.get_slot("reask_counts") or {})
+        counts[slot] = counts.get(slot, 0) + 1
+        if counts[slot] > MAX_REASKS:
+            dispatcher.utter_message(response="utter_moving_on")
+            await in_thread(store.record_answer, visitor, slot, None, None, UNKNOWN)
+            return {slot: UNKNOWN, "reask_counts": counts}
+        dispatcher.utter_message(response=f"utter_hint_{slot}", email_problem=answer.problem)
+        return {slot: None, "reask_counts": counts}
+
+
+def _validator(slot: str):
+    async def validate(self, slot_value, dispatcher, tracker, domain) -> dict[str, Any]:
+        return await self._validate(slot, slot_value, dispatcher, tracker)
+
+    validate.__name__ = f"validate_{slot}"
+    return validate
+
+
+# One general validator serves every form slot (rasa_sdk looks them up as validate_<slot>).
+for _slot in FORM_SLOTS:
+    setattr(ValidateQualificationForm, f"validate_{_slot}", _validator(_slot))

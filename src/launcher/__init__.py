@@ -1,0 +1,1 @@
+"""Builds what the assistant needs (spaCy pipeline, trained model) and starts every process."""

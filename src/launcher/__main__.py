@@ -1,0 +1,76 @@
+"""`python -m launcher start` builds what is missing and runs the whole assistant.
+
+Commands: start (default), build (train only), check (validate config files).
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+
+from appsettings import PROJECT_ROOT
+
+from .build import BuildError, ensure_model
+from .checks import check_configs
+from .environment import stack_environment
+from .stack import Stack, StackError
+
+
+def _check(env: dict[str, str]) -> bool:
+    problems = check_configs(PROJECT_ROOT / "config")
+    for problem in problems:
+        print(f"config error: {problem}", file=sys.stderr)
+    return not problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m launcher", description=__doc__)
+    parser.add_argument("command", nargs="?", default="start", choices=["start", "build", "check"])
+    parser.add_argument("--retrain", action="store_true", help="train even if nothing changed")
+    args = parser.parse_args(argv)
+    env = stack_environment()
+
+    if not _check(env):
+        return 2
+    if args.command == "check":
+        print("All config files are valid.")
+        return 0
+    try:
+        ensure_model(env, force=args.retrain)
+    except BuildError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if args.command == "build":
+        return 0
+
+    stack = Stack(env)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        print("Starting the action server, Rasa and the website (Rasa takes a minute to load)...", flush=True)
+        stack.start()
+        web, rasa = env["WEB_PORT"], env["RASA_PORT"]
+        print(
+            f"\nReady.\n"
+            f"  Website with the chat:  http://localhost:{web}/\n"
+            f"  Rasa REST channel:      POST http://localhost:{rasa}/webhooks/rest/webhook\n"
+            f"                          {{\"sender\": \"visitor-1\", \"message\": \"hi\"}}\n"
+            f"  Logs:                   {stack.log_dir}\n"
+            f"Press Ctrl+C to stop.",
+            flush=True,
+        )
+        while True:
+            stack.check_alive()
+            time.sleep(1)
+    except StackError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopping...", flush=True)
+        return 0
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

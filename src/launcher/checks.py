@@ -1,0 +1,31 @@
+"""Load every operator-edited config file once, so a broken one stops start-up with a message
+naming the file, the key and the problem instead of failing in the middle of a conversation."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from yamlconfig import ConfigError
+
+
+def _loaders() -> list[tuple[str, Callable[[Path], object]]]:
+    from entity_pipeline import load_patterns
+    from scoring.qualification import load_qualification_rules
+
+    return [
+        ("scoring.yml", load_qualification_rules),
+        ("entity_patterns.yml", load_patterns),
+    ]
+
+
+def check_configs(config_dir: Path) -> list[str]:
+    """Every problem found, one line each; empty when all files are valid."""
+    problems = []
+    for filename, load in _loaders():
+        try:
+            load(config_dir / filename)
+        except ConfigError as error:
+            problems.append(str(error))
+        except ValueError as error:  # loaders of other libraries raise their own ValueError subclasses
+            problems.append(f"{config_dir / filename}: {error}")
+    return problems

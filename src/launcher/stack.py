@@ -1,0 +1,143 @@
+"""The running stack: Rasa, the action server and the web app, as child processes.
+
+Used by `python -m launcher start` and by the end-to-end tests, so both run the same thing.
+Each process logs to var/logs/<name>.log.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from appsettings import PROJECT_ROOT
+
+from .build import MODEL_PATH
+
+
+class StackError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    command: list[str]
+    port: int
+    health_path: str
+
+    @property
+    def health_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{self.health_path}"
+
+
+def services(env: dict[str, str]) -> list[Service]:
+    rasa = str(Path(sys.executable).with_name("rasa"))
+    rasa_port, action_port, web_port = int(env["RASA_PORT"]), int(env["ACTION_SERVER_PORT"]), int(env["WEB_PORT"])
+    rasa_command = [
+        rasa, "run", "--model", str(MODEL_PATH), "--enable-api", "--port", str(rasa_port),
+        "--interface", env.get("RASA_HOST", "127.0.0.1"),
+        "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+        "--cors", *env["ALLOWED_ORIGINS"].split(","),
+    ]
+    if env.get("RASA_API_TOKEN"):
+        rasa_command += ["--auth-token", env["RASA_API_TOKEN"]]
+    return [
+        Service("actions", [rasa, "run", "actions", "--actions", "actions", "--port", str(action_port)],
+                action_port, "/health"),
+        Service("rasa", rasa_command, rasa_port, "/"),
+        Service("web", [sys.executable, "-m", "webapp", "--host", env.get("WEB_HOST", "127.0.0.1"),
+                        "--port", str(web_port)], web_port, "/healthz"),
+    ]
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _log_tail(path: Path, lines: int = 25) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+class Stack:
+    def __init__(self, env: dict[str, str], only: tuple[str, ...] = ()):
+        self.env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))}
+        self.log_dir = Path(self.env["LEADQUAL_VAR_DIR"]) / "logs"
+        self.services = [s for s in services(self.env) if not only or s.name in only]
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    def start(self, timeout: float = 300) -> "Stack":
+        busy = [f"{s.name} ({s.port})" for s in self.services if not port_is_free(s.port)]
+        if busy:
+            raise StackError(f"ports already in use: {', '.join(busy)}. Stop what uses them or set "
+                             "RASA_PORT / ACTION_SERVER_PORT / WEB_PORT in .env.")
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            for service in self.services:
+                log = open(self.log_dir / f"{service.name}.log", "ab")
+                self.processes[service.name] = subprocess.Popen(
+                    service.command, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL, start_new_session=True,
+                )
+            self._wait_healthy(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        waiting = list(self.services)
+        while waiting:
+            for service in list(waiting):
+                self.check_alive()
+                try:
+                    if httpx.get(service.health_url, timeout=2).status_code == 200:
+                        waiting.remove(service)
+                except httpx.HTTPError:
+                    pass
+            if waiting and time.monotonic() > deadline:
+                names = ", ".join(s.name for s in waiting)
+                raise StackError(f"not ready after {timeout:.0f}s: {names}; see {self.log_dir}")
+            time.sleep(0.5)
+
+    def check_alive(self) -> None:
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                log = self.log_dir / f"{name}.log"
+                raise StackError(f"{name} exited with code {process.returncode}. Last lines of {log}:\n"
+                                 f"{_log_tail(log)}")
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes.clear()
+
+    def __enter__(self) -> "Stack":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

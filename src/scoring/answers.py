@@ -1,0 +1,155 @@
+"""One visitor answer → what the dialogue keeps and what the lead database stores.
+
+`normalise_answer(slot, text, today)` is what the assistant's form validators call for every
+answer. It decides whether the answer was understood (`ok`), deliberately skipped
+(`unknown`), or needs asking again (`invalid`, with the problem in words).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Callable, Iterable, Optional
+
+from . import bant, contact
+
+UNKNOWN = "unknown"
+MAX_TEXT = 2000  # longer answers are cut: nobody types an essay into a chat box on purpose
+
+FORM_SLOTS = ("need", "timeline", "authority", "budget", "company", "company_size", "person_name", "email")
+
+# "Just researching" answers the timeline question: there is no date, and that is an answer.
+_OPEN_ENDED_TIMELINE = re.compile(
+    r"\b(just |only )?(researching|research|browsing|looking around|exploring|gathering info\w*|"
+    r"no (rush|hurry|timeline|time ?frame|deadline|date|plans?( yet)?)|not in a hurry|nothing (planned|set)|"
+    r"some ?day|eventually|no specific (time|date)|not decided|undecided|open[- ]ended|whenever)\b",
+    re.IGNORECASE,
+)
+_FILLER = {
+    "yes", "yeah", "yep", "no", "nope", "ok", "okay", "hi", "hello", "hey", "sure", "thanks", "thank", "maybe",
+    "nothing", "stuff", "things", "something", "idk", "dunno", "hmm", "hmmm", "lol", "the", "and", "for", "our",
+    "you", "your", "with", "that", "this", "what", "want", "need", "just", "some", "things",
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: str  # ok | unknown | invalid
+    slot_value: Any = None  # what the dialogue keeps in the slot; None re-asks the question
+    fields: dict = field(default_factory=dict)  # lead columns to store
+    problem: str = ""  # why an invalid answer was not understood
+    other_answers_only: bool = False  # the text answered other questions, not this one
+
+
+def remove_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """The text without the parts that answered other questions (entity spans)."""
+    kept, position = [], 0
+    for start, end in sorted(spans):
+        if start >= position:
+            kept.append(text[position:start])
+            position = end
+    kept.append(text[position:])
+    return re.sub(r"\s+", " ", " ".join(kept)).strip(" ,.;-")
+
+
+def _content_words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[^\W\d_]{3,}", text.lower()) if w not in _FILLER]
+
+
+def _need(text: str, today: date) -> Answer:
+    if not _content_words(text):
+        return Answer("invalid", problem="too short to tell what you need")
+    need = text.strip()[:MAX_TEXT]
+    return Answer("ok", need, {"need": need})
+
+
+def _timeline(text: str, today: date) -> Answer:
+    days = bant.parse_timeline(text, today)
+    if days is not None:
+        return Answer("ok", days, {"timeline_days": days, "timeline_open_ended": False})
+    if _OPEN_ENDED_TIMELINE.search(text):
+        return Answer("ok", "open-ended", {"timeline_days": None, "timeline_open_ended": True})
+    return Answer("invalid", problem="no timeframe found")
+
+
+def _authority(text: str, today: date) -> Answer:
+    level = bant.parse_authority(text)
+    if level == UNKNOWN:
+        return Answer("invalid", problem="no role found")
+    return Answer("ok", level, {"authority": level})
+
+
+def _budget(text: str, today: date) -> Answer:
+    budget = bant.parse_budget(text)
+    if budget is None:
+        return Answer("invalid", problem="no amount found")
+    per = f"/{budget.period}" if budget.period else ""
+    fields = {"budget_amount": budget.amount, "budget_currency": budget.currency, "budget_period": budget.period}
+    return Answer("ok", f"{budget.amount:g} {budget.currency}{per}", fields)
+
+
+def _company(text: str, today: date) -> Answer:
+    company = contact.parse_company_name(text)
+    if company is None:
+        return Answer("invalid", problem="no company name found")
+    return Answer("ok", company, {"company": company})
+
+
+def _company_size(text: str, today: date) -> Answer:
+    size = bant.parse_company_size(text)
+    if size is None:
+        return Answer("invalid", problem="no number found")
+    return Answer("ok", size, {"company_size": size})
+
+
+def _person_name(text: str, today: date) -> Answer:
+    name = contact.parse_person_name(text)
+    if name is None:
+        return Answer("invalid", problem="no name found")
+    return Answer("ok", name, {"person_name": name})
+
+
+def _email(text: str, today: date) -> Answer:
+    address = contact.parse_work_email(text)
+    if address is None:
+        return Answer("invalid", problem=contact.explain_invalid_email(text))
+    fields = {"email": address.address, "email_domain": address.domain, "email_is_free_mail": address.is_free_mail}
+    return Answer("ok", address.address, fields)
+
+
+_NORMALISERS: dict[str, Callable[[str, date], Answer]] = {
+    "need": _need, "timeline": _timeline, "authority": _authority, "budget": _budget, "company": _company,
+    "company_size": _company_size, "person_name": _person_name, "email": _email,
+}
+# Slots answered in free text: parts of the message that answered other questions are removed first.
+_FREE_TEXT_SLOTS = {"need", "company", "person_name"}
+
+
+def normalise_answer(
+    slot: str,
+    text: Optional[str],
+    today: date,
+    other_spans: Iterable[tuple[int, int]] = (),
+) -> Answer:
+    """Normalise `text` as the answer to `slot`. `other_spans` are character ranges of the
+    same message that were recognised as answers to other questions."""
+    if slot not in _NORMALISERS:
+        raise ValueError(f"not a form slot: {slot!r}")
+    if text == UNKNOWN:
+        return Answer("unknown", UNKNOWN)
+    text = (text or "").strip()[:MAX_TEXT]
+    if slot in _FREE_TEXT_SLOTS:
+        remainder = remove_spans(text, other_spans)
+        if not _content_words(remainder) and remainder != text:
+            return Answer("invalid", problem="answered other questions", other_answers_only=True)
+        text = remainder
+    if not text:
+        return Answer("invalid", problem="empty answer")
+    return _NORMALISERS[slot](text, today)
+
+
+def company_guess_from_email(address_fields: dict) -> Optional[str]:
+    """A company name from a work email's domain, so the visitor need not type it."""
+    if address_fields.get("email_is_free_mail") or not address_fields.get("email_domain"):
+        return None
+    return contact.company_from_email_domain(address_fields["email_domain"])
