@@ -1,0 +1,71 @@
+"""What happens after qualification: routing, booking, rep notification, nurture, delivery.
+
+No Rasa here; the actions and the web app call these functions. `db` is a `leaddb.LeadStore`,
+`now` an aware datetime (pass `leaddb.utcnow()`), and every time returned is aware UTC.
+
+Configuration (validated on load; errors name the file, key and problem):
+    roster = load_roster("config/roster.yml")      # reps, hours, territories, rules, fallback
+    tracks = load_nurture("config/nurture.yml")    # nurture tracks and the rules choosing them
+    notifications = Notifications.from_env()       # PUBLIC_BASE_URL, SLACK/CRM/MARKETING_WEBHOOK_URL
+
+An SQL, in the chat:
+    facts = LeadFacts.from_lead(store.get_lead(visitor_id), country="DE")   # country optional
+    decision = route_lead(roster, facts, db, now)        # -> RoutingDecision(rep_id, rule, reasons, queue)
+        # rep_id is None when the lead went to the fallback queue: record a callback request
+    slots = open_slots(roster, decision.rep_id, db, now) # three soonest -> [Slot(start, end)]
+    more = open_slots(roster, rep_id, db, now, after=slots[-1].start)       # "other times"
+    label = format_slot(slot, visitor_timezone)          # "Tue 10 Mar 2026, 15:00–15:30 CET"
+    start = parse_slot_start(button_payload)             # Slot.payload round-trips; ValueError if bad
+    result = book_meeting(db, rep_id, visitor_id, start, roster, now, notifications, transcript)
+        # -> Booking | SlotTaken (offer fresh slots) | SlotNotOffered (payload never offered)
+    invite = invite_for(db, roster, booking.meeting_id, "PUBLISH")   # ICS for the visitor to download
+
+The rep's side:
+    decide_meeting(db, meeting_id, token, accept, reason, roster, now, notifications, tracks)
+        # -> MeetingDecision; raises DecisionRefused(code) for not_found | bad_token |
+        #    reason_required | already_decided. Rejection frees the time and recycles to nurture.
+    decision_links(base_url, meeting_id, token)          # the accept/reject URLs put in the email
+    rep_feed(db, roster, rep_id)                         # VCALENDAR of the rep's meetings
+    feed_url(base_url, secret, rep_id) / check_feed_token(secret, rep_id, token)   # secret: e.g. ICS_FEED_SECRET
+
+Everyone else:
+    track = choose_track(tracks, facts)                  # -> Track(id, closed, content, enrolment_list)
+    track = enrol_in_nurture(db, tracks, facts, notifications)   # + stage and queued enrolment
+
+Delivery (outbox; a worker started with the web or action server):
+    enqueue(session, kind, target, payload)              # kind: email | webhook | crm; caller's transaction
+    await deliver_due(db, senders, now)                  # one round -> DeliveryReport(sent, retrying, parked)
+    await run_worker(db, default_senders(SmtpSettings.from_env()), stop_event)   # SMTP_HOST/PORT/USER/...
+    parked_messages(db) / requeue(db, message_id)
+"""
+from .booking import (
+    Booking,
+    BookingResult,
+    DecisionRefused,
+    MeetingDecision,
+    SlotNotOffered,
+    SlotTaken,
+    book_meeting,
+    decide_meeting,
+)
+from .facts import LeadFacts
+from .geo import country_for_timezone
+from .ics import check_feed_token, feed_token, feed_url, invite_for, meeting_invite, rep_feed
+from .notify import Notifications, crm_payload, decision_links, slack_message
+from .nurture import ContentOffer, NurtureConfig, Track, choose_track, enrol_in_nurture, load_nurture
+from .outbox import DeliveryReport, OutboxPolicy, deliver_due, enqueue, outbox_message, parked_messages, requeue, run_worker
+from .roster import Rep, Roster, load_roster
+from .routing import RoutingDecision, latest_assignment, route_lead
+from .senders import SmtpSettings, default_senders, post_json, smtp_sender
+from .slots import Slot, format_slot, open_slots, parse_slot_start
+
+__all__ = [
+    "Booking", "BookingResult", "ContentOffer", "DecisionRefused", "DeliveryReport", "LeadFacts",
+    "MeetingDecision", "Notifications", "NurtureConfig", "OutboxPolicy", "Rep", "Roster", "RoutingDecision",
+    "Slot", "SlotNotOffered", "SlotTaken", "SmtpSettings", "Track", "book_meeting", "check_feed_token",
+    "choose_track", "country_for_timezone", "crm_payload", "decide_meeting", "decision_links", "default_senders",
+    "deliver_due", "enqueue", "enrol_in_nurture", "feed_token", "feed_url", "latest_assignment", "load_nurture",
+    "load_roster", "meeting_invite", "open_slots", "outbox_message", "parked_messages", "post_json",
+    "rep_feed", "requeue", "route_lead", "run_worker", "slack_message", "smtp_sender", "format_slot",
+    "invite_for", "parse_slot_start",
+]

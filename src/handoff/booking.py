@@ -1,0 +1,203 @@
+"""Booking a meeting, and the rep accepting or rejecting the lead.
+
+Racing bookings of one time are settled by the database: a unique index on (rep_id, start)
+over holding meetings lets exactly one INSERT win; the others get `SlotTaken`. Buffers and the
+daily cap involve other rows, so they are checked after the insert under the rep's booking
+lock, which makes concurrent bookings of different times for one rep take turns.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Optional, Union
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from leaddb import LeadStore, utcnow
+from leaddb.leads import Lead
+from leaddb.sales import HOLDING_STATUSES, Meeting
+
+from .db import lead_for, move_stage, take_lock
+from .facts import LeadFacts
+from .notify import Notifications, Transcript, enqueue_booking_news, enqueue_crm_push
+from .nurture import NurtureConfig, Track, choose_track, enqueue_enrolment
+from .roster import Roster
+from .slots import Slot, clashing_meeting, day_is_full, is_offerable
+
+
+@dataclass(frozen=True)
+class Booking:
+    meeting_id: int
+    rep_id: str
+    visitor_id: str
+    start: datetime
+    end: datetime
+    ics_uid: str
+    # The rep's accept/reject token, in plain text only here (the database keeps its hash).
+    decision_token: str
+
+
+@dataclass(frozen=True)
+class SlotTaken:
+    """The time was open when offered but is gone now: offer fresh slots."""
+
+    rep_id: str
+    start: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class SlotNotOffered:
+    """Not a time this rep's slots would ever include now (bad or stale payload)."""
+
+    rep_id: str
+    start: datetime
+    reason: str
+
+
+BookingResult = Union[Booking, SlotTaken, SlotNotOffered]
+
+
+class _Clash(Exception):
+    """Rolls the booking back: it collides with another meeting or a full day."""
+
+
+def book_meeting(
+    db: LeadStore,
+    rep_id: str,
+    visitor_id: str,
+    start: datetime,
+    roster: Roster,
+    now: datetime,
+    notifications: Optional[Notifications] = None,
+    transcript: Transcript = (),
+) -> BookingResult:
+    """Book `start` with the rep for the visitor. With `notifications`, the rep's email (with
+    invite), Slack note and CRM push are queued in the booking's transaction."""
+    if start.tzinfo is None:
+        return SlotNotOffered(rep_id, start, "the start time has no UTC offset")
+    start = start.astimezone(timezone.utc)
+    if rep_id not in roster.reps or not roster.reps[rep_id].active:
+        return SlotNotOffered(rep_id, start, f"{rep_id!r} is not an active rep")
+    rep = roster.reps[rep_id]
+    settings = roster.meetings
+    if not is_offerable(rep, settings, start, now):
+        return SlotNotOffered(rep_id, start, "not one of the rep's slots (working hours, notice, horizon)")
+
+    slot = Slot(start, start + settings.length)
+    token = secrets.token_urlsafe(24)
+    try:
+        with db.session() as session:
+            lead = lead_for(session, visitor_id)
+            meeting = Meeting(
+                rep_id=rep.id,
+                lead_id=lead.id,
+                start=slot.start,
+                end=slot.end,
+                status="booked",
+                created_at=now,
+                ics_uid=f"{uuid.uuid4()}@leadqual",
+                decision_token_hash=_hash(token),
+            )
+            session.add(meeting)
+            session.flush()  # the unique index on (rep_id, start) decides races here
+            take_lock(session, f"booking:{rep.id}")
+            if clashing_meeting(session, rep, slot, settings.buffer, meeting.id):
+                raise _Clash("too close to another meeting of the rep")
+            if day_is_full(session, rep, slot.start.astimezone(rep.zone).date(), meeting.id):
+                raise _Clash("the rep's day is fully booked")
+            move_stage(session, lead, "meeting_booked", f"meeting with {rep.name} at {slot.start.isoformat()}")
+            if notifications is not None:
+                enqueue_booking_news(session, notifications, rep, meeting, lead, token, transcript, now)
+            booking = Booking(meeting.id, rep.id, visitor_id, slot.start, slot.end, meeting.ics_uid, token)
+    except _Clash as clash:
+        return SlotTaken(rep_id, start, str(clash))
+    except IntegrityError:
+        if not _slot_is_held(db, rep.id, slot.start):
+            raise  # some other constraint failed: a bug, not a race
+        return SlotTaken(rep_id, start, "someone else booked this time a moment ago")
+    return booking
+
+
+@dataclass(frozen=True)
+class MeetingDecision:
+    meeting_id: int
+    rep_id: str
+    visitor_id: str
+    status: str  # accepted | rejected
+    nurture_track: Optional[str] = None  # the track a rejected lead was recycled into
+
+
+class DecisionRefused(Exception):
+    """`code`: not_found | bad_token | reason_required | already_decided."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def decide_meeting(
+    db: LeadStore,
+    meeting_id: int,
+    token: str,
+    accept: bool,
+    reason: Optional[str],
+    roster: Roster,
+    now: Optional[datetime] = None,
+    notifications: Optional[Notifications] = None,
+    nurture: Optional[NurtureConfig] = None,
+) -> MeetingDecision:
+    """The rep accepts or rejects (with a reason) a booked lead. A rejection frees the time and
+    recycles the lead to nurture: with `nurture`, the track is chosen and its enrolment queued.
+    Repeating the same decision returns it again; changing it raises DecisionRefused."""
+    now = now or utcnow()
+    reason = (reason or "").strip() or None
+    status = "accepted" if accept else "rejected"
+    if not accept and not reason:
+        raise DecisionRefused("reason_required", "a rejection needs a reason")
+    with db.session() as session:
+        meeting = session.get(Meeting, meeting_id)
+        if meeting is None:
+            raise DecisionRefused("not_found", f"no meeting {meeting_id}")
+        if not token or not hmac.compare_digest(_hash(token), meeting.decision_token_hash):
+            raise DecisionRefused("bad_token", "this link is not valid for this meeting")
+        lead = session.get(Lead, meeting.lead_id)
+        if meeting.status == status:
+            return MeetingDecision(meeting.id, meeting.rep_id, lead.visitor_id, status)
+        if meeting.status != "booked":
+            raise DecisionRefused("already_decided", f"this meeting is already {meeting.status}")
+        meeting.status, meeting.reason, meeting.decided_at = status, reason, now
+        rep = roster.rep(meeting.rep_id)
+        track: Optional[Track] = None
+        if accept:
+            move_stage(session, lead, "accepted", f"{rep.name} accepted" + (f": {reason}" if reason else ""))
+        else:
+            move_stage(session, lead, "rejected", f"{rep.name} rejected: {reason}")
+            if nurture is not None:  # chosen while the stage says "rejected", for rules on it
+                track = choose_track(nurture, LeadFacts.from_lead(_columns(lead)))
+            move_stage(session, lead, "nurture", "recycled after the rep's rejection")
+            if track is not None and notifications is not None and notifications.marketing_webhook_url:
+                enqueue_enrolment(session, notifications.marketing_webhook_url, track, lead, now)
+        if notifications is not None:
+            enqueue_crm_push(session, notifications, f"meeting.{status}", rep, meeting, lead, now)
+        return MeetingDecision(meeting.id, meeting.rep_id, lead.visitor_id, status, track.id if track else None)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _columns(lead: Lead) -> dict:
+    return {column.name: getattr(lead, column.name) for column in Lead.__table__.columns}
+
+
+def _slot_is_held(db: LeadStore, rep_id: str, start: datetime) -> bool:
+    with db.session() as session:
+        return session.execute(
+            select(Meeting.id).where(Meeting.rep_id == rep_id, Meeting.start == start, Meeting.status.in_(HOLDING_STATUSES))
+        ).first() is not None

@@ -1,0 +1,250 @@
+"""What the rep, Slack, the CRM and marketing automation are told, as outbox messages.
+
+CRM push (kind `crm`, POSTed as JSON to CRM_WEBHOOK_URL), one per booking and per decision:
+
+    {"event": "meeting.booked" | "meeting.accepted" | "meeting.rejected",
+     "lead": {"visitor_id", "stage", "person_name", "email", "company", "company_size", "timezone"},
+     "answers": {"budget": {"amount", "currency", "period"}, "authority", "need", "timeline_days"},
+     "score": {"tier", "score", "reasons": [text], "parts": [{"rule", "points", "group", "detail"}]},
+     "rep": {"id", "name", "email", "timezone"},
+     "routing": {"rule", "reasons": [text]} | null,
+     "meeting": {"id", "start", "end", "status", "reason", "ics_uid"}}   (times ISO 8601 UTC)
+
+Nurture enrolment (kind `webhook`, to MARKETING_WEBHOOK_URL):
+
+    {"event": "nurture.enrol", "track": {"id", "name", "list"}, "lead": {...as above}}
+"""
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from leaddb.leads import Lead, QualificationDecision
+from leaddb.sales import LeadAssignment, Meeting
+
+from .ics import meeting_invite
+from .outbox import enqueue
+from .roster import Rep
+from .slots import Slot, format_slot
+
+Transcript = Sequence[tuple[str, str]]  # (who, text) pairs, oldest first
+
+
+@dataclass(frozen=True)
+class Notifications:
+    """Where booking and nurture news goes. Webhook URLs are secrets: read from the
+    environment, never from YAML."""
+
+    public_base_url: str = "http://localhost:8000"  # for the rep's accept/reject links
+    email_reps: bool = True
+    slack_webhook_url: Optional[str] = None
+    crm_webhook_url: Optional[str] = None
+    marketing_webhook_url: Optional[str] = None
+
+    @classmethod
+    def from_env(cls) -> "Notifications":
+        """PUBLIC_BASE_URL, EMAIL_REPS (default true), SLACK_WEBHOOK_URL, CRM_WEBHOOK_URL,
+        MARKETING_WEBHOOK_URL."""
+        return cls(
+            public_base_url=os.getenv("PUBLIC_BASE_URL") or cls.public_base_url,
+            email_reps=os.getenv("EMAIL_REPS", "true").strip().lower() in ("1", "true", "yes", "on"),
+            slack_webhook_url=os.getenv("SLACK_WEBHOOK_URL") or None,
+            crm_webhook_url=os.getenv("CRM_WEBHOOK_URL") or None,
+            marketing_webhook_url=os.getenv("MARKETING_WEBHOOK_URL") or None,
+        )
+
+
+def decision_links(base_url: str, meeting_id: int, token: str) -> tuple[str, str]:
+    """(accept URL, reject URL) for the rep; the web app serves them and calls decide_meeting."""
+    base = f"{base_url.rstrip('/')}/meetings/{meeting_id}"
+    return f"{base}/accept?token={token}", f"{base}/reject?token={token}"
+
+
+def enqueue_booking_news(
+    session: Session,
+    notifications: Notifications,
+    rep: Rep,
+    meeting: Meeting,
+    lead: Lead,
+    token: str,
+    transcript: Transcript,
+    now: datetime,
+) -> None:
+    """Queue the rep's email (with the invite), the Slack note and the CRM push for a new
+    booking, in the booking's transaction."""
+    decision = _latest(session, QualificationDecision, lead.id)
+    assignment = _latest(session, LeadAssignment, lead.id)
+    when = format_slot(Slot(meeting.start, meeting.end), rep.timezone)
+    who = _who(lead)
+    if notifications.email_reps:
+        enqueue(
+            session,
+            "email",
+            rep.email,
+            {
+                "subject": f"New meeting: {who} – {when}",
+                "text": rep_email_text(notifications, rep, meeting, lead, decision, assignment, token, transcript),
+                "attachments": [
+                    {"filename": "invite.ics", "content_type": "text/calendar", "method": "REQUEST",
+                     "content": meeting_invite(meeting, rep, lead)}
+                ],
+            },
+            now,
+        )
+    if notifications.slack_webhook_url:
+        text = f":calendar: {who} booked a meeting with {rep.name} for {when}."
+        if lead.score is not None:
+            text += f" Score {lead.score:g} ({lead.tier})."
+        enqueue(session, "webhook", notifications.slack_webhook_url, slack_message(text), now)
+    enqueue_crm_push(session, notifications, "meeting.booked", rep, meeting, lead, now)
+
+
+def enqueue_crm_push(
+    session: Session, notifications: Notifications, event: str, rep: Rep, meeting: Meeting, lead: Lead, now: datetime
+) -> None:
+    if notifications.crm_webhook_url:
+        payload = crm_payload(
+            event, lead, _latest(session, QualificationDecision, lead.id), _latest(session, LeadAssignment, lead.id), rep, meeting
+        )
+        enqueue(session, "crm", notifications.crm_webhook_url, payload, now)
+
+
+def slack_message(text: str) -> dict:
+    """A payload Slack incoming webhooks accept (Mattermost and Rocket.Chat take it too)."""
+    return {"text": text}
+
+
+def lead_summary(lead: Lead) -> dict:
+    return {
+        "visitor_id": lead.visitor_id,
+        "stage": lead.stage,
+        "person_name": lead.person_name,
+        "email": lead.email,
+        "company": lead.company,
+        "company_size": lead.company_size,
+        "timezone": lead.timezone,
+    }
+
+
+def crm_payload(
+    event: str,
+    lead: Lead,
+    decision: Optional[QualificationDecision],
+    assignment: Optional[LeadAssignment],
+    rep: Rep,
+    meeting: Meeting,
+) -> dict:
+    return {
+        "event": event,
+        "lead": lead_summary(lead),
+        "answers": {
+            "budget": {"amount": lead.budget_amount, "currency": lead.budget_currency, "period": lead.budget_period},
+            "authority": lead.authority,
+            "need": lead.need,
+            "timeline_days": lead.timeline_days,
+        },
+        "score": {
+            "tier": lead.tier,
+            "score": lead.score,
+            "reasons": list(lead.reasons or []),
+            "parts": list(decision.parts) if decision else [],
+        },
+        "rep": {"id": rep.id, "name": rep.name, "email": rep.email, "timezone": rep.timezone},
+        "routing": {"rule": assignment.rule, "reasons": list(assignment.reasons)} if assignment else None,
+        "meeting": {
+            "id": meeting.id,
+            "start": meeting.start.isoformat(),
+            "end": meeting.end.isoformat(),
+            "status": meeting.status,
+            "reason": meeting.reason,
+            "ics_uid": meeting.ics_uid,
+        },
+    }
+
+
+def rep_email_text(
+    notifications: Notifications,
+    rep: Rep,
+    meeting: Meeting,
+    lead: Lead,
+    decision: Optional[QualificationDecision],
+    assignment: Optional[LeadAssignment],
+    token: str,
+    transcript: Transcript,
+) -> str:
+    slot = Slot(meeting.start, meeting.end)
+    accept_url, reject_url = decision_links(notifications.public_base_url, meeting.id, token)
+    lines = [
+        f"Hi {rep.name.split()[0]},",
+        "",
+        "A sales-qualified visitor booked a meeting with you in the website chat.",
+        "",
+        f"When: {format_slot(slot, rep.timezone)} ({rep.timezone})",
+    ]
+    if lead.timezone and lead.timezone != rep.timezone:
+        try:
+            lines.append(f"      {format_slot(slot, lead.timezone)} for the visitor ({lead.timezone})")
+        except ValueError:
+            pass  # an unknown visitor zone only loses this extra line
+    lines += [
+        "",
+        "LEAD",
+        f"  Name:     {lead.person_name or '-'}",
+        f"  Email:    {lead.email or '-'}",
+        f"  Company:  {lead.company or '-'}" + (f" ({lead.company_size:,} employees)" if lead.company_size else ""),
+        "",
+        "ANSWERS",
+        f"  Budget:    {_budget(lead)}",
+        f"  Authority: {lead.authority or '-'}",
+        f"  Need:      {lead.need or '-'}",
+        f"  Timeline:  {_timeline(lead.timeline_days)}",
+        "",
+        f"SCORE: {lead.score:g} ({lead.tier})" if lead.score is not None else "SCORE: -",
+    ]
+    lines += [f"  - {reason}" for reason in (lead.reasons or [])]
+    if decision and decision.parts:
+        lines += ["  Parts:"] + [
+            f"    {part.get('points', 0):+g}  {part.get('rule', '')}  {part.get('detail', '')}".rstrip() for part in decision.parts
+        ]
+    if assignment:
+        lines += ["", f"WHY YOU: {assignment.rule}"] + [f"  - {reason}" for reason in assignment.reasons]
+    lines += [
+        "",
+        "Please accept or reject this lead (a rejection needs a reason and moves the lead to nurture):",
+        f"  Accept: {accept_url}",
+        f"  Reject: {reject_url}",
+        "",
+        "TRANSCRIPT",
+    ]
+    lines += [f"  {who}: {text}" for who, text in transcript] or ["  (none)"]
+    lines += ["", "The calendar invite is attached (invite.ics)."]
+    return "\n".join(lines) + "\n"
+
+
+def _who(lead: Lead) -> str:
+    name = lead.person_name or lead.email or "A website visitor"
+    return f"{name} ({lead.company})" if lead.company else name
+
+
+def _budget(lead: Lead) -> str:
+    if lead.budget_amount is None:
+        return "-"
+    parts = [f"{lead.budget_amount:,.0f}"]
+    if lead.budget_currency:
+        parts.append(lead.budget_currency)
+    if lead.budget_period:
+        parts.append(f"per {lead.budget_period}")
+    return " ".join(parts)
+
+
+def _timeline(days: Optional[int]) -> str:
+    return "-" if days is None else f"in about {days} days"
+
+
+def _latest(session: Session, model, lead_id: int):
+    return session.execute(select(model).where(model.lead_id == lead_id).order_by(model.id.desc()).limit(1)).scalar_one_or_none()

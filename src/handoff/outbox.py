@@ -1,0 +1,184 @@
+"""A durable outbox: outbound messages are rows written with the business change they report,
+and a worker delivers them, retrying with exponential backoff and jitter. A message that keeps
+failing is parked (kept with its last error, listable, re-queueable) instead of retried forever.
+
+Delivery is at least once: a worker that crashes after sending but before recording it sends
+again when its claim runs out, so receivers should tolerate duplicates (payloads carry ids).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Awaitable, Callable, Mapping, Optional
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from leaddb import LeadStore, utcnow
+from leaddb.sales import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+KINDS = ("email", "webhook", "crm")
+
+# A sender delivers one message or raises; any exception counts as a failed attempt.
+Sender = Callable[[str, dict], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class OutboxPolicy:
+    max_attempts: int = 8  # then the message is parked
+    first_retry: timedelta = timedelta(seconds=30)  # doubled after each failure ...
+    max_retry: timedelta = timedelta(hours=1)  # ... up to this
+    claim_for: timedelta = timedelta(minutes=5)  # longer than any single delivery may take
+    batch_size: int = 20
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    sent: int = 0
+    retrying: int = 0
+    parked: int = 0
+
+
+def enqueue(session: Session, kind: str, target: str, payload: dict, now: Optional[datetime] = None) -> OutboxMessage:
+    """Add a message in the caller's transaction, so it exists exactly when the change it
+    reports was committed."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown outbox kind {kind!r} (expected one of {', '.join(KINDS)})")
+    if not target:
+        raise ValueError(f"an outbox {kind} message needs a target")
+    # Fail now, in the caller's code, rather than in the worker.
+    payload = json.loads(json.dumps(payload))
+    now = now or utcnow()
+    message = OutboxMessage(kind=kind, target=target, payload=payload, status="pending", attempts=0, next_attempt_at=now, created_at=now)
+    session.add(message)
+    session.flush()
+    return message
+
+
+def retry_delay(attempts: int, policy: OutboxPolicy, rng: random.Random) -> timedelta:
+    """Exponential backoff with "equal jitter": between half and all of the doubled delay, so
+    many messages failing together do not retry together."""
+    ceiling = min(policy.first_retry * (2 ** (attempts - 1)), policy.max_retry)
+    return ceiling / 2 + ceiling / 2 * rng.random()
+
+
+async def deliver_due(
+    db: LeadStore,
+    senders: Mapping[str, Sender],
+    now: Optional[datetime] = None,
+    policy: OutboxPolicy = OutboxPolicy(),
+    rng: Optional[random.Random] = None,
+) -> DeliveryReport:
+    """Deliver the messages that are due and have a sender; record each outcome."""
+    now = now or utcnow()
+    rng = rng or random.Random()
+    sent = retrying = parked = 0
+    for message_id in _claim_due(db, list(senders), now, policy):
+        with db.session() as session:
+            message = session.get(OutboxMessage, message_id)
+            kind, target, payload = message.kind, message.target, message.payload
+        try:
+            await senders[kind](target, payload)
+            error = None
+        except Exception as exc:  # any failure of the outside system is retried, never lost
+            error = f"{type(exc).__name__}: {exc}"[:2000]
+        outcome = _record_outcome(db, message_id, error, now, policy, rng)
+        sent += outcome == "sent"
+        retrying += outcome == "pending"
+        parked += outcome == "parked"
+    return DeliveryReport(sent, retrying, parked)
+
+
+async def run_worker(
+    db: LeadStore,
+    senders: Mapping[str, Sender],
+    stop: asyncio.Event,
+    policy: OutboxPolicy = OutboxPolicy(),
+    poll_seconds: float = 5.0,
+) -> None:
+    """Deliver due messages until `stop` is set; start it beside the web or action server."""
+    while not stop.is_set():
+        try:
+            report = await deliver_due(db, senders, policy=policy)
+            if report.parked:
+                log.warning("outbox: %d message(s) parked after %d attempts", report.parked, policy.max_attempts)
+        except Exception:  # the database being briefly away must not end the worker
+            log.exception("outbox: delivery round failed")
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
+        except asyncio.TimeoutError:
+            pass
+
+
+def parked_messages(db: LeadStore) -> list[dict[str, Any]]:
+    with db.session() as session:
+        rows = session.execute(select(OutboxMessage).where(OutboxMessage.status == "parked").order_by(OutboxMessage.id)).scalars()
+        return [_as_dict(row) for row in rows]
+
+
+def outbox_message(db: LeadStore, message_id: int) -> Optional[dict[str, Any]]:
+    with db.session() as session:
+        row = session.get(OutboxMessage, message_id)
+        return _as_dict(row) if row else None
+
+
+def requeue(db: LeadStore, message_id: int, now: Optional[datetime] = None) -> bool:
+    """Give a parked message a fresh set of attempts (after the receiver is fixed)."""
+    with db.session() as session:
+        result = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == "parked")
+            .values(status="pending", attempts=0, next_attempt_at=now or utcnow(), claimed_until=None)
+        )
+        return result.rowcount == 1
+
+
+def _claim_due(db: LeadStore, kinds: list[str], now: datetime, policy: OutboxPolicy) -> list[int]:
+    """Claim due messages one by one with a conditional UPDATE, so two workers never send the
+    same message at the same time."""
+    due = (
+        OutboxMessage.status == "pending",
+        OutboxMessage.kind.in_(kinds),
+        OutboxMessage.next_attempt_at <= now,
+        or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+    )
+    with db.session() as session:
+        candidates = session.execute(
+            select(OutboxMessage.id).where(*due).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(policy.batch_size)
+        ).scalars().all()
+    claimed = []
+    for message_id in candidates:
+        with db.session() as session:
+            result = session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == message_id, *due).values(claimed_until=now + policy.claim_for)
+            )
+            if result.rowcount == 1:
+                claimed.append(message_id)
+    return claimed
+
+
+def _record_outcome(db: LeadStore, message_id: int, error: Optional[str], now: datetime, policy: OutboxPolicy, rng) -> str:
+    with db.session() as session:
+        message = session.get(OutboxMessage, message_id)
+        message.attempts += 1
+        message.claimed_until = None
+        if error is None:
+            message.status, message.sent_at = "sent", now
+        else:
+            message.last_error = error
+            if message.attempts >= policy.max_attempts:
+                message.status = "parked"
+                log.warning("outbox: parked %s message %d to %s: %s", message.kind, message.id, message.target, error)
+            else:
+                message.next_attempt_at = now + retry_delay(message.attempts, policy, rng)
+        return message.status
+
+
+def _as_dict(row: OutboxMessage) -> dict[str, Any]:
+    return {column.name: getattr(row, column.name) for column in OutboxMessage.__table__.columns}

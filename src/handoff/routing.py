@@ -1,0 +1,159 @@
+"""Routing a sales-qualified lead to a rep: account owner, ordered rules, weighted round-robin,
+fallback. Every decision is stored in `lead_assignments` with its rule and reasons."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Optional
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from leaddb import LeadStore
+from leaddb.leads import Lead
+from leaddb.sales import HOLDING_STATUSES, LeadAssignment, Meeting, RoundRobinWeight
+
+from .db import lead_for, take_lock
+from .facts import LeadFacts
+from .roster import Rep, Roster, RoutingRule
+
+
+@dataclass(frozen=True)
+class RoutingDecision:
+    rep_id: Optional[str]  # None when the lead went to the fallback queue
+    rule: str  # "account_owner", a routing rule's name, or "fallback"
+    reasons: tuple[str, ...]
+    queue: Optional[str] = None
+
+
+def route_lead(roster: Roster, lead: LeadFacts, db: LeadStore, now: datetime) -> RoutingDecision:
+    """Choose the rep for `lead` and store the decision (one transaction)."""
+    with db.session() as session:
+        decision = _decide(session, roster, lead, now)
+        lead_row = lead_for(session, lead.visitor_id)
+        session.add(
+            LeadAssignment(
+                lead_id=lead_row.id,
+                rep_id=decision.rep_id,
+                queue=decision.queue,
+                rule=decision.rule,
+                reasons=list(decision.reasons),
+                created_at=now,
+            )
+        )
+    return decision
+
+
+def latest_assignment(db: LeadStore, visitor_id: str) -> Optional[RoutingDecision]:
+    """The visitor's most recent routing decision, if any."""
+    with db.session() as session:
+        row = session.execute(
+            select(LeadAssignment)
+            .join(Lead, Lead.id == LeadAssignment.lead_id)
+            .where(Lead.visitor_id == visitor_id)
+            .order_by(LeadAssignment.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if row is None:
+            return None
+        return RoutingDecision(rep_id=row.rep_id, rule=row.rule, reasons=tuple(row.reasons), queue=row.queue)
+
+
+def _decide(session: Session, roster: Roster, lead: LeadFacts, now: datetime) -> RoutingDecision:
+    reasons: list[str] = []
+
+    for domain in dict.fromkeys(filter(None, (lead.email_domain, lead.company_domain))):
+        owner = roster.owner_of(domain)
+        if owner is None:
+            continue
+        if owner.active:
+            return RoutingDecision(owner.id, "account_owner", (f"{domain} is an account owned by {owner.name}",))
+        reasons.append(f"{domain} is owned by {owner.name}, who is inactive; routing by rules")
+
+    country, country_text = lead.resolved_country()
+    segment = roster.segment_for(lead.company_size)
+    industry = lead.industry.strip().lower() if lead.industry else None
+    facts = {"territory": country, "segment": segment, "industry": industry}
+    segment_text = f"segment {segment} ({lead.company_size} employees)" if segment else "segment unknown"
+    reasons.append(f"lead: {country_text}, {segment_text}, industry {industry or 'unknown'}")
+
+    for rule in roster.rules:
+        if not all(facts[fact] in allowed for fact, allowed in rule.when.items()):
+            continue
+        pool = [roster.reps[rep_id] for rep_id in rule.reps] if rule.reps is not None else list(roster.reps.values())
+        covering = [rep for rep in pool if rep.active and all(_covers(rep, fact, facts[fact]) for fact in rule.match_on)]
+        full = [rep for rep in covering if _meetings_booked_today(session, rep, now) >= rep.daily_meeting_cap]
+        available = [rep for rep in covering if rep not in full]
+        if not available:
+            at_cap = f" ({', '.join(rep.name for rep in full)} at the daily cap)" if full else ""
+            reasons.append(f"rule {rule.name} matched but no active rep covers the lead with meetings left today{at_cap}")
+            continue
+        chosen = _weighted_round_robin(session, rule.name, available)
+        reasons.append(f"rule {rule.name} matched: {_describe(rule)}")
+        skipped = f"; {', '.join(rep.name for rep in full)} at the daily cap" if full else ""
+        reasons.append(
+            f"{chosen.name} chosen by weighted round-robin among {', '.join(f'{rep.name} (weight {rep.weight})' for rep in available)}{skipped}"
+        )
+        return RoutingDecision(chosen.id, rule.name, tuple(reasons))
+
+    reasons.append("no routing rule found an available rep")
+    if roster.fallback_rep:
+        rep = roster.reps[roster.fallback_rep]
+        return RoutingDecision(rep.id, "fallback", tuple(reasons + [f"fallback rep {rep.name}"]))
+    return RoutingDecision(None, "fallback", tuple(reasons + [f"fallback queue {roster.fallback_queue}"]), roster.fallback_queue)
+
+
+def _covers(rep: Rep, fact: str, value: Optional[str]) -> bool:
+    if value is None:
+        return False
+    if fact == "territory":
+        return value in rep.countries
+    if fact == "segment":
+        return value in rep.segments
+    return value in rep.industries
+
+
+def _describe(rule: RoutingRule) -> str:
+    parts = [f"{fact} in {', '.join(sorted(values))}" for fact, values in rule.when.items()]
+    if rule.match_on:
+        parts.append(f"rep covers the lead's {' and '.join(rule.match_on)}")
+    if rule.reps is not None:
+        parts.append(f"reps {', '.join(rule.reps)}")
+    return "; ".join(parts)
+
+
+def _meetings_booked_today(session: Session, rep: Rep, now: datetime) -> int:
+    """Meetings this rep took on today, their own calendar day."""
+    today = now.astimezone(rep.zone).date()
+    day_start = datetime.combine(today, time(0), tzinfo=rep.zone)
+    day_end = datetime.combine(today + timedelta(days=1), time(0), tzinfo=rep.zone)
+    return session.execute(
+        select(func.count(Meeting.id)).where(
+            Meeting.rep_id == rep.id,
+            Meeting.status.in_(HOLDING_STATUSES),
+            Meeting.created_at >= day_start,
+            Meeting.created_at < day_end,
+        )
+    ).scalar_one()
+
+
+def _weighted_round_robin(session: Session, pool: str, reps: list[Rep]) -> Rep:
+    """Smooth weighted round-robin (as in nginx): every rep's current weight grows by its
+    weight, the largest wins and gives back the total. Over any run of picks each rep gets
+    its share, spread out rather than in bursts. The pool's lock makes concurrent
+    conversations take turns, so no pick is lost or doubled."""
+    take_lock(session, f"round-robin:{pool}")
+    rows = {
+        row.rep_id: row
+        for row in session.execute(
+            select(RoundRobinWeight).where(RoundRobinWeight.pool == pool, RoundRobinWeight.rep_id.in_([r.id for r in reps]))
+        ).scalars()
+    }
+    for rep in reps:
+        if rep.id not in rows:
+            rows[rep.id] = RoundRobinWeight(pool=pool, rep_id=rep.id, current=0)
+            session.add(rows[rep.id])
+        rows[rep.id].current += rep.weight
+    chosen = max(reps, key=lambda rep: rows[rep.id].current)  # ties: the first in roster order
+    rows[chosen.id].current -= sum(rep.weight for rep in reps)
+    return chosen

@@ -1,0 +1,94 @@
+"""How outbox messages leave: SMTP email and JSON webhooks (Slack-compatible, CRM, marketing)."""
+from __future__ import annotations
+
+import asyncio
+import os
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Optional
+
+import httpx
+
+from .outbox import Sender
+
+WEBHOOK_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int = 587
+    user: Optional[str] = None
+    password: Optional[str] = None
+    sender: str = "leadqual@localhost"  # the From address
+    starttls: bool = True
+    timeout: float = 20.0
+
+    @classmethod
+    def from_env(cls) -> Optional["SmtpSettings"]:
+        """SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD, SMTP_FROM, SMTP_STARTTLS; None
+        without SMTP_HOST (email then waits in the outbox until it is configured)."""
+        host = os.getenv("SMTP_HOST", "").strip()
+        if not host:
+            return None
+        port = os.getenv("SMTP_PORT", "587").strip()
+        if not port.isdigit():
+            raise ValueError(f"SMTP_PORT must be a port number, got {port!r}")
+        return cls(
+            host=host,
+            port=int(port),
+            user=os.getenv("SMTP_USER") or None,
+            password=os.getenv("SMTP_PASSWORD") or None,
+            sender=os.getenv("SMTP_FROM") or cls.sender,
+            starttls=os.getenv("SMTP_STARTTLS", "true").strip().lower() in ("1", "true", "yes", "on"),
+        )
+
+
+def build_email(sender: str, to: str, payload: dict) -> EmailMessage:
+    """An email from an outbox payload: {subject, text, attachments: [{filename, content_type, content}]}."""
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = sender, to, payload["subject"]
+    message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1])
+    message.set_content(payload["text"])
+    for attachment in payload.get("attachments", []):
+        maintype, subtype = attachment["content_type"].split("/", 1)
+        params = {"method": attachment["method"]} if attachment.get("method") else {}
+        if maintype == "text":
+            message.add_attachment(attachment["content"], subtype=subtype, filename=attachment["filename"], params=params)
+        else:
+            message.add_attachment(attachment["content"].encode(), maintype=maintype, subtype=subtype, filename=attachment["filename"])
+    return message
+
+
+def smtp_sender(settings: SmtpSettings) -> Sender:
+    def send_blocking(to: str, payload: dict) -> None:
+        email = build_email(settings.sender, to, payload)
+        with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
+            if settings.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if settings.user:
+                smtp.login(settings.user, settings.password or "")
+            smtp.send_message(email)
+
+    async def send(to: str, payload: dict) -> None:
+        # smtplib blocks; a thread keeps the event loop (chat, web) responsive meanwhile.
+        await asyncio.to_thread(send_blocking, to, payload)
+
+    return send
+
+
+async def post_json(url: str, payload: dict) -> None:
+    """POST the payload as JSON; any non-2xx answer, timeout or connection error is a failure."""
+    async with httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT) as client:
+        response = await client.post(url, json=payload)
+        response.raise_for_status()
+
+
+def default_senders(smtp: Optional[SmtpSettings]) -> dict[str, Sender]:
+    senders: dict[str, Sender] = {"webhook": post_json, "crm": post_json}
+    if smtp is not None:
+        senders["email"] = smtp_sender(smtp)
+    return senders
