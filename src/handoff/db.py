@@ -8,7 +8,8 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from leaddb.leads import STAGES, Lead, StageTransition
+from leaddb.leads import Lead
+from leaddb.store import move_stage  # noqa: F401  (re-exported for booking and nurture)
 from leaddb.sales import NamedLock
 
 _INSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
@@ -37,11 +38,3 @@ def lead_for(session: Session, visitor_id: str) -> Lead:
     return session.execute(select(Lead).where(Lead.visitor_id == visitor_id)).scalar_one()
 
 
-def move_stage(session: Session, lead: Lead, to_stage: str, reason: str) -> None:
-    """Change the lead's stage and keep the transition (same rules as LeadStore)."""
-    if to_stage not in STAGES:
-        raise ValueError(f"unknown stage {to_stage!r}")
-    if lead.stage == to_stage:
-        return
-    session.add(StageTransition(lead_id=lead.id, from_stage=lead.stage, to_stage=to_stage, reason=reason))
-    lead.stage = to_stage

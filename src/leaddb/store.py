@@ -21,6 +21,17 @@ ANSWER_COLUMNS = frozenset(
 )
 
 
+def move_stage(session: Session, lead: Lead, to_stage: str, reason: str) -> None:
+    """Change a lead's stage and keep the transition, so conversion rates and velocity can be
+    computed later. Moving to the stage it is in records nothing."""
+    if to_stage not in STAGES:
+        raise ValueError(f"unknown stage {to_stage!r}")
+    if lead.stage == to_stage:
+        return
+    session.add(StageTransition(lead_id=lead.id, from_stage=lead.stage, to_stage=to_stage, reason=reason))
+    lead.stage = to_stage
+
+
 def lead_as_dict(lead: Lead) -> dict[str, Any]:
     return {column.name: getattr(lead, column.name) for column in Lead.__table__.columns}
 
@@ -52,6 +63,11 @@ class LeadStore:
             session.add(lead)
             session.flush()
         return lead
+
+    def ensure_lead(self, visitor_id: str) -> None:
+        """Register a visitor as a lead at their first message, before they answer anything."""
+        with self.session() as session:
+            self._lead(session, visitor_id)
 
     def get_lead(self, visitor_id: str) -> Optional[dict[str, Any]]:
         with self.session() as session:
@@ -104,11 +120,11 @@ class LeadStore:
             lead = self._lead(session, visitor_id)
             session.add(QualificationDecision(lead_id=lead.id, tier=tier, score=score, reasons=reasons, parts=parts))
             lead.tier, lead.score, lead.reasons, lead.decided_at = tier, score, reasons, utcnow()
-            self._move(session, lead, tier, reason="; ".join(reasons[:3]))
+            move_stage(session, lead, tier, reason="; ".join(reasons[:3]))
 
     def change_stage(self, visitor_id: str, to_stage: str, reason: str = "") -> None:
         with self.session() as session:
-            self._move(session, self._lead(session, visitor_id), to_stage, reason)
+            move_stage(session, self._lead(session, visitor_id), to_stage, reason)
 
     def record_handoff_request(self, visitor_id: str, message: Optional[str]) -> None:
         with self.session() as session:
@@ -121,7 +137,7 @@ class LeadStore:
             lead = self._lead(session, visitor_id)
             lead.stopped_at = utcnow()
             if lead.tier is None:
-                self._move(session, lead, "stopped", reason=f"visitor stopped: {message or ''}".strip())
+                move_stage(session, lead, "stopped", reason=f"visitor stopped: {message or ''}".strip())
 
     def transitions(self, visitor_id: str) -> list[tuple[Optional[str], str]]:
         with self.session() as session:
@@ -129,14 +145,4 @@ class LeadStore:
                 select(StageTransition).join(Lead).where(Lead.visitor_id == visitor_id).order_by(StageTransition.id)
             ).scalars()
             return [(t.from_stage, t.to_stage) for t in rows]
-
-    @staticmethod
-    def _move(session: Session, lead: Lead, to_stage: str, reason: str) -> None:
-        if to_stage not in STAGES:
-            raise ValueError(f"unknown stage {to_stage!r}")
-        if lead.stage == to_stage:
-            return
-        session.add(StageTransition(lead_id=lead.id, from_stage=lead.stage, to_stage=to_stage, reason=reason))
-        lead.stage = to_stage
-
 

@@ -1,0 +1,97 @@
+"""Command line for the predictive model.
+
+    python -m scoring train --data leads.csv --target Converted [--exclude COL ...] --out model.zip
+    python -m scoring evaluate --model model.zip --data leads.csv --target Converted
+
+Both print one JSON object on stdout. Unusable input ends with exit code 2 and a one-line
+`error: ...` on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from scoring.predictive import DataError, ModelFileError, evaluate, load_model, read_csv, train
+
+
+def run_train(args: argparse.Namespace) -> int:
+    if not Path(args.out).resolve().parent.is_dir():
+        raise DataError(f"{args.out}: its folder does not exist")
+    table = read_csv(args.data)
+    for column in args.exclude:
+        if column not in table.cells:
+            print(f"warning: --exclude {column!r}: no such column in {args.data}", file=sys.stderr)
+    model = train(table, args.target, exclude=args.exclude, folds=args.folds)
+    try:
+        model.save(args.out)
+    except OSError as error:
+        raise DataError(f"{args.out}: cannot write the model ({error.strerror})") from error
+    summary = {
+        "model_file": args.out,
+        "model": model.metadata["model"],
+        **model.metadata["cross_validation"][model.metadata["model"]],
+        "features": [f.name for f in model.features],
+        "excluded": model.metadata["excluded"],
+        "dropped": model.metadata["dropped"],
+        "cross_validation": model.metadata["cross_validation"],
+    }
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    model = load_model(args.model)
+    print(json.dumps(evaluate(model, read_csv(args.data), args.target)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m scoring",
+        description="Train and evaluate the predictive lead-scoring model.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train_command = commands.add_parser(
+        "train", help="learn conversion probability from a CRM export (CSV with a 0/1 column)"
+    )
+    train_command.add_argument("--data", required=True, help="CSV file, one lead per row")
+    train_command.add_argument("--target", required=True, help="the 0/1 outcome column")
+    train_command.add_argument(
+        "--exclude",
+        nargs="+",
+        default=[],
+        metavar="COLUMN",
+        help="columns not to learn from, e.g. filled in after sales contact (they leak the result)",
+    )
+    train_command.add_argument("--out", required=True, help="model file to write")
+    train_command.add_argument(
+        "--folds", type=int, default=5, help="cross-validation folds for the reported metrics"
+    )
+    train_command.set_defaults(run=run_train)
+
+    evaluate_command = commands.add_parser("evaluate", help="score a labelled CSV with a model")
+    evaluate_command.add_argument("--model", required=True, help="model file from 'train'")
+    evaluate_command.add_argument("--data", required=True, help="CSV file, one lead per row")
+    evaluate_command.add_argument("--target", required=True, help="the 0/1 outcome column")
+    evaluate_command.set_defaults(run=run_evaluate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "folds", 2) < 2:
+        print("error: --folds must be at least 2", file=sys.stderr)
+        return 2
+    try:
+        return args.run(args)
+    except (DataError, ModelFileError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
