@@ -1,0 +1,75 @@
+"""One answer → slot value, lead fields and status, as the form validators use it."""
+from datetime import date
+
+import pytest
+
+from scoring.answers import normalise_answer, remove_spans
+
+TODAY = date(2026, 11, 22)
+
+
+@pytest.mark.parametrize(
+    "slot, text, status, slot_value",
+    [
+        ("need", "we can't see which campaigns bring revenue", "ok", "we can't see which campaigns bring revenue"),
+        ("need", "CRM cleanup", "ok", "CRM cleanup"),
+        ("need", "yes", "invalid", None),
+        ("need", "ok sure", "invalid", None),
+        ("timeline", "by the end of january", "ok", 70),
+        ("timeline", "just researching for now", "ok", "open-ended"),
+        ("timeline", "no rush tbh", "ok", "open-ended"),
+        ("timeline", "banana", "invalid", None),
+        ("authority", "I'm the founder", "ok", "decision_maker"),
+        ("authority", "i'm looking for a job actually", "ok", "none"),
+        ("authority", "purple", "invalid", None),
+        ("budget", "€2k a month", "ok", "2000 EUR/month"),
+        ("budget", "nothing allocated yet", "ok", "0 USD"),
+        ("budget", "depends", "invalid", None),
+        ("company", "I work at Globex Corporation", "ok", "Globex Corporation"),
+        ("company_size", "team of 12", "ok", 12),
+        ("company_size", "big", "invalid", None),
+        ("person_name", "my name is ana lucia", "ok", "Ana Lucia"),
+        ("email", "ana@gmail.com", "ok", "ana@gmail.com"),
+        ("email", "ana at gmail", "invalid", None),
+        ("budget", "unknown", "unknown", "unknown"),  # what a "don't know" maps to
+    ],
+)
+def test_answers(slot, text, status, slot_value):
+    answer = normalise_answer(slot, text, TODAY)
+    assert (answer.status, answer.slot_value) == (status, slot_value)
+
+
+def test_fields_are_lead_columns():
+    assert normalise_answer("email", "Ana@Gmail.com", TODAY).fields == {
+        "email": "Ana@gmail.com", "email_domain": "gmail.com", "email_is_free_mail": True}
+    assert normalise_answer("timeline", "just looking around", TODAY).fields == {
+        "timeline_days": None, "timeline_open_ended": True}
+    assert normalise_answer("budget", "$40k", TODAY).fields == {
+        "budget_amount": 40000, "budget_currency": "USD", "budget_period": None}
+
+
+def test_invalid_email_says_what_is_wrong():
+    answer = normalise_answer("email", "jane at example", TODAY)
+    assert answer.status == "invalid" and answer.problem
+
+
+def test_free_text_answers_drop_parts_that_answered_other_questions():
+    text = "Acme, about 300 people"
+    answer = normalise_answer("company", text, TODAY, other_spans=[(6, 22)])
+    assert answer.slot_value == "Acme"
+    only_others = normalise_answer("need", "I'm the CTO", TODAY, other_spans=[(8, 11)])
+    assert only_others.status == "invalid" and only_others.other_answers_only
+
+
+def test_long_answers_are_cut_not_refused():
+    answer = normalise_answer("need", "reporting " * 1000, TODAY)
+    assert answer.status == "ok" and len(answer.slot_value) <= 2000
+
+
+def test_remove_spans():
+    assert remove_spans("I'm the CTO, we have 50k", [(8, 11), (21, 24)]) == "I'm the , we have"
+
+
+def test_unknown_slot_is_a_programming_error():
+    with pytest.raises(ValueError):
+        normalise_answer("favourite_colour", "blue", TODAY)
