@@ -23,6 +23,7 @@ class ActionGreet(Action):
         return "action_greet"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        await in_thread(lead_store().ensure_lead, tracker.sender_id)
         dispatcher.utter_message(response="utter_greet")
         return []
 
@@ -78,10 +79,8 @@ class ActionQualify(Action):
         await in_thread(store.record_decision, visitor, decision.tier, decision.score,
                         decision.reasons, decision.parts_as_dicts())
 
-        name = _known(tracker, "person_name")
-        email = _known(tracker, "email")
-        response = f"utter_tier_{decision.tier}"
-        if decision.tier == "sql" and not email:
-            response = "utter_tier_sql_no_email"
-        dispatcher.utter_message(response=response, person_name=(name or "").split(" ")[0] or "there", email=email)
+        # What follows (booking or nurture) is the next action's; an SQL hears why first.
+        if decision.tier == "sql":
+            name = _known(tracker, "person_name")
+            dispatcher.utter_message(response="utter_tier_sql", person_name=(name or "").split(" ")[0] or "there")
         return [SlotSet("lead_tier", decision.tier)]

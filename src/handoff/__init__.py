@@ -19,6 +19,7 @@ An SQL, in the chat:
     result = book_meeting(db, rep_id, visitor_id, start, roster, now, notifications, transcript)
         # -> Booking | SlotTaken (offer fresh slots) | SlotNotOffered (payload never offered)
     invite = invite_for(db, roster, booking.meeting_id, "PUBLISH")   # ICS for the visitor to download
+    link = invite_url(base_url, secret, booking.meeting_id)  # signed link to it; check_invite_token
 
 The rep's side:
     decide_meeting(db, meeting_id, token, accept, reason, roster, now, notifications, tracks)
@@ -26,7 +27,7 @@ The rep's side:
         #    reason_required | already_decided. Rejection frees the time and recycles to nurture.
     decision_links(base_url, meeting_id, token)          # the accept/reject URLs put in the email
     rep_feed(db, roster, rep_id)                         # VCALENDAR of the rep's meetings
-    feed_url(base_url, secret, rep_id) / check_feed_token(secret, rep_id, token)   # secret: e.g. ICS_FEED_SECRET
+    feed_url(base_url, secret, rep_id) / check_feed_token(secret, rep_id, token)   # secret: appsettings.secret_key()
 
 Everyone else:
     track = choose_track(tracks, facts)                  # -> Track(id, closed, content, enrolment_list)
@@ -50,7 +51,17 @@ from .booking import (
 )
 from .facts import LeadFacts
 from .geo import country_for_timezone
-from .ics import check_feed_token, feed_token, feed_url, invite_for, meeting_invite, rep_feed
+from .ics import (
+    check_feed_token,
+    check_invite_token,
+    feed_token,
+    feed_url,
+    invite_for,
+    invite_token,
+    invite_url,
+    meeting_invite,
+    rep_feed,
+)
 from .notify import Notifications, crm_payload, decision_links, slack_message
 from .nurture import ContentOffer, NurtureConfig, Track, choose_track, enrol_in_nurture, load_nurture
 from .outbox import DeliveryReport, OutboxPolicy, deliver_due, enqueue, outbox_message, parked_messages, requeue, run_worker
@@ -60,7 +71,7 @@ from .senders import SmtpSettings, default_senders, post_json, smtp_sender
 from .slots import Slot, format_slot, open_slots, parse_slot_start
 
 __all__ = [
-    "Booking", "BookingResult", "ContentOffer", "DecisionRefused", "DeliveryReport", "LeadFacts",
+    "Booking", "BookingResult", "check_invite_token", "invite_token", "invite_url", "ContentOffer", "DecisionRefused", "DeliveryReport", "LeadFacts",
     "MeetingDecision", "Notifications", "NurtureConfig", "OutboxPolicy", "Rep", "Roster", "RoutingDecision",
     "Slot", "SlotNotOffered", "SlotTaken", "SmtpSettings", "Track", "book_meeting", "check_feed_token",
     "choose_track", "country_for_timezone", "crm_payload", "decide_meeting", "decision_links", "default_senders",

@@ -79,11 +79,30 @@ def _event(meeting: Meeting, rep: Rep, lead: Lead) -> Event:
     )
 
 
+def _signed(secret: str, what: str) -> str:
+    if not secret:
+        raise ValueError("calendar links need a secret (LEADQUAL_SECRET_KEY)")
+    return hmac.new(secret.encode(), what.encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def feed_token(secret: str, rep_id: str) -> str:
     """The secret token in a rep's feed URL; rotating `secret` revokes every feed URL."""
-    if not secret:
-        raise ValueError("ICS feeds need a secret (ICS_FEED_SECRET)")
-    return hmac.new(secret.encode(), f"ics-feed:{rep_id}".encode(), hashlib.sha256).hexdigest()[:32]
+    return _signed(secret, f"ics-feed:{rep_id}")
+
+
+def invite_token(secret: str, meeting_id: int) -> str:
+    """The token in the visitor's invite link for one meeting."""
+    return _signed(secret, f"ics-invite:{meeting_id}")
+
+
+def check_invite_token(secret: str, meeting_id: int, token: Optional[str]) -> bool:
+    if not secret or not token:
+        return False
+    return hmac.compare_digest(invite_token(secret, meeting_id), token)
+
+
+def invite_url(base_url: str, secret: str, meeting_id: int) -> str:
+    return f"{base_url.rstrip('/')}/meetings/{meeting_id}/invite.ics?token={invite_token(secret, meeting_id)}"
 
 
 def check_feed_token(secret: str, rep_id: str, token: Optional[str]) -> bool:

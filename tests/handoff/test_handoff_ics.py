@@ -49,5 +49,16 @@ def test_feed_tokens():
     assert not check_feed_token("s3cret", "berlin", None)
     assert not check_feed_token("", "berlin", token)
     assert feed_url("https://leads.example.com/", "s3cret", "berlin") == f"https://leads.example.com/reps/berlin/meetings.ics?token={token}"
-    with pytest.raises(ValueError, match="ICS_FEED_SECRET"):
+    with pytest.raises(ValueError, match="LEADQUAL_SECRET_KEY"):
         feed_token("", "berlin")
+
+
+def test_invite_token_opens_one_meeting_only():
+    from handoff import check_invite_token, invite_token, invite_url
+
+    token = invite_token("s3cret", 7)
+    assert check_invite_token("s3cret", 7, token)
+    assert not check_invite_token("s3cret", 8, token)
+    assert not check_invite_token("rotated", 7, token)
+    assert token != feed_token("s3cret", "7")  # a feed token never opens an invite, nor the reverse
+    assert invite_url("https://x.example/", "s3cret", 7) == f"https://x.example/meetings/7/invite.ics?token={token}"

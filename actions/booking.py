@@ -1,0 +1,191 @@
+"""After the decision: an SQL is routed to a rep and books a meeting in the chat; everyone
+else gets the nurture track that fits. The rules live in src/handoff and config/."""
+from __future__ import annotations
+
+import re
+from typing import Any, Optional
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from appsettings import load_settings, secret_key
+from handoff import (
+    Booking,
+    LeadFacts,
+    Slot,
+    SlotTaken,
+    book_meeting,
+    enrol_in_nurture,
+    format_slot,
+    invite_url,
+    open_slots,
+    parse_slot_start,
+    route_lead,
+)
+from leaddb import utcnow
+
+from .services import in_thread, lead_store, notifications, nurture_tracks, roster
+
+_ORDINALS = {"first": 0, "1st": 0, "one": 0, "1": 0, "second": 1, "2nd": 1, "two": 1, "2": 1,
+             "third": 2, "3rd": 2, "three": 2, "3": 2, "last": -1}
+
+
+def visitor_timezone(tracker: Tracker) -> Optional[str]:
+    """The IANA zone the website sends with the visitor's messages, newest first."""
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        zone = (event.get("metadata") or {}).get("timezone")
+        if isinstance(zone, str):
+            try:
+                ZoneInfo(zone)
+                return zone
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return None
+
+
+def transcript(tracker: Tracker) -> list[tuple[str, str]]:
+    """Everything said so far, for the rep."""
+    lines = []
+    for event in tracker.events:
+        if event.get("event") in ("user", "bot") and event.get("text"):
+            lines.append(("visitor" if event["event"] == "user" else "assistant", event["text"]))
+    return lines
+
+
+def _chosen_start(tracker: Tracker) -> Optional[str]:
+    """The slot the visitor picked: a button's payload, or "the second one" typed out."""
+    picked = next(tracker.get_latest_entity_values("slot_start"), None)
+    if picked:
+        return picked
+    offered = tracker.get_slot("offered_slots") or []
+    words = re.findall(r"\w+", ((tracker.latest_message or {}).get("text") or "").lower())
+    for word in words:
+        if word in _ORDINALS and offered:
+            index = _ORDINALS[word]
+            if -len(offered) <= index < len(offered):
+                return offered[index]
+    return None
+
+
+async def offer_slots(dispatcher: CollectingDispatcher, tracker: Tracker, rep_id: Optional[str] = None,
+                      after_offered: bool = False) -> list[dict[str, Any]]:
+    """Route the lead if needed, then offer the rep's three soonest open times as buttons."""
+    store, now, zone = lead_store(), utcnow(), visitor_timezone(tracker)
+    events: list[dict[str, Any]] = []
+    if zone:
+        await in_thread(store.set_fields, tracker.sender_id, timezone=zone)
+    rep_id = rep_id or tracker.get_slot("assigned_rep")
+    if rep_id not in roster().reps:
+        lead = await in_thread(store.get_lead, tracker.sender_id) or {"visitor_id": tracker.sender_id}
+        decision = await in_thread(route_lead, roster(), LeadFacts.from_lead(lead, timezone=zone), store, now)
+        rep_id = decision.rep_id
+        events.append(SlotSet("assigned_rep", rep_id or decision.queue))
+        if rep_id is None:
+            return events + await _callback(dispatcher, tracker, f"routed to the {decision.queue} queue")
+
+    offered = tracker.get_slot("offered_slots") or []
+    after = parse_slot_start(offered[-1]) if after_offered and offered else None
+    slots: list[Slot] = await in_thread(open_slots, roster(), rep_id, store, now, 3, after)
+    rep = roster().reps[rep_id]
+    if not slots and after is not None:
+        dispatcher.utter_message(response="utter_no_more_slots", rep_name=rep.name)
+        return events
+    if not slots:
+        return events + await _callback(dispatcher, tracker, f"{rep.name} has no open time")
+
+    shown_zone = zone or rep.timezone
+    buttons = [{"title": format_slot(slot, shown_zone), "payload": f'/choose_slot{{"slot_start":"{slot.payload}"}}'}
+               for slot in slots]
+    buttons.append({"title": "Other times", "payload": "/more_slots"})
+    zone_label = "your local time" if zone else f"times in {shown_zone}"
+    dispatcher.utter_message(response="utter_offer_slots", rep_name=rep.name, zone_label=zone_label, buttons=buttons)
+    return events + [SlotSet("offered_slots", [slot.payload for slot in slots])]
+
+
+async def _callback(dispatcher: CollectingDispatcher, tracker: Tracker, why: str) -> list[dict[str, Any]]:
+    """Nobody has time: say so plainly and record that someone must call the visitor back."""
+    await in_thread(lead_store().record_handoff_request, tracker.sender_id, f"callback requested: {why}")
+    dispatcher.utter_message(response="utter_no_rep_available")
+    return []
+
+
+class ActionOfferMeeting(Action):
+    def name(self) -> str:
+        return "action_offer_meeting"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        wants_more = (tracker.latest_message or {}).get("intent", {}).get("name") == "more_slots"
+        return await offer_slots(dispatcher, tracker, after_offered=wants_more)
+
+
+class ActionBookMeeting(Action):
+    def name(self) -> str:
+        return "action_book_meeting"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        rep_id = tracker.get_slot("assigned_rep")
+        if tracker.get_slot("meeting_start"):
+            dispatcher.utter_message(response="utter_already_booked", when=tracker.get_slot("meeting_start"))
+            return []
+        if tracker.get_slot("lead_tier") != "sql" or rep_id not in roster().reps:
+            dispatcher.utter_message(response="utter_cannot_book_yet")
+            return []
+        chosen = _chosen_start(tracker)
+        try:
+            start = parse_slot_start(chosen or "")
+        except ValueError:
+            dispatcher.utter_message(response="utter_slot_not_understood")
+            return await offer_slots(dispatcher, tracker, rep_id)
+
+        store, now, zone = lead_store(), utcnow(), visitor_timezone(tracker)
+        result = await in_thread(book_meeting, store, rep_id, tracker.sender_id, start, roster(), now,
+                                 notifications(), transcript(tracker))
+        if isinstance(result, Booking):
+            rep = roster().reps[rep_id]
+            shown_zone = zone or rep.timezone
+            settings = load_settings()
+            dispatcher.utter_message(
+                response="utter_meeting_booked", rep_name=rep.name,
+                when=format_slot(Slot(result.start, result.end), shown_zone),
+                invite_url=invite_url(settings.public_base_url, secret_key(settings), result.meeting_id),
+            )
+            local_start = result.start.astimezone(ZoneInfo(shown_zone)).isoformat()
+            return [SlotSet("meeting_start", local_start), SlotSet("assigned_rep", rep_id)]
+        taken = isinstance(result, SlotTaken)
+        dispatcher.utter_message(response="utter_slot_taken" if taken else "utter_slot_not_offered")
+        return await offer_slots(dispatcher, tracker, rep_id)
+
+
+class ActionRequestCallback(Action):
+    """None of the offered times suit the visitor: the rep will propose one."""
+
+    def name(self) -> str:
+        return "action_request_callback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        await in_thread(lead_store().record_handoff_request, tracker.sender_id,
+                        "callback requested: none of the offered times suit the visitor")
+        dispatcher.utter_message(response="utter_callback_noted")
+        return []
+
+
+class ActionEnrolNurture(Action):
+    """MQL and unqualified visitors: the fitting track, its content offered in the chat."""
+
+    def name(self) -> str:
+        return "action_enrol_nurture"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        store = lead_store()
+        lead = await in_thread(store.get_lead, tracker.sender_id) or {"visitor_id": tracker.sender_id}
+        facts = LeadFacts.from_lead(lead, timezone=visitor_timezone(tracker))
+        track = await in_thread(enrol_in_nurture, store, nurture_tracks(), facts, notifications())
+        links = "\n".join(f"- {offer.title}: {offer.url}" for offer in track.content)
+        tier = lead.get("tier") or tracker.get_slot("lead_tier")
+        response = "utter_tier_unqualified" if track.closed or tier == "unqualified" else "utter_tier_mql"
+        dispatcher.utter_message(response=response, content_links=links)
+        return []

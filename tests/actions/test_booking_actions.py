@@ -1,0 +1,129 @@
+"""Booking inside the chat and nurture, through the real roster, slots and lead database."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from rasa_sdk import Tracker
+
+from actions.booking import ActionBookMeeting, ActionEnrolNurture, ActionOfferMeeting, ActionRequestCallback
+from tests.actions.test_conversation_actions import SQL_ANSWERS
+
+
+def tracker(slots=None, text="", intent="inform", entities=(), zone="Europe/Lisbon", sender="visitor-1"):
+    events = [{"event": "user", "text": "hi", "metadata": {"timezone": zone} if zone else {}}]
+    return Tracker(sender, {"lead_tier": "sql", **(slots or {})},
+                   {"text": text, "intent": {"name": intent}, "entities": list(entities)},
+                   events, False, None, {}, "action_listen")
+
+
+@pytest.fixture
+def sql_lead(lead_db):
+    for sender in ("visitor-1", "visitor-2"):
+        for slot, fields in SQL_ANSWERS.items():
+            lead_db.record_answer(sender, slot, "…", fields)
+        lead_db.record_decision(sender, "sql", 90, ["score 90"], [])
+    return lead_db
+
+
+def _slots(events):
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+async def _offer(dispatcher, domain, **kwargs):
+    slots = _slots(await ActionOfferMeeting().run(dispatcher, tracker(**kwargs), domain))
+    return slots, dispatcher.messages[-1]
+
+
+async def test_an_sql_is_routed_and_offered_three_times_in_local_time(dispatcher, domain, sql_lead):
+    slots, message = await _offer(dispatcher, domain)
+    assert slots["assigned_rep"] and len(slots["offered_slots"]) == 3
+    assert message["response"] == "utter_offer_slots" and message["zone_label"] == "your local time"
+    assert [b["title"] for b in message["buttons"]][-1] == "Other times"
+    starts = [datetime.fromisoformat(p) for p in slots["offered_slots"]]
+    assert starts == sorted(starts) and all(s > datetime.now(timezone.utc) for s in starts)
+    assert sql_lead.get_lead("visitor-1")["timezone"] == "Europe/Lisbon"
+
+
+async def test_without_a_timezone_the_zone_is_stated(dispatcher, domain, sql_lead):
+    _, message = await _offer(dispatcher, domain, zone=None)
+    assert message["zone_label"].startswith("times in ")
+
+
+async def test_other_times_come_after_the_ones_offered(dispatcher, domain, sql_lead):
+    first, _ = await _offer(dispatcher, domain)
+    more, _ = await _offer(dispatcher, domain, slots=first, intent="more_slots")
+    assert min(more["offered_slots"]) > max(first["offered_slots"])
+
+
+async def test_picking_a_time_books_it_and_a_second_visitor_gets_fresh_times(dispatcher, domain, sql_lead):
+    offered, _ = await _offer(dispatcher, domain)
+    pick = offered["offered_slots"][0]
+    entities = [{"entity": "slot_start", "value": pick}]
+    booked = _slots(await ActionBookMeeting().run(dispatcher, tracker(offered, intent="choose_slot",
+                                                                    entities=entities), domain))
+    start = datetime.fromisoformat(booked["meeting_start"])
+    assert start.utcoffset() is not None and start == datetime.fromisoformat(pick)
+    confirmation = dispatcher.messages[-1]
+    assert confirmation["response"] == "utter_meeting_booked" and "/invite.ics?token=" in confirmation["invite_url"]
+    assert sql_lead.get_lead("visitor-1")["stage"] == "meeting_booked"
+
+    other = _slots(await ActionBookMeeting().run(
+        dispatcher, tracker(offered, intent="choose_slot", entities=entities, sender="visitor-2"), domain))
+    assert [m["response"] for m in dispatcher.messages[-2:]] == ["utter_slot_taken", "utter_offer_slots"]
+    assert pick not in other["offered_slots"]
+
+
+async def test_a_time_never_offered_is_refused(dispatcher, domain, sql_lead):
+    offered, _ = await _offer(dispatcher, domain)
+    night = (datetime.now(timezone.utc) + timedelta(days=3)).replace(hour=3, minute=17, second=0, microsecond=0)
+    entities = [{"entity": "slot_start", "value": night.isoformat()}]
+    events = await ActionBookMeeting().run(dispatcher, tracker(offered, intent="choose_slot", entities=entities), domain)
+    assert "meeting_start" not in _slots(events)
+    assert [m["response"] for m in dispatcher.messages[-2:]] == ["utter_slot_not_offered", "utter_offer_slots"]
+
+
+@pytest.mark.parametrize("payload", ["not a date", "2026-13-45T99:00", "2027-01-05T10:00:00"])
+async def test_a_malformed_slot_payload_is_not_understood(dispatcher, domain, sql_lead, payload):
+    offered, _ = await _offer(dispatcher, domain)
+    entities = [{"entity": "slot_start", "value": payload}]
+    await ActionBookMeeting().run(dispatcher, tracker(offered, intent="choose_slot", entities=entities), domain)
+    assert dispatcher.messages[-2]["response"] == "utter_slot_not_understood"
+
+
+async def test_typing_the_second_one_books_the_second_offer(dispatcher, domain, sql_lead):
+    offered, _ = await _offer(dispatcher, domain)
+    booked = _slots(await ActionBookMeeting().run(
+        dispatcher, tracker(offered, text="the second one works", intent="choose_slot"), domain))
+    assert datetime.fromisoformat(booked["meeting_start"]) == datetime.fromisoformat(offered["offered_slots"][1])
+
+
+async def test_booking_twice_is_refused(dispatcher, domain, sql_lead):
+    slots = {"assigned_rep": "x", "meeting_start": "2026-12-01T10:00:00+01:00"}
+    assert await ActionBookMeeting().run(dispatcher, tracker(slots, intent="choose_slot"), domain) == []
+    assert dispatcher.messages[-1]["response"] == "utter_already_booked"
+
+
+async def test_no_booking_before_qualification(dispatcher, domain, lead_db):
+    await ActionBookMeeting().run(dispatcher, tracker({"lead_tier": None}, intent="choose_slot"), domain)
+    assert dispatcher.messages[-1]["response"] == "utter_cannot_book_yet"
+
+
+async def test_declining_every_time_records_a_callback(dispatcher, domain, sql_lead):
+    await ActionRequestCallback().run(dispatcher, tracker(), domain)
+    assert sql_lead.get_lead("visitor-1")["handoff_requested_at"] is not None
+
+
+async def test_an_mql_is_enrolled_and_offered_content(dispatcher, domain, lead_db):
+    lead_db.record_answer("visitor-1", "need", "…", {"need": "understand our pipeline reporting"})
+    lead_db.record_decision("visitor-1", "mql", 40, ["score 40"], [])
+    await ActionEnrolNurture().run(dispatcher, tracker({"lead_tier": "mql"}), domain)
+    message = dispatcher.messages[-1]
+    assert message["response"] == "utter_tier_mql" and message["content_links"].startswith("- ")
+    assert lead_db.get_lead("visitor-1")["stage"] == "nurture"
+
+
+async def test_a_student_is_closed_and_kept_out_of_nurture(dispatcher, domain, lead_db):
+    lead_db.record_answer("visitor-1", "authority", "student", {"authority": "none"})
+    lead_db.record_decision("visitor-1", "unqualified", 0, ["disqualified"], [])
+    await ActionEnrolNurture().run(dispatcher, tracker({"lead_tier": "unqualified"}), domain)
+    assert dispatcher.messages[-1]["response"] == "utter_tier_unqualified"
+    assert lead_db.get_lead("visitor-1")["stage"] == "unqualified"

@@ -1,0 +1,100 @@
+"""The qualification form's validator: normalising, multi-answer messages, re-asking, ending early."""
+from rasa_sdk.events import SlotSet
+
+from actions.form import ValidateQualificationForm
+from tests.actions.conftest import entity, form_turn
+
+
+def _slots(events):
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+def _responses(dispatcher):
+    return [m.get("response") for m in dispatcher.messages]
+
+
+async def test_one_message_fills_three_slots_and_need_is_asked_again(dispatcher, domain, lead_db):
+    text = "I'm the CTO, we have 50k and need it next month"
+    entities = [entity(text, "CTO", "job_title"), entity(text, "50k", "amount"),
+                entity(text, "next month", "timeframe")]
+    tracker = form_turn(text, {"need": text, "authority": "CTO", "budget": "50k", "timeline": "next month"},
+                        requested="need", entities=entities)
+    slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
+    assert slots["authority"] == "decision_maker"
+    assert slots["budget"] == "50000 USD"
+    assert isinstance(slots["timeline"], int) and 0 < slots["timeline"] <= 40
+    assert slots["need"] is None  # the message answered other questions, not this one
+    assert _responses(dispatcher) == []  # nothing to complain about
+    lead = lead_db.get_lead("visitor-1")
+    assert (lead["authority"], lead["budget_amount"], lead["need"]) == ("decision_maker", 50000, None)
+
+
+async def test_need_with_other_answers_keeps_the_need_part(dispatcher, domain, lead_db):
+    text = "we need better pipeline reporting, there are 80 of us"
+    tracker = form_turn(text, {"need": text, "company_size": "80 of us"}, requested="need",
+                        entities=[entity(text, "80 of us", "headcount")])
+    slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
+    assert slots["need"] == "we need better pipeline reporting, there are"
+    assert slots["company_size"] == 80
+
+
+async def test_unreadable_answer_is_reasked_twice_then_recorded_unknown(dispatcher, domain, lead_db):
+    form = ValidateQualificationForm()
+    first = _slots(await form.run(dispatcher, form_turn("lots", {"budget": "lots"}, "budget"), domain))
+    assert first["budget"] is None and first["reask_counts"] == {"budget": 1}
+    assert _responses(dispatcher) == ["utter_hint_budget"]
+
+    second = _slots(await form.run(dispatcher, form_turn("heaps", {"budget": "heaps"}, "budget",
+                                                         slots={"reask_counts": {"budget": 1}}), domain))
+    assert second["budget"] is None and second["reask_counts"] == {"budget": 2}
+
+    third = _slots(await form.run(dispatcher, form_turn("a fair bit", {"budget": "a fair bit"}, "budget",
+                                                        slots={"reask_counts": {"budget": 2}}), domain))
+    assert third["budget"] == "unknown"
+    assert _responses(dispatcher)[-1] == "utter_moving_on"
+    statuses = [a["status"] for a in lead_db.answers("visitor-1")]
+    assert statuses == ["invalid", "invalid", "invalid", "unknown"]  # every attempt is kept
+
+
+async def test_dont_know_is_recorded_as_unknown_without_a_hint(dispatcher, domain, lead_db):
+    tracker = form_turn("rather not say", {"budget": "unknown"}, "budget", intent="dont_know")
+    slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
+    assert slots["budget"] == "unknown" and _responses(dispatcher) == []
+    assert lead_db.answers("visitor-1")[0]["status"] == "unknown"
+
+
+async def test_a_passing_mention_that_cannot_be_read_keeps_the_earlier_answer(dispatcher, domain):
+    text = "the budget thing we talked about"
+    tracker = form_turn(text, {"budget": "budget thing"}, "company",
+                        entities=[entity(text, "budget thing", "amount")], slots={"budget": "20000 USD"})
+    tracker.events.insert(0, {"event": "slot", "name": "budget", "value": "20000 USD"})
+    tracker.events.insert(1, {"event": "action", "name": "qualification_form"})
+    slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
+    assert slots["budget"] == "20000 USD" and _responses(dispatcher) == []
+
+
+async def test_student_ends_the_form_early(dispatcher, domain, lead_db):
+    text = "i'm a student, just doing research for a class"
+    tracker = form_turn(text, {"authority": text}, "authority", slots={"need": "x", "timeline": "open-ended"})
+    events = await ValidateQualificationForm().run(dispatcher, tracker, domain)
+    assert SlotSet("authority", "none") in events
+    assert SlotSet("requested_slot", None) in events  # nothing more is asked
+
+
+async def test_work_email_also_names_the_company(dispatcher, domain, lead_db):
+    text = "sure, it's Jane.Doe@Initech-Software.com"
+    tracker = form_turn(text, {"email": "Jane.Doe@Initech-Software.com"}, "email",
+                        entities=[entity(text, "Jane.Doe@Initech-Software.com", "email")])
+    slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
+    assert slots["email"].endswith("@initech-software.com")
+    assert slots["company"] and "initech" in slots["company"].lower()
+    lead = lead_db.get_lead("visitor-1")
+    assert lead["email_is_free_mail"] is False and lead["email_domain"] == "initech-software.com"
+
+
+async def test_nonsense_email_gets_a_clear_hint(dispatcher, domain, lead_db):
+    tracker = form_turn("jane at initech", {"email": "jane at initech"}, "email")
+    slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
+    assert slots["email"] is None
+    [hint] = dispatcher.messages
+    assert hint["response"] == "utter_hint_email" and hint["email_problem"]
