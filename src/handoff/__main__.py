@@ -1,0 +1,78 @@
+"""The sales team's command line.
+
+    python -m handoff accept  MEETING_ID --token TOKEN [--reason TEXT]
+    python -m handoff reject  MEETING_ID --token TOKEN --reason TEXT
+    python -m handoff outbox  [--requeue MESSAGE_ID]     (lists parked messages)
+    python -m handoff feed-url REP_ID
+
+The token is the one in the rep's booking email (the same that protects the web links).
+Reads DATABASE_URL, LEADQUAL_CONFIG_DIR and the other settings like the servers do.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from appsettings import load_settings, secret_key
+from leaddb import LeadStore
+from yamlconfig import ConfigError
+
+from . import DecisionRefused, Notifications, decide_meeting, feed_url, load_nurture, load_roster
+from .outbox import parked_messages, requeue
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m handoff", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for verb in ("accept", "reject"):
+        command = commands.add_parser(verb, help=f"{verb} a booked meeting")
+        command.add_argument("meeting_id", type=int)
+        command.add_argument("--token", required=True, help="the token from the booking email")
+        command.add_argument("--reason", required=verb == "reject", help="why (required to reject)")
+    outbox = commands.add_parser("outbox", help="list messages that gave up retrying (parked)")
+    outbox.add_argument("--requeue", type=int, metavar="MESSAGE_ID", help="retry a parked message")
+    feed = commands.add_parser("feed-url", help="a rep's calendar subscription URL")
+    feed.add_argument("rep_id")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = load_settings()
+    try:
+        roster = load_roster(settings.config_dir / "roster.yml")
+        if args.command == "feed-url":
+            if args.rep_id not in roster.reps:
+                print(f"error: no rep {args.rep_id!r} in the roster", file=sys.stderr)
+                return 2
+            print(feed_url(settings.public_base_url, secret_key(settings), args.rep_id))
+            return 0
+        store = LeadStore.from_url(settings.database_url)
+        if args.command == "outbox":
+            if args.requeue is not None:
+                if not requeue(store, args.requeue):
+                    print(f"error: message {args.requeue} is not parked", file=sys.stderr)
+                    return 2
+                print(f"message {args.requeue} will be retried")
+                return 0
+            for message in parked_messages(store):
+                print(json.dumps(message, default=str))
+            return 0
+        decision = decide_meeting(store, args.meeting_id, args.token, args.command == "accept", args.reason,
+                                  roster, notifications=Notifications.from_env(),
+                                  nurture=load_nurture(settings.config_dir / "nurture.yml"))
+    except ConfigError as error:
+        print(f"config error: {error}", file=sys.stderr)
+        return 2
+    except DecisionRefused as refused:
+        print(f"error: {refused}", file=sys.stderr)
+        return 2
+    track = f"; recycled to nurture track {decision.nurture_track}" if decision.nurture_track else ""
+    print(f"meeting {decision.meeting_id} {decision.status}{track}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
