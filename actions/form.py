@@ -31,17 +31,22 @@ def _previous_value(tracker: Tracker, slot: str) -> Any:
 
 
 def _answer_text(tracker: Tracker, slot: str, slot_value: Any) -> tuple[str, list[tuple[int, int]]]:
-    """The text to read as the answer to `slot`, and the spans that answered other questions."""
+    """The text to read as the answer to `slot`, and the spans that answered other questions.
+
+    The question being asked is answered by the whole message ("within the next month" keeps
+    its "within"), less what answered other questions; a slot mentioned in passing by its
+    entity alone."""
+    if slot_value == UNKNOWN:
+        return UNKNOWN, []
     message = tracker.latest_message or {}
     text = message.get("text") or ""
     entities = [e for e in message.get("entities", []) if "start" in e and "end" in e]
-    own = [e for e in entities if e.get("entity") == SLOT_ENTITY.get(slot)]
-    if slot_value == UNKNOWN:
-        return UNKNOWN, []
+    own_entity = SLOT_ENTITY.get(slot)
+    if tracker.get_slot("requested_slot") == slot:
+        return text, [(e["start"], e["end"]) for e in entities if e.get("entity") != own_entity]
+    own = [e for e in entities if e.get("entity") == own_entity]
     if own:
         return own[-1].get("value") or text[own[-1]["start"]:own[-1]["end"]], []
-    if tracker.get_slot("requested_slot") == slot:
-        return text, [(e["start"], e["end"]) for e in entities]
     return str(slot_value), []
 
 

@@ -46,3 +46,70 @@ def postgres_url():
 def database_url(request) -> str:
     """Run a test on SQLite and on the PostgreSQL server."""
     return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture(scope="session")
+def trained_model():
+    """The Rasa model, trained once per test run (and reused while data/ and domain don't change)."""
+    from launcher.build import ensure_model
+    from launcher.environment import stack_environment
+
+    return ensure_model(stack_environment())
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on a free local port, receiving the reps' emails."""
+    from tests.handoff.servers import LocalSmtpServer
+
+    with LocalSmtpServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def crm_receiver():
+    """A real HTTP server standing in for the CRM's webhook endpoint; keeps what it accepted."""
+    from tests.handoff.servers import ScriptedHttpServer
+
+    with ScriptedHttpServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def stack_env(tmp_path_factory, smtp_server, crm_receiver):
+    """Environment for a private copy of the whole stack: own ports, own SQLite files, the
+    outbox delivering to the local SMTP server and CRM receiver."""
+    from launcher.environment import stack_environment
+
+    var_dir = tmp_path_factory.mktemp("stack")
+    action_port = free_port()
+    return stack_environment({
+        "LEADQUAL_VAR_DIR": str(var_dir),
+        "DATABASE_URL": f"sqlite:///{var_dir}/leads.db",
+        "TRACKER_STORE_URL": f"sqlite:///{var_dir}/conversations.db",
+        "RASA_PORT": str(free_port()),
+        "ACTION_SERVER_PORT": str(action_port),
+        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
+        "WEB_PORT": str(free_port()),
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_server.port),
+        "SMTP_STARTTLS": "false",
+        "CRM_WEBHOOK_URL": crm_receiver.url,
+    })
+
+
+@pytest.fixture(scope="session")
+def running_stack(trained_model, stack_env):
+    """Rasa, the action server and the web app as real processes, shared by the e2e tests."""
+    from launcher.stack import Stack
+
+    with Stack(stack_env) as stack:
+        yield stack

@@ -4,6 +4,7 @@
     python -m handoff reject  MEETING_ID --token TOKEN --reason TEXT
     python -m handoff outbox  [--requeue MESSAGE_ID]     (lists parked messages)
     python -m handoff feed-url REP_ID
+    python -m handoff worker                               (delivers the outbox until stopped)
 
 The token is the one in the rep's booking email (the same that protects the web links).
 Reads DATABASE_URL, LEADQUAL_CONFIG_DIR and the other settings like the servers do.
@@ -11,7 +12,10 @@ Reads DATABASE_URL, LEADQUAL_CONFIG_DIR and the other settings like the servers 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import logging
+import signal
 import sys
 
 from appsettings import load_settings, secret_key
@@ -19,7 +23,8 @@ from leaddb import LeadStore
 from yamlconfig import ConfigError
 
 from . import DecisionRefused, Notifications, decide_meeting, feed_url, load_nurture, load_roster
-from .outbox import parked_messages, requeue
+from .outbox import parked_messages, requeue, run_worker
+from .senders import SmtpSettings, default_senders
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,7 +40,20 @@ def _parser() -> argparse.ArgumentParser:
     outbox.add_argument("--requeue", type=int, metavar="MESSAGE_ID", help="retry a parked message")
     feed = commands.add_parser("feed-url", help="a rep's calendar subscription URL")
     feed.add_argument("rep_id")
+    worker = commands.add_parser("worker", help="deliver outbox messages (email, webhooks, CRM) until stopped")
+    worker.add_argument("--poll-seconds", type=float, default=2.0)
     return parser
+
+
+async def _work(store: LeadStore, poll_seconds: float) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    smtp = SmtpSettings.from_env()
+    if smtp is None:
+        logging.warning("SMTP_HOST is not set: rep emails wait in the outbox until it is")
+    await run_worker(store, default_senders(smtp), stop, poll_seconds=poll_seconds)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
             print(feed_url(settings.public_base_url, secret_key(settings), args.rep_id))
             return 0
         store = LeadStore.from_url(settings.database_url)
+        if args.command == "worker":
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+            asyncio.run(_work(store, args.poll_seconds))
+            return 0
         if args.command == "outbox":
             if args.requeue is not None:
                 if not requeue(store, args.requeue):
@@ -65,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
                                   nurture=load_nurture(settings.config_dir / "nurture.yml"))
     except ConfigError as error:
         print(f"config error: {error}", file=sys.stderr)
+        return 2
+    except ValueError as error:  # a malformed setting, e.g. SMTP_PORT
+        print(f"error: {error}", file=sys.stderr)
         return 2
     except DecisionRefused as refused:
         print(f"error: {refused}", file=sys.stderr)

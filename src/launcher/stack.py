@@ -13,10 +13,12 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import httpx
 
 from appsettings import PROJECT_ROOT
+from leaddb import LeadStore
 
 from .build import MODEL_PATH
 
@@ -29,12 +31,12 @@ class StackError(RuntimeError):
 class Service:
     name: str
     command: list[str]
-    port: int
-    health_path: str
+    port: Optional[int] = None  # None: no HTTP; ready once it has run for a moment
+    health_path: str = "/"
 
     @property
-    def health_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}{self.health_path}"
+    def health_url(self) -> Optional[str]:
+        return f"http://127.0.0.1:{self.port}{self.health_path}" if self.port else None
 
 
 def services(env: dict[str, str]) -> list[Service]:
@@ -54,6 +56,7 @@ def services(env: dict[str, str]) -> list[Service]:
         Service("rasa", rasa_command, rasa_port, "/"),
         Service("web", [sys.executable, "-m", "webapp", "--host", env.get("WEB_HOST", "127.0.0.1"),
                         "--port", str(web_port)], web_port, "/healthz"),
+        Service("worker", [sys.executable, "-m", "handoff", "worker"]),
     ]
 
 
@@ -82,11 +85,13 @@ class Stack:
         self.processes: dict[str, subprocess.Popen] = {}
 
     def start(self, timeout: float = 300) -> "Stack":
-        busy = [f"{s.name} ({s.port})" for s in self.services if not port_is_free(s.port)]
+        busy = [f"{s.name} ({s.port})" for s in self.services if s.port and not port_is_free(s.port)]
         if busy:
             raise StackError(f"ports already in use: {', '.join(busy)}. Stop what uses them or set "
                              "RASA_PORT / ACTION_SERVER_PORT / WEB_PORT in .env.")
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        # The schema is created once here, not raced for by every process at start-up.
+        LeadStore.from_url(self.env["DATABASE_URL"]).engine.dispose()
         try:
             for service in self.services:
                 log = open(self.log_dir / f"{service.name}.log", "ab")
@@ -106,6 +111,9 @@ class Stack:
         while waiting:
             for service in list(waiting):
                 self.check_alive()
+                if service.health_url is None:
+                    waiting.remove(service)
+                    continue
                 try:
                     if httpx.get(service.health_url, timeout=2).status_code == 200:
                         waiting.remove(service)

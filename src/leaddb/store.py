@@ -6,6 +6,7 @@ from typing import Any, Iterable, Optional
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from .base import Base, make_engine, make_session_factory, session_scope, utcnow
@@ -49,7 +50,12 @@ class LeadStore:
         return store
 
     def create_tables(self) -> None:
-        Base.metadata.create_all(self.engine)
+        try:
+            Base.metadata.create_all(self.engine)
+        except OperationalError:
+            # Another process created the same tables between our check and our CREATE;
+            # the second pass finds them all and creates nothing.
+            Base.metadata.create_all(self.engine)
 
     def session(self):
         return session_scope(self._sessions)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable, Iterable, Optional
 
+from spacy.lang.en.stop_words import STOP_WORDS
+
 from . import bant, contact
 
 UNKNOWN = "unknown"
@@ -25,10 +27,10 @@ _OPEN_ENDED_TIMELINE = re.compile(
     r"some ?day|eventually|no specific (time|date)|not decided|undecided|open[- ]ended|whenever)\b",
     re.IGNORECASE,
 )
-_FILLER = {
-    "yes", "yeah", "yep", "no", "nope", "ok", "okay", "hi", "hello", "hey", "sure", "thanks", "thank", "maybe",
-    "nothing", "stuff", "things", "something", "idk", "dunno", "hmm", "hmmm", "lol", "the", "and", "for", "our",
-    "you", "your", "with", "that", "this", "what", "want", "need", "just", "some", "things",
+# Words that carry no answer on their own: English stop words plus chat filler.
+_FILLER = STOP_WORDS | {
+    "yes", "yeah", "yep", "nope", "okay", "hello", "hey", "sure", "thanks", "thank", "maybe", "stuff", "things",
+    "idk", "dunno", "hmm", "hmmm", "lol", "want", "need", "needs", "needed", "like", "just", "looking",
 }
 
 
@@ -121,7 +123,7 @@ _NORMALISERS: dict[str, Callable[[str, date], Answer]] = {
     "need": _need, "timeline": _timeline, "authority": _authority, "budget": _budget, "company": _company,
     "company_size": _company_size, "person_name": _person_name, "email": _email,
 }
-# Slots answered in free text: parts of the message that answered other questions are removed first.
+# Slots answered in free text: what is left after removing other answers must say something.
 _FREE_TEXT_SLOTS = {"need", "company", "person_name"}
 
 
@@ -138,9 +140,10 @@ def normalise_answer(
     if text == UNKNOWN:
         return Answer("unknown", UNKNOWN)
     text = (text or "").strip()[:MAX_TEXT]
-    if slot in _FREE_TEXT_SLOTS:
-        remainder = remove_spans(text, other_spans)
-        if not _content_words(remainder) and remainder != text:
+    remainder = remove_spans(text, other_spans)
+    if remainder != text:
+        answered_others = not _content_words(remainder) if slot in _FREE_TEXT_SLOTS else not remainder
+        if answered_others:
             return Answer("invalid", problem="answered other questions", other_answers_only=True)
         text = remainder
     if not text:

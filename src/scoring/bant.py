@@ -564,6 +564,9 @@ _FIXED_DAY_RULES: list[tuple[re.Pattern, _ToDate]] = [
 
 # Quantities and units written out, rewritten before the rules run.
 _TIMELINE_REWRITES = [
+    # "within the next month" is a span from today (up to 30 days), not the 1st of next month.
+    (re.compile(r"\b(?:within|in|over|during)\s+the\s+(?:next|coming)\s+(?=(?:day|week|month|quarter|year)\b)"),
+     "within 1 "),
     (re.compile(r"\bfortnight\b"), "2 weeks"),
     (re.compile(r"\bhalf\s+(?:a\s+)?year\b"), "6 months"),
     (re.compile(r"\ban?\s+(?=(?:day|week|month|quarter|year)s?\b)"), "1 "),

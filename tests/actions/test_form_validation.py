@@ -98,3 +98,13 @@ async def test_nonsense_email_gets_a_clear_hint(dispatcher, domain, lead_db):
     assert slots["email"] is None
     [hint] = dispatcher.messages
     assert hint["response"] == "utter_hint_email" and hint["email_problem"]
+
+
+async def test_the_asked_question_is_read_from_the_whole_answer(dispatcher, domain, lead_db):
+    # The entity rules find "next month"; the visitor said "within the next month" (≤ 30 days).
+    text = "we'd like it live within the next month, budget is 20k"
+    tracker = form_turn(text, {"timeline": "next month", "budget": "20k"}, "timeline",
+                        entities=[entity(text, "next month", "timeframe"), entity(text, "20k", "amount")])
+    slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
+    assert 28 <= slots["timeline"] <= 31
+    assert slots["budget"] == "20000 USD"

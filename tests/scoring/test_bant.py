@@ -141,6 +141,11 @@ def test_budget_annual_amount(budget, annual):
 TODAY = date(2026, 11, 10)
 
 TIMELINE_CASES = [
+    # "within / in / over the next <unit>" is a span from today, not the next calendar period.
+    ("we'd like it live within the next month", date(2026, 12, 10)),
+    ("in the next month or so", date(2026, 12, 10)),
+    ("within the next quarter", date(2027, 2, 10)),
+    ("over the coming year", date(2027, 11, 10)),
     ("immediately", TODAY),
     ("right away pls", TODAY),
     ("yesterday lol", TODAY),

@@ -1,0 +1,160 @@
+"""Benchmark: ingest behavioural events in batches, then score single visitors.
+
+    python bench/ingest_and_score.py --events 1000000 --visitors 100000 --backend both
+
+Ingest: synthetic events (random visitors, types, pages and times over the last 90 days)
+are stored through `leaddb.events.ingest_events` in batches; events/s counts the time spent
+inside ingest_events (building the batches is not timed). Scoring: for random visitors,
+`visitor_events` (the indexed DB read) plus `score_behaviour` with config/behaviour.yml,
+timed together, as the assistant does when a visitor starts to chat.
+
+SQLite runs on a temporary file; PostgreSQL in a schema of its own, dropped at the end.
+Figures are printed, never asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import create_engine, text
+
+from leaddb import Base, make_engine
+from leaddb.events import TrackedEvent, ingest_events, visitor_events
+from scoring.behaviour import load_behaviour_rules, score_behaviour
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# (event type, path, weight): roughly what a B2B site sees.
+EVENT_MIX = [
+    ("page_view", "/", 25), ("page_view", "/blog/how-to-qualify-leads", 20), ("page_view", "/product", 12),
+    ("page_view", "/pricing", 10), ("page_view", "/customers/acme", 5), ("page_view", "/careers", 3),
+    ("pricing_view", "/pricing", 3), ("content_download", "/resources/roi-guide", 6),
+    ("webinar_registration", "/webinars/q3", 2), ("webinar_attendance", None, 1), ("form_submit", "/contact", 2),
+    ("demo_request", "/demo", 1), ("email_open", None, 5), ("email_click", "/pricing", 4), ("unsubscribe", None, 1),
+]
+
+
+def synthetic_batches(events: int, visitors: int, batch_size: int, now: datetime, seed: int = 7) -> Iterator[list[TrackedEvent]]:
+    rng = random.Random(seed)
+    kinds = [(kind, path) for kind, path, _ in EVENT_MIX]
+    weights = [weight for _, _, weight in EVENT_MIX]
+    batch: list[TrackedEvent] = []
+    for _ in range(events):
+        kind, path = rng.choices(kinds, weights)[0]
+        properties = {"title": "ROI guide"} if kind == "content_download" else {}
+        if rng.random() < 0.002:
+            properties["email_domain"] = "rivalcrm.com"
+        batch.append(
+            TrackedEvent(
+                event_id=f"{rng.getrandbits(128):032x}",
+                visitor_id=f"bench-{rng.randrange(visitors):08d}",
+                type=kind,
+                occurred_at=now - timedelta(seconds=rng.uniform(0, 90 * 86400)),
+                url=f"https://www.example.com{path}" if path else None,
+                referrer="https://www.google.com/" if rng.random() < 0.3 else None,
+                utm={"source": "newsletter", "medium": "email"} if kind == "email_click" else {},
+                properties=properties,
+            )
+        )
+        if len(batch) == batch_size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def run(backend: str, engine, args) -> None:
+    Base.metadata.create_all(engine)
+    now = datetime.now(timezone.utc)
+
+    ingest_seconds, accepted, duplicates = 0.0, 0, 0
+    wall_start = time.perf_counter()
+    for batch in synthetic_batches(args.events, args.visitors, args.batch_size, now):
+        started = time.perf_counter()
+        result = ingest_events(engine, batch)
+        ingest_seconds += time.perf_counter() - started
+        accepted += result.accepted
+        duplicates += result.duplicates
+    wall = time.perf_counter() - wall_start
+    print(
+        f"[{backend}] ingested {accepted:,} events ({duplicates:,} duplicates) for {args.visitors:,} visitors "
+        f"in batches of {args.batch_size}: {accepted / ingest_seconds:,.0f} events/s inside ingest_events "
+        f"({ingest_seconds:.1f} s; {wall:.1f} s wall including generating the events)"
+    )
+
+    # Resending a batch must cost little too: every event in it is a duplicate.
+    first_batch = next(synthetic_batches(args.batch_size, args.visitors, args.batch_size, now))
+    started = time.perf_counter()
+    resend = ingest_events(engine, first_batch)
+    print(f"[{backend}] resending one batch of {args.batch_size}: {resend.duplicates} duplicates in {(time.perf_counter() - started) * 1000:.1f} ms")
+
+    rules = load_behaviour_rules(PROJECT_ROOT / "config" / "behaviour.yml")
+    rng = random.Random(11)
+    reads, scores, totals, event_counts = [], [], [], []
+    for sample in range(args.samples + 20):
+        visitor = f"bench-{rng.randrange(args.visitors):08d}"
+        started = time.perf_counter()
+        events = visitor_events(engine, visitor, since=rules.window_start(now))
+        read = time.perf_counter()
+        score_behaviour(rules, events, now)
+        done = time.perf_counter()
+        if sample >= 20:  # the first lookups warm the connection pool and caches
+            reads.append((read - started) * 1000)
+            scores.append((done - read) * 1000)
+            totals.append((done - started) * 1000)
+            event_counts.append(len(events))
+    print(f"[{backend}] score one visitor, {len(totals)} random visitors, {statistics.mean(event_counts):.1f} events each on average:")
+    for name, values in [("DB read + score", totals), ("  DB read", reads), ("  score", scores)]:
+        print(
+            f"[{backend}]   {name:<16} p50 {percentile(values, 0.50):.2f} ms, p95 {percentile(values, 0.95):.2f} ms, "
+            f"p99 {percentile(values, 0.99):.2f} ms"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--visitors", type=int, default=100_000)
+    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--samples", type=int, default=2000, help="visitors to score")
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    args = parser.parse_args()
+
+    if args.backend in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory(prefix="bench-events-") as folder:
+            engine = make_engine(f"sqlite:///{folder}/leads.db")
+            try:
+                run("sqlite", engine, args)
+            finally:
+                engine.dispose()
+
+    if args.backend in ("postgres", "both"):
+        schema = f"bench_events_{random.randrange(16**8):08x}"
+        admin = create_engine(args.postgres_url, future=True)
+        with admin.begin() as connection:
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+        separator = "&" if "?" in args.postgres_url else "?"
+        engine = make_engine(f"{args.postgres_url}{separator}options=-csearch_path%3D{schema}")
+        try:
+            run("postgres", engine, args)
+        finally:
+            engine.dispose()
+            with admin.begin() as connection:
+                connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

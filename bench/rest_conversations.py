@@ -1,0 +1,143 @@
+"""20 concurrent conversations through Rasa's REST channel, each a full qualification, against
+this assistant and, in the same run, against Rasa's starter bot (`rasa init`, same version).
+
+    .venv/bin/python bench/rest_conversations.py [--conversations 20] [--rounds 3] [--skip-baseline]
+
+Prints messages/s and p50/p95 reply latency for each. Figures only; nothing is asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from launcher.build import ensure_model  # noqa: E402
+from launcher.environment import stack_environment  # noqa: E402
+from launcher.stack import Stack  # noqa: E402
+
+QUALIFICATION = [
+    "hi there",
+    "we need a faster way to route inbound leads to the right rep",
+    "within two months",
+    "I'm VP of sales, it's my call",
+    "around 25k a year",
+    "Tailspin Toys",
+    "about 600 people",
+    "Morgan Lee",
+    "morgan.lee@tailspin-toys.com",
+]
+# The starter bot knows greet / mood / bot challenge / goodbye; same number of messages.
+STARTER = ["hello", "i am great", "are you a bot?", "I'm sad", "yes", "no", "are you human?", "perfect", "bye"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def _conversation(client: httpx.AsyncClient, url: str, script: list[str], latencies: list[float]) -> None:
+    sender = f"bench-{uuid.uuid4().hex[:10]}"
+    for text in script:
+        started = time.perf_counter()
+        response = await client.post(url, json={"sender": sender, "message": text})
+        response.raise_for_status()
+        latencies.append(time.perf_counter() - started)
+
+
+async def _load(url: str, script: list[str], conversations: int, rounds: int) -> dict:
+    latencies: list[float] = []
+    async with httpx.AsyncClient(timeout=120) as client:
+        await _conversation(client, url, script[:1], [])  # warm-up: first model call is slow
+        started = time.perf_counter()
+        for _ in range(rounds):
+            await asyncio.gather(*(_conversation(client, url, script, latencies) for _ in range(conversations)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "messages": len(latencies),
+        "seconds": elapsed,
+        "messages_per_s": len(latencies) / elapsed,
+        "p50_ms": 1000 * statistics.median(latencies),
+        "p95_ms": 1000 * latencies[int(0.95 * (len(latencies) - 1))],
+    }
+
+
+def _report(name: str, figures: dict) -> None:
+    print(f"{name:<22} {figures['messages']:>6} msgs {figures['seconds']:>7.1f} s "
+          f"{figures['messages_per_s']:>8.1f} msg/s  p50 {figures['p50_ms']:>7.0f} ms  p95 {figures['p95_ms']:>7.0f} ms",
+          flush=True)
+
+
+def bench_assistant(conversations: int, rounds: int) -> dict:
+    var_dir = Path(tempfile.mkdtemp(prefix="bench-stack-"))
+    env = stack_environment({
+        "LEADQUAL_VAR_DIR": str(var_dir),
+        "DATABASE_URL": f"sqlite:///{var_dir}/leads.db",
+        "TRACKER_STORE_URL": f"sqlite:///{var_dir}/conversations.db",
+        "RASA_PORT": str(_free_port()), "ACTION_SERVER_PORT": str(_free_port()), "WEB_PORT": str(_free_port()),
+    })
+    env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{env['ACTION_SERVER_PORT']}/webhook"
+    ensure_model(env)
+    with Stack(env, only=("actions", "rasa")):
+        url = f"http://127.0.0.1:{env['RASA_PORT']}/webhooks/rest/webhook"
+        return asyncio.run(_load(url, QUALIFICATION, conversations, rounds))
+
+
+def bench_starter_bot(conversations: int, rounds: int) -> dict:
+    rasa = str(Path(sys.executable).with_name("rasa"))
+    env = stack_environment()
+    folder = Path(tempfile.mkdtemp(prefix="rasa-init-"))
+    print("Training Rasa's starter bot (rasa init) for the baseline...", flush=True)
+    subprocess.run([rasa, "init", "--no-prompt", "--init-dir", str(folder)], cwd=folder, env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port = _free_port()
+    log = open(folder / "rasa.log", "wb")
+    server = subprocess.Popen([rasa, "run", "--enable-api", "--port", str(port), "--model", "models"],
+                              cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"starter bot did not start; see {folder / 'rasa.log'}")
+            time.sleep(0.5)
+        return asyncio.run(_load(f"http://127.0.0.1:{port}/webhooks/rest/webhook", STARTER, conversations, rounds))
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--conversations", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--skip-baseline", action="store_true")
+    args = parser.parse_args()
+    print(f"{args.conversations} concurrent conversations x {args.rounds} rounds, "
+          f"{len(QUALIFICATION)} messages each", flush=True)
+    ours = bench_assistant(args.conversations, args.rounds)
+    _report("this assistant", ours)
+    if not args.skip_baseline:
+        starter = bench_starter_bot(args.conversations, args.rounds)
+        _report("rasa init starter bot", starter)
+        print(f"throughput ratio (ours / starter): {ours['messages_per_s'] / starter['messages_per_s']:.2f}")
+
+
+if __name__ == "__main__":
+    main()

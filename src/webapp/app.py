@@ -1,0 +1,53 @@
+"""The Sanic app factory. Each feature is a blueprint registered here."""
+from __future__ import annotations
+
+import asyncio
+import warnings
+from typing import Optional
+
+from sanic import Request, Sanic
+from sanic.response import HTTPResponse, json
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from appsettings import PROJECT_ROOT, Settings, load_settings
+from leaddb import LeadStore
+
+from .tracking import TrackingLimits, tracking
+
+STATIC_DIR = PROJECT_ROOT / "web" / "static"
+
+
+def create_app(settings: Optional[Settings] = None, store: Optional[LeadStore] = None) -> Sanic:
+    """Build the app. Without arguments it reads the environment and opens (and creates) the
+    lead database at DATABASE_URL."""
+    settings = settings or load_settings()
+    # register=False lets one process build several apps (tests do). Sanic warns that 22.6
+    # drops the option; Rasa 3.6 pins Sanic 21.12, so the warning does not apply here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        app = Sanic("leadqual", register=False)
+    # Errors Sanic raises itself (404, 405, bad requests) answer in JSON, without tracebacks.
+    app.config.FALLBACK_ERROR_FORMAT = "json"
+    app.ctx.settings = settings
+    app.ctx.store = store or LeadStore.from_url(settings.database_url)
+    app.ctx.tracking_limits = TrackingLimits.from_env()
+
+    app.blueprint(tracking)
+    app.static("/static", str(STATIC_DIR), name="static")
+    app.add_route(healthz, "/healthz", methods=["GET"])
+    return app
+
+
+async def healthz(request: Request) -> HTTPResponse:
+    """200 when the database answers; what deploy checks and the test fixture wait for."""
+    try:
+        await asyncio.to_thread(_ping, request.app.ctx.store)
+    except SQLAlchemyError:
+        return json({"status": "database unavailable"}, status=503)
+    return json({"status": "ok"})
+
+
+def _ping(store: LeadStore) -> None:
+    with store.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
