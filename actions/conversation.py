@@ -8,9 +8,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from scoring.answers import FORM_SLOTS, UNKNOWN
-from scoring.qualification import decide, facts_from_record
+from scoring.opening import opening_topic
+from scoring.qualification import decide, facts_from_record, model_facts, model_record
 
-from .services import in_thread, lead_store, qualification_rules
+from .services import in_thread, lead_model, lead_store, qualification_rules, visitor_behaviour
 
 
 def _known(tracker: Tracker, slot: str) -> Any:
@@ -23,8 +24,13 @@ class ActionGreet(Action):
         return "action_greet"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        """Greet for what the visitor already did: a third look at pricing is not a stranger."""
         await in_thread(lead_store().ensure_lead, tracker.sender_id)
-        dispatcher.utter_message(response="utter_greet")
+        behaviour = await in_thread(visitor_behaviour, tracker.sender_id)
+        topic = opening_topic(behaviour.summary)
+        titles = behaviour.summary.downloaded_titles
+        dispatcher.utter_message(response="utter_greet" if topic == "new" else f"utter_greet_{topic}",
+                                 download_title=titles[-1] if titles else "our guide")
         return []
 
 
@@ -75,7 +81,14 @@ class ActionQualify(Action):
         store = lead_store()
         visitor = tracker.sender_id
         record = await in_thread(store.get_lead, visitor) or {}
-        decision = decide(qualification_rules(), facts_from_record(record))
+        rules, facts = qualification_rules(), facts_from_record(record)
+        behaviour = await in_thread(visitor_behaviour, visitor)
+        probability = None
+        model = lead_model()
+        if model is not None:
+            values = model_facts(rules, facts, behaviour.total, behaviour.summary)
+            probability = model.predict_proba([model_record(rules.model, values)])[0]
+        decision = decide(rules, facts, behaviour.parts, probability)
         await in_thread(store.record_decision, visitor, decision.tier, decision.score,
                         decision.reasons, decision.parts_as_dicts())
 

@@ -9,7 +9,7 @@ import signal
 import sys
 import time
 
-from appsettings import PROJECT_ROOT
+from appsettings import load_settings
 
 from .build import BuildError, ensure_model
 from .checks import check_configs
@@ -18,7 +18,7 @@ from .stack import Stack, StackError
 
 
 def _check(env: dict[str, str]) -> bool:
-    problems = check_configs(PROJECT_ROOT / "config")
+    problems = check_configs(load_settings().config_dir)
     for problem in problems:
         print(f"config error: {problem}", file=sys.stderr)
     return not problems

@@ -10,10 +10,15 @@ from yamlconfig import ConfigError
 
 def _loaders() -> list[tuple[str, Callable[[Path], object]]]:
     from entity_pipeline import load_patterns
+    from handoff import load_nurture, load_roster
+    from scoring.behaviour import load_behaviour_rules
     from scoring.qualification import load_qualification_rules
 
     return [
         ("scoring.yml", load_qualification_rules),
+        ("behaviour.yml", load_behaviour_rules),
+        ("roster.yml", load_roster),
+        ("nurture.yml", load_nurture),
         ("entity_patterns.yml", load_patterns),
     ]
 

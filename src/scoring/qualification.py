@@ -72,12 +72,34 @@ class QualificationRules:
     work_email_points: float
     free_mail_points: float
     currency_to_usd: dict = field(default_factory=dict)
+    behaviour_weight: float = 1.0
+    behaviour_max_points: Optional[float] = None
+    behaviour_min_points: Optional[float] = None
+    model: Optional["ModelRule"] = None
 
     def annual_usd(self, amount: float, currency: Optional[str], period: Optional[str]) -> Optional[float]:
         rate = self.currency_to_usd.get((currency or "USD").upper())
         if rate is None:
             return None
         return amount * rate * (12 if period == "month" else 1)
+
+
+@dataclass(frozen=True)
+class ModelRule:
+    """A predictive model (trained with `python -m scoring train`) whose probability adds
+    `points × probability`; `columns` maps the model's column names to lead facts."""
+
+    path: Path
+    points: float
+    columns: dict  # model column -> fact name (see MODEL_FACTS)
+
+
+# Facts a model column can be fed from.
+MODEL_FACTS = (
+    "authority", "need_stated", "timeline_days", "budget_annual_usd", "company_size", "email_is_free_mail",
+    "behaviour_score", "page_views", "pricing_views", "downloads", "webinar_registrations",
+    "webinar_attendances", "email_clicks", "demo_requests",
+)
 
 
 @dataclass(frozen=True)
@@ -119,7 +141,8 @@ def _levels(section: Section, name: str) -> frozenset:
 
 def load_qualification_rules(path: Path | str) -> QualificationRules:
     root = load_yaml(path)
-    root.check_keys({"version", "thresholds", "sql_gates", "disqualify", "bant", "fit", "currency_to_usd"})
+    root.check_keys({"version", "thresholds", "sql_gates", "disqualify", "bant", "fit", "currency_to_usd",
+                     "behaviour", "model"})
     if root.integer("version") != 1:
         raise root.error("version", "only version 1 is understood")
 
@@ -161,6 +184,11 @@ def load_qualification_rules(path: Path | str) -> QualificationRules:
     if "USD" not in currency_to_usd:
         raise root.error("currency_to_usd", "must include USD")
 
+    behaviour = root.section("behaviour", None)
+    behaviour.check_keys({"weight", "max_points", "min_points"})
+    max_points = behaviour.number("max_points", None, minimum=0)
+    min_points = behaviour.number("min_points", None, maximum=0)
+
     return QualificationRules(
         source=str(path),
         sql_threshold=sql,
@@ -183,7 +211,31 @@ def load_qualification_rules(path: Path | str) -> QualificationRules:
         work_email_points=email.number("work_domain"),
         free_mail_points=email.number("free_mail"),
         currency_to_usd=currency_to_usd,
+        behaviour_weight=behaviour.number("weight", 1.0, minimum=0),
+        behaviour_max_points=max_points,
+        behaviour_min_points=min_points,
+        model=_model_rule(root, Path(path)),
     )
+
+
+def _model_rule(root: Section, rules_path: Path) -> Optional[ModelRule]:
+    if root.raw("model", None) is None:
+        return None
+    model = root.section("model")
+    model.check_keys({"path", "points", "columns"})
+    model_path = Path(model.str("path"))
+    if not model_path.is_absolute():
+        model_path = rules_path.resolve().parent.parent / model_path  # relative to the project
+    if not model_path.exists():
+        raise model.error("path", f"no model file at {model_path} (train one with `python -m scoring train`)")
+    columns = model.section("columns")
+    mapping = {}
+    for column in columns.keys():
+        fact = columns.str(column, choices=MODEL_FACTS)
+        mapping[str(column)] = fact
+    if not mapping:
+        raise model.error("columns", "map at least one model column to a fact")
+    return ModelRule(model_path, model.number("points", minimum=0), mapping)
 
 
 # -- scoring -------------------------------------------------------------------------------
@@ -254,6 +306,47 @@ def fit_parts(rules: QualificationRules, facts: LeadFacts) -> list[ScorePart]:
     return parts
 
 
+def behaviour_parts(rules: QualificationRules, behaviour_parts: Iterable[dict]) -> list[ScorePart]:
+    """Behaviour points (config/behaviour.yml) weighted and bounded for the qualification score.
+    A bound shows as its own part, so the parts still add up to the total."""
+    parts = [
+        ScorePart(f"behaviour.{part['rule']}", "behaviour", round(part["points"] * rules.behaviour_weight, 2),
+                  part.get("detail") or part["rule"], part.get("when"))
+        for part in behaviour_parts
+        if part.get("points")
+    ]
+    total = sum(part.points for part in parts)
+    if rules.behaviour_max_points is not None and total > rules.behaviour_max_points:
+        parts.append(ScorePart("behaviour.max_points", "behaviour", rules.behaviour_max_points - total,
+                               f"behaviour counts at most {rules.behaviour_max_points:g} points"))
+    if rules.behaviour_min_points is not None and total < rules.behaviour_min_points:
+        parts.append(ScorePart("behaviour.min_points", "behaviour", rules.behaviour_min_points - total,
+                               f"behaviour takes away at most {-rules.behaviour_min_points:g} points"))
+    return parts
+
+
+def model_facts(rules: QualificationRules, facts: LeadFacts, behaviour_total: float = 0.0,
+                summary: Optional[object] = None) -> dict:
+    """The values of MODEL_FACTS for this lead (None when not known)."""
+    annual = None
+    if facts.budget_amount is not None:
+        annual = rules.annual_usd(facts.budget_amount, facts.budget_currency, facts.budget_period)
+    values = {
+        "authority": facts.authority, "need_stated": facts.need is not None, "timeline_days": facts.timeline_days,
+        "budget_annual_usd": annual, "company_size": facts.company_size,
+        "email_is_free_mail": facts.email_is_free_mail, "behaviour_score": behaviour_total,
+    }
+    for name in ("page_views", "pricing_views", "downloads", "webinar_registrations", "webinar_attendances",
+                 "email_clicks", "demo_requests"):
+        values[name] = getattr(summary, name, 0) if summary is not None else 0
+    return values
+
+
+def model_record(rule: ModelRule, values: dict) -> dict:
+    """One record keyed by the model's own column names."""
+    return {column: values.get(fact) for column, fact in rule.columns.items()}
+
+
 def _sql_gate_failures(rules: QualificationRules, facts: LeadFacts) -> list[str]:
     failures = []
     if rules.sql_authority and facts.authority not in rules.sql_authority:
@@ -276,10 +369,16 @@ def _sql_gate_failures(rules: QualificationRules, facts: LeadFacts) -> list[str]
 def decide(
     rules: QualificationRules,
     facts: LeadFacts,
-    extra_parts: Iterable[ScorePart] = (),
+    behaviour: Iterable[dict] = (),
+    model_probability: Optional[float] = None,
 ) -> Decision:
-    """Score the facts and pick a tier. `extra_parts` carries behaviour (and model) points."""
-    parts = tuple(bant_parts(rules, facts) + fit_parts(rules, facts) + list(extra_parts))
+    """Score the facts and pick a tier. `behaviour` is the parts list of a behaviour score
+    (scoring.behaviour); `model_probability` the configured model's prediction, if any."""
+    parts = bant_parts(rules, facts) + fit_parts(rules, facts) + behaviour_parts(rules, behaviour)
+    if model_probability is not None and rules.model is not None:
+        parts.append(ScorePart("model.probability", "model", round(model_probability * rules.model.points, 2),
+                               f"predicted conversion {model_probability:.0%}"))
+    parts = tuple(parts)
     score = round(sum(part.points for part in parts), 2)
     scored = [f"{p.detail}: {p.points:+g}" for p in parts if p.points]
 

@@ -261,3 +261,23 @@ def test_unreadable_rule_files(tmp_path, text, problem):
         path.write_text(text)
     with pytest.raises(ConfigError, match=problem):
         load_behaviour_rules(path)
+
+
+@pytest.mark.parametrize(
+    "summary, topic",
+    [
+        ({"demo_requests": 1, "pricing_views": 5}, "demo"),
+        ({"pricing_views": 3, "page_views": 9}, "pricing_again"),
+        ({"pricing_views": 1, "webinar_attendances": 1}, "webinar"),
+        ({"webinar_registrations": 1}, "webinar"),
+        ({"downloads": 1, "page_views": 2}, "download"),
+        ({"page_views": 4}, "returning"),
+        ({"page_views": 1}, "new"),
+        ({}, "new"),
+    ],
+)
+def test_opening_topic(summary, topic):
+    from scoring.behaviour import VisitorSummary
+    from scoring.opening import opening_topic
+
+    assert opening_topic(VisitorSummary(**summary)) == topic

@@ -105,6 +105,8 @@ def _broken(tmp_path, old, new):
         ("{min_annual_usd: 100000, points: 25}", "{min_annual_usd: 1, points: 25}", "bant.budget.bands: bands must be ordered"),
         ("  EUR: 1.08", "  euro: 1.08", "currency_to_usd.euro: must be a three-letter ISO 4217 code"),
         ("version: 1", "version: 2", "version: only version 1 is understood"),
+        ("  weight: 0.5", "  weight: -1", "behaviour.weight: must be at least 0"),
+        ("  max_points: 30", "  max_points: lots", "behaviour.max_points: must be a number"),
         ("thresholds:\n", "thresholds: [\n", "is not valid YAML at line"),
     ],
 )
@@ -122,3 +124,95 @@ def test_missing_and_empty_files(tmp_path):
     (tmp_path / "empty.yml").write_text("# nothing\n")
     with pytest.raises(ConfigError, match="is empty"):
         load_qualification_rules(tmp_path / "empty.yml")
+
+
+# -- behaviour and the optional model ---------------------------------------------------------
+
+def _behaviour(*points):
+    return [{"rule": f"r{i}", "group": "g", "points": p, "when": "2026-11-20T10:00:00+00:00", "detail": f"event {i}"}
+            for i, p in enumerate(points)]
+
+
+def test_behaviour_is_weighted_and_bounded_and_still_adds_up(rules):
+    weighted = decide(rules, LeadFacts(), _behaviour(10, 10, 15))
+    assert sum(p.points for p in weighted.parts if p.group == "behaviour") == 17.5
+    capped = decide(rules, LeadFacts(), _behaviour(40, 40, 40))
+    behaviour = [p for p in capped.parts if p.group == "behaviour"]
+    assert sum(p.points for p in behaviour) == 30 and behaviour[-1].rule == "behaviour.max_points"
+    floored = decide(rules, LeadFacts(), _behaviour(-60, -60))
+    assert sum(p.points for p in floored.parts if p.group == "behaviour") == -40
+    for decision in (weighted, capped, floored):
+        assert decision.score == sum(p.points for p in decision.parts)
+
+
+def test_same_answers_different_history_different_tier(rules):
+    answers = LeadFacts(need="consolidate reporting", authority="influencer", timeline_days=60, company_size=20,
+                        email_is_free_mail=True)  # 15 + 15 + 18 + 4 - 10 = 42: an MQL on answers alone
+    quiet = decide(rules, answers)
+    keen = decide(rules, answers, _behaviour(10, 10, 10, 15))  # three pricing views and a webinar: +22.5
+    assert (quiet.tier, keen.tier) == ("mql", "sql")
+    assert any("event 3" in reason for reason in keen.reasons)
+
+
+def _tiny_model(tmp_path):
+    import random
+
+    from scoring.predictive import read_csv, train
+
+    rng = random.Random(7)
+    lines = ["Pricing Views,Company Size,Converted"]
+    for _ in range(200):
+        views, size = rng.randint(0, 6), rng.choice([5, 20, 80, 300, 2000])
+        lines.append(f"{views},{size},{int(views + rng.random() * 3 > 4)}")
+    data = tmp_path / "crm.csv"
+    data.write_text("\n".join(lines) + "\n")
+    model = train(read_csv(data), "Converted", folds=3)
+    path = tmp_path / "lead-model.zip"
+    model.save(path)
+    return path
+
+
+def test_a_configured_model_adds_points_by_probability(tmp_path):
+    from scoring.predictive import load_model
+    from scoring.qualification import model_facts, model_record
+
+    model_path = _tiny_model(tmp_path)
+    config = tmp_path / "scoring.yml"
+    config.write_text(RULES_FILE.read_text() + f"""
+model:
+  path: {model_path}
+  points: 20
+  columns:
+    "Pricing Views": pricing_views
+    "Company Size": company_size
+""")
+    rules = load_qualification_rules(config)
+    model = load_model(rules.model.path)
+
+    class Summary:
+        pricing_views, page_views = 6, 10
+
+    facts = LeadFacts(company_size=300)
+    keen = model.predict_proba([model_record(rules.model, model_facts(rules, facts, 0, Summary()))])[0]
+    cold = model.predict_proba([model_record(rules.model, model_facts(rules, facts, 0, None))])[0]
+    assert keen > cold  # the model learned that pricing views matter
+    decision = decide(rules, facts, model_probability=keen)
+    [part] = [p for p in decision.parts if p.group == "model"]
+    assert part.points == round(keen * 20, 2) and "predicted conversion" in part.detail
+
+
+@pytest.mark.parametrize(
+    "model_yaml, message",
+    [
+        ("model:\n  path: nowhere.zip\n  points: 20\n  columns: {A: pricing_views}\n", "model.path: no model file"),
+        ("model:\n  path: {path}\n  points: 20\n  columns: {A: favourite_colour}\n", "model.columns.A: must be one of"),
+        ("model:\n  path: {path}\n  points: 20\n  columns: {}\n", "model.columns: map at least one"),
+    ],
+)
+def test_model_and_behaviour_config_errors(tmp_path, model_yaml, message):
+    model_file = tmp_path / "m.zip"
+    model_file.write_bytes(b"x")
+    config = tmp_path / "scoring.yml"
+    config.write_text(RULES_FILE.read_text() + "\n" + model_yaml.replace("{path}", str(model_file)))
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[")):
+        load_qualification_rules(config)

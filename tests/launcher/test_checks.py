@@ -1,0 +1,33 @@
+"""`python -m launcher check`: every config file validated before anything starts."""
+import os
+import shutil
+import subprocess
+import sys
+
+from appsettings import PROJECT_ROOT
+from launcher.checks import check_configs
+
+
+def test_shipped_config_files_are_valid():
+    assert check_configs(PROJECT_ROOT / "config") == []
+
+
+def test_each_broken_file_is_named_with_key_and_problem(tmp_path):
+    shutil.copytree(PROJECT_ROOT / "config", tmp_path, dirs_exist_ok=True)
+    (tmp_path / "scoring.yml").write_text((tmp_path / "scoring.yml").read_text().replace("  sql: 60", "  sql: sixty"))
+    (tmp_path / "roster.yml").write_text("reps: []\n")
+    problems = check_configs(tmp_path)
+    assert len(problems) == 2
+    assert f"{tmp_path / 'scoring.yml'}: thresholds.sql: must be a number" in problems[0]
+    assert problems[1].startswith(f"{tmp_path / 'roster.yml'}: segments: must define")
+
+
+def test_launcher_check_exits_2_with_the_message_and_no_traceback(tmp_path):
+    shutil.copytree(PROJECT_ROOT / "config", tmp_path, dirs_exist_ok=True)
+    (tmp_path / "behaviour.yml").write_text("half_life_days: [oops\n")
+    env = {**os.environ, "LEADQUAL_CONFIG_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "launcher", "check"], env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2
+    assert "behaviour.yml" in result.stderr and "not valid YAML" in result.stderr
+    assert "Traceback" not in result.stderr
