@@ -9,6 +9,7 @@ from typing import Iterator
 from sqlalchemy import DateTime, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, declarative_base, sessionmaker
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
 
 Base = declarative_base()
@@ -44,7 +45,10 @@ def make_engine(url: str) -> Engine:
     action server, web app and worker can share one file."""
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, future=True, connect_args={"timeout": 30})
+        # A pool keeps connections (and SQLite's page cache) warm; SQLAlchemy 1.4 would open a
+        # new connection for every use of a file database.
+        engine = create_engine(url, future=True, poolclass=QueuePool,
+                               connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
