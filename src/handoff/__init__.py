@@ -26,6 +26,7 @@ The rep's side:
         # -> MeetingDecision; raises DecisionRefused(code) for not_found | bad_token |
         #    reason_required | already_decided. Rejection frees the time and recycles to nurture.
     decision_links(base_url, meeting_id, token)          # the accept/reject URLs put in the email
+    meeting_summary(db, roster, meeting_id)              # what the accept/reject page shows
     rep_feed(db, roster, rep_id)                         # VCALENDAR of the rep's meetings
     feed_url(base_url, secret, rep_id) / check_feed_token(secret, rep_id, token)   # secret: appsettings.secret_key()
 
@@ -48,6 +49,7 @@ from .booking import (
     SlotTaken,
     book_meeting,
     decide_meeting,
+    meeting_summary,
 )
 from .facts import LeadFacts
 from .geo import country_for_timezone
@@ -78,5 +80,5 @@ __all__ = [
     "deliver_due", "enqueue", "enrol_in_nurture", "feed_token", "feed_url", "latest_assignment", "load_nurture",
     "load_roster", "meeting_invite", "open_slots", "outbox_message", "parked_messages", "post_json",
     "rep_feed", "requeue", "route_lead", "run_worker", "slack_message", "smtp_sender", "format_slot",
-    "invite_for", "parse_slot_start",
+    "invite_for", "meeting_summary", "parse_slot_start",
 ]

@@ -27,7 +27,7 @@ from .facts import LeadFacts
 from .notify import Notifications, Transcript, enqueue_booking_news, enqueue_crm_push
 from .nurture import NurtureConfig, Track, choose_track, enqueue_enrolment
 from .roster import Roster
-from .slots import Slot, clashing_meeting, day_is_full, is_offerable
+from .slots import Slot, clashing_meeting, day_is_full, format_slot, is_offerable
 
 
 @dataclass(frozen=True)
@@ -201,3 +201,27 @@ def _slot_is_held(db: LeadStore, rep_id: str, start: datetime) -> bool:
         return session.execute(
             select(Meeting.id).where(Meeting.rep_id == rep_id, Meeting.start == start, Meeting.status.in_(HOLDING_STATUSES))
         ).first() is not None
+
+
+def meeting_summary(db: LeadStore, roster: Roster, meeting_id: int) -> Optional[dict]:
+    """What a rep sees before accepting or rejecting: the meeting, in their timezone, and the lead."""
+    with db.session() as session:
+        meeting = session.get(Meeting, meeting_id)
+        if meeting is None:
+            return None
+        lead = session.get(Lead, meeting.lead_id)
+        rep = roster.rep(meeting.rep_id)
+        return {
+            "id": meeting.id,
+            "status": meeting.status,
+            "reason": meeting.reason,
+            "when": format_slot(Slot(meeting.start, meeting.end), rep.timezone),
+            "rep_name": rep.name,
+            "lead_name": lead.person_name or lead.email or "a website visitor",
+            "company": lead.company,
+            "email": lead.email,
+            "tier": lead.tier,
+            "score": lead.score,
+            "reasons": list(lead.reasons or []),
+            "need": lead.need,
+        }

@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from appsettings import PROJECT_ROOT, Settings, load_settings
 from leaddb import LeadStore
 
+from .reps import reps
 from .tracking import TrackingLimits, tracking
 
 STATIC_DIR = PROJECT_ROOT / "web" / "static"
@@ -34,6 +35,7 @@ def create_app(settings: Optional[Settings] = None, store: Optional[LeadStore] =
     app.ctx.tracking_limits = TrackingLimits.from_env()
 
     app.blueprint(tracking)
+    app.blueprint(reps)
     app.static("/static", str(STATIC_DIR), name="static")
     app.add_route(healthz, "/healthz", methods=["GET"])
     return app

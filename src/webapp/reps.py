@@ -1,0 +1,104 @@
+"""The rep's links: accept or reject a booked lead, the visitor's invite, the rep's calendar feed.
+
+GET pages only show; the decision is a POST from the page's form (or a JSON client), so a
+link preview or a mail scanner that follows links never accepts or rejects anything.
+"""
+from __future__ import annotations
+
+import asyncio
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, html, json, text
+
+from appsettings import secret_key
+from handoff import (
+    DecisionRefused,
+    Notifications,
+    check_feed_token,
+    check_invite_token,
+    decide_meeting,
+    invite_for,
+    load_nurture,
+    load_roster,
+    meeting_summary,
+    rep_feed,
+)
+
+reps = Blueprint("reps")
+_templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                         autoescape=select_autoescape(["html"]))
+_REFUSAL_STATUS = {"not_found": 404, "bad_token": 403, "reason_required": 422, "already_decided": 409}
+_CALENDAR = "text/calendar; charset=utf-8"
+
+
+@lru_cache(maxsize=None)
+def _roster(config_dir: Path):
+    return load_roster(config_dir / "roster.yml")
+
+
+@lru_cache(maxsize=None)
+def _nurture(config_dir: Path):
+    return load_nurture(config_dir / "nurture.yml")
+
+
+def _page(name: str, status: int = 200, **values) -> HTTPResponse:
+    return html(_templates.get_template(name).render(**values), status=status)
+
+
+@reps.get("/meetings/<meeting_id:int>/<verb:accept|reject>")
+async def decision_page(request: Request, meeting_id: int, verb: str) -> HTTPResponse:
+    settings = request.app.ctx.settings
+    summary = await asyncio.to_thread(meeting_summary, request.app.ctx.store, _roster(settings.config_dir), meeting_id)
+    if summary is None:
+        return _page("message.html", 404, title="No such meeting", message=f"There is no meeting {meeting_id}.")
+    return _page("decide.html", meeting=summary, verb=verb, token=request.args.get("token", ""))
+
+
+@reps.post("/meetings/<meeting_id:int>/decision")
+async def decide(request: Request, meeting_id: int) -> HTTPResponse:
+    wants_json = "application/json" in (request.headers.get("content-type") or "")
+    form = (request.json or {}) if wants_json else {key: request.form.get(key) for key in request.form}
+    verb, token, reason = form.get("decision"), form.get("token") or "", form.get("reason")
+    if verb not in ("accept", "reject") or not isinstance(token, str):
+        problem = "decision must be accept or reject, with the token from the email"
+        return json({"error": problem}, 400) if wants_json else _page("message.html", 400, title="Not sent", message=problem)
+    settings = request.app.ctx.settings
+    try:
+        decision = await asyncio.to_thread(
+            decide_meeting, request.app.ctx.store, meeting_id, token, verb == "accept", reason,
+            _roster(settings.config_dir), None, Notifications.from_env(), _nurture(settings.config_dir))
+    except DecisionRefused as refused:
+        status = _REFUSAL_STATUS.get(refused.code, 400)
+        if wants_json:
+            return json({"error": str(refused), "code": refused.code}, status)
+        return _page("message.html", status, title="Not saved", message=str(refused))
+    if wants_json:
+        return json({"meeting_id": decision.meeting_id, "status": decision.status,
+                     "nurture_track": decision.nurture_track})
+    note = f" The lead goes to the “{decision.nurture_track}” nurture track." if decision.nurture_track else ""
+    return _page("message.html", title=f"Meeting {decision.status}", message=f"Thanks, saved.{note}")
+
+
+@reps.get("/meetings/<meeting_id:int>/invite.ics")
+async def visitor_invite(request: Request, meeting_id: int) -> HTTPResponse:
+    settings = request.app.ctx.settings
+    if not check_invite_token(secret_key(settings), meeting_id, request.args.get("token")):
+        return text("This invite link is not valid.", status=403)
+    try:
+        ics = await asyncio.to_thread(invite_for, request.app.ctx.store, _roster(settings.config_dir), meeting_id, "PUBLISH")
+    except ValueError:
+        return text("No such meeting.", status=404)
+    return text(ics, content_type=_CALENDAR, headers={"Content-Disposition": 'attachment; filename="meeting.ics"'})
+
+
+@reps.get("/reps/<rep_id>/meetings.ics")
+async def rep_calendar(request: Request, rep_id: str) -> HTTPResponse:
+    settings = request.app.ctx.settings
+    roster = _roster(settings.config_dir)
+    if rep_id not in roster.reps or not check_feed_token(secret_key(settings), rep_id, request.args.get("token")):
+        return text("This calendar link is not valid.", status=403)
+    feed = await asyncio.to_thread(rep_feed, request.app.ctx.store, roster, rep_id)
+    return text(feed, content_type=_CALENDAR)
