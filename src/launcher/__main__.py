@@ -12,13 +12,13 @@ import time
 from appsettings import load_settings
 
 from .build import BuildError, ensure_model
-from .checks import check_configs
+from .checks import check_configs, check_environment
 from .environment import stack_environment
 from .stack import Stack, StackError
 
 
 def _check(env: dict[str, str]) -> bool:
-    problems = check_configs(load_settings().config_dir)
+    problems = check_configs(load_settings().config_dir) + check_environment(env)
     for problem in problems:
         print(f"config error: {problem}", file=sys.stderr)
     return not problems

@@ -34,3 +34,15 @@ def check_configs(config_dir: Path) -> list[str]:
         except ValueError as error:  # loaders of other libraries raise their own ValueError subclasses
             problems.append(f"{config_dir / filename}: {error}")
     return problems
+
+
+def check_environment(env: dict[str, str]) -> list[str]:
+    """Settings production must not run without (development has safe defaults)."""
+    if env.get("LEADQUAL_ENV", "development") == "development":
+        return []
+    required = {
+        "RASA_API_TOKEN": "protects Rasa's HTTP API (conversations, model management)",
+        "LEADQUAL_SECRET_KEY": "signs calendar-feed and invite links",
+    }
+    return [f"{name} must be set when LEADQUAL_ENV={env['LEADQUAL_ENV']}: it {why}"
+            for name, why in required.items() if not env.get(name)]

@@ -31,3 +31,12 @@ def test_launcher_check_exits_2_with_the_message_and_no_traceback(tmp_path):
     assert result.returncode == 2
     assert "behaviour.yml" in result.stderr and "not valid YAML" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_production_refuses_to_start_without_token_and_key():
+    from launcher.checks import check_environment
+
+    assert check_environment({"LEADQUAL_ENV": "development"}) == []
+    problems = check_environment({"LEADQUAL_ENV": "production"})
+    assert [p.split(" ")[0] for p in problems] == ["RASA_API_TOKEN", "LEADQUAL_SECRET_KEY"]
+    assert check_environment({"LEADQUAL_ENV": "production", "RASA_API_TOKEN": "t", "LEADQUAL_SECRET_KEY": "k"}) == []
