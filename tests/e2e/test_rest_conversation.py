@@ -112,7 +112,7 @@ def test_one_message_answers_several_questions(running_stack):
 
 def test_student_is_closed_politely_without_contact_questions(running_stack):
     sender = f"visitor-{uuid.uuid4().hex[:8]}"
-    _say(running_stack, sender, "hey")
+    _say(running_stack, sender, "good morning!")
     _say(running_stack, sender, "I'm comparing sales tools for a university assignment")
     _say(running_stack, sender, "no timeline really, it's for class")
     replies = _say(running_stack, sender, "i'm a student")
