@@ -7,6 +7,7 @@ PYTHON ?= python3.10
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+WEB_STAMP := web/node_modules/.package-lock.json
 
 .PHONY: start test setup check train lock
 
@@ -16,7 +17,7 @@ start: setup
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-setup: $(STAMP)
+setup: $(STAMP) $(WEB_STAMP)
 
 # Rasa 3.6 needs Python 3.10: `.python-version` makes pyenv's python3.10 resolve here.
 $(STAMP): pyproject.toml requirements.lock
@@ -25,6 +26,12 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --upgrade "pip==24.3.1"
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test]"
 	touch $(STAMP)
+
+# The demo site's chat widget (rasa-webchat), served from web/node_modules by the web app.
+# --ignore-scripts: only the package's prebuilt bundle is used.
+$(WEB_STAMP): web/package.json web/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "error: npm not found; the chat widget needs Node.js and npm"; exit 1; }
+	npm ci --prefix web --no-audit --no-fund --ignore-scripts
 
 check: setup
 	$(BIN)/python -m launcher check

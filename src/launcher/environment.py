@@ -34,6 +34,7 @@ def stack_environment(overrides: dict[str, str] | None = None) -> dict[str, str]
         "REDIS_PORT": "6379",
         "REDIS_LOCK_DB": "1",
         "ALLOWED_ORIGINS": f"http://localhost:{merged['WEB_PORT']},http://127.0.0.1:{merged['WEB_PORT']}",
+        "PUBLIC_BASE_URL": f"http://localhost:{merged['WEB_PORT']}",
         # Rasa must not try to reach the internet (telemetry) and TensorFlow need not chatter.
         "RASA_TELEMETRY_ENABLED": "false",
         "TF_CPP_MIN_LOG_LEVEL": "2",

@@ -14,6 +14,7 @@ from appsettings import PROJECT_ROOT, Settings, load_settings
 from leaddb import LeadStore
 
 from .reps import reps
+from .site import site
 from .tracking import TrackingLimits, tracking
 
 STATIC_DIR = PROJECT_ROOT / "web" / "static"
@@ -36,6 +37,7 @@ def create_app(settings: Optional[Settings] = None, store: Optional[LeadStore] =
 
     app.blueprint(tracking)
     app.blueprint(reps)
+    app.blueprint(site)
     app.static("/static", str(STATIC_DIR), name="static")
     app.add_route(healthz, "/healthz", methods=["GET"])
     return app

@@ -1,0 +1,168 @@
+"""The demo website ("Beacon", a made-up B2B product) and what its chat widget asks for.
+
+- `/`, `/product`, `/pricing`, `/resources`, `/webinar`: the pages in web/site/;
+- `/assets/...`: their stylesheet, scripts and the downloadable report;
+- `/vendor/rasa-webchat/index.js`: the chat widget, installed by `npm ci --prefix web`;
+- `GET /api/chat/config`: where the widget finds Rasa's socket.io channel;
+- `GET /api/visitor/<visitor_id>/opening`: whether the chat should open by itself for this
+  visitor (scoring.behaviour's `high_intent`), and why.
+
+Pages get a Content-Security-Policy that lets the browser reach only this server and Rasa:
+no inline script, so neither a `javascript:` link in a chat message nor injected markup can
+run code, and no outside images, so a message cannot make the browser call another site.
+
+The socket URL is CHAT_SOCKET_URL when set (e.g. `https://chat.example.com` behind a proxy);
+otherwise the page's own host name on RASA_PORT, which is what `python -m launcher start` runs.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Optional
+from urllib.parse import urlsplit
+
+from sanic import Blueprint, Request, Sanic
+from sanic.response import HTTPResponse, file, json as json_response
+from sqlalchemy.exc import SQLAlchemyError
+
+from appsettings import PROJECT_ROOT
+from leaddb.base import utcnow
+from leaddb.events import visitor_events
+from scoring.behaviour import BehaviourRules, load_behaviour_rules, score_behaviour
+
+from .tracking import VISITOR_ID
+
+logger = logging.getLogger(__name__)
+
+SITE_DIR = PROJECT_ROOT / "web" / "site"
+WEBCHAT_DIR = PROJECT_ROOT / "web" / "node_modules" / "rasa-webchat"
+WEBCHAT_BUNDLE = WEBCHAT_DIR / "lib" / "index.js"  # the standalone build: React and socket.io-client inside
+
+# URL path -> file in web/site/.
+PAGES = {
+    "/": "index.html",
+    "/product": "product.html",
+    "/pricing": "pricing.html",
+    "/resources": "resources.html",
+    "/webinar": "webinar.html",
+}
+
+site = Blueprint("site")
+
+
+@site.listener("before_server_start")
+async def load_rules(app: Sanic, _loop) -> None:
+    """Read config/behaviour.yml once; a broken file stops the server with file, key and problem."""
+    app.ctx.behaviour_rules = load_behaviour_rules(app.ctx.settings.config_dir / "behaviour.yml")
+
+
+# -- pages and files ---------------------------------------------------------------------------
+
+
+async def page(request: Request) -> HTTPResponse:
+    response = await file(SITE_DIR / PAGES[request.path], mime_type="text/html; charset=utf-8")
+    response.headers["Content-Security-Policy"] = _content_security_policy(request)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+for _path, _filename in PAGES.items():
+    site.add_route(page, _path, methods=["GET", "HEAD"], name=f"page_{Path(_filename).stem}")
+
+site.static("/assets", str(SITE_DIR / "assets"), name="site_assets")
+
+
+@site.get("/vendor/rasa-webchat/index.js")
+async def webchat_bundle(request: Request) -> HTTPResponse:
+    if not WEBCHAT_BUNDLE.is_file():
+        logger.error("%s is missing: run `npm ci --prefix web`", WEBCHAT_BUNDLE)
+        return json_response({"error": "the chat widget is not installed; run `npm ci --prefix web`"}, status=503)
+    return await file(WEBCHAT_BUNDLE, mime_type="text/javascript; charset=utf-8")
+
+
+@site.middleware("response")
+async def no_sniffing(request: Request, response: HTTPResponse) -> None:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+
+
+def chat_socket_url(request: Request) -> str:
+    configured = os.getenv("CHAT_SOCKET_URL", "").strip().rstrip("/")
+    if configured:
+        return configured
+    host = urlsplit(f"//{request.host}").hostname or "127.0.0.1"
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    return f"{request.scheme}://{host}:{os.getenv('RASA_PORT', '5005')}"
+
+
+def _content_security_policy(request: Request) -> str:
+    socket_url = urlsplit(chat_socket_url(request))
+    websocket_scheme = "wss" if socket_url.scheme == "https" else "ws"
+    rasa = f"{socket_url.scheme}://{socket_url.netloc} {websocket_scheme}://{socket_url.netloc}"
+    return "; ".join([
+        "default-src 'self'",
+        "script-src 'self'",
+        # The widget injects its own <style> elements.
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        f"connect-src 'self' {rasa}",
+        "frame-src 'none'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'self'",
+    ])
+
+
+def _widget_version() -> Optional[str]:
+    try:
+        return json.loads((WEBCHAT_DIR / "package.json").read_text(encoding="utf-8"))["version"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+# -- what the widget asks ----------------------------------------------------------------------
+
+
+@site.get("/api/chat/config")
+async def chat_config(request: Request) -> HTTPResponse:
+    """`widget_version` lets chat.js write the widget's stored session in the format it expects."""
+    return json_response(
+        {"socket_url": chat_socket_url(request), "socket_path": "/socket.io/", "widget_version": _widget_version()},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@site.get("/api/visitor/<visitor_id:str>/opening")
+async def opening(request: Request, visitor_id: str) -> HTTPResponse:
+    """`{"open": bool, "reason": "..."}`: open the chat for a high-intent visitor who has not
+    talked to the assistant yet."""
+    if not VISITOR_ID.fullmatch(visitor_id):
+        return json_response(
+            {"error": "invalid visitor id",
+             "errors": [{"field": "visitor_id", "problem": "must be 8-128 letters, digits, '-' or '_'"}]},
+            status=422,
+        )
+    try:
+        decision = await asyncio.to_thread(decide_opening, request.app, visitor_id)
+    except SQLAlchemyError:
+        logger.exception("reading events of visitor %s failed", visitor_id)
+        decision = {"open": False, "reason": "behaviour unavailable"}
+    return json_response(decision, headers={"Cache-Control": "no-store"})
+
+
+def decide_opening(app: Sanic, visitor_id: str) -> dict:
+    store = app.ctx.store
+    if store.get_lead(visitor_id) is not None:
+        return {"open": False, "reason": "already talked to the assistant"}
+    rules: BehaviourRules = app.ctx.behaviour_rules
+    now = utcnow()
+    score = score_behaviour(rules, visitor_events(store.engine, visitor_id, since=rules.window_start(now)), now)
+    if not score.high_intent:
+        return {"open": False, "reason": f"not high intent (behaviour score {score.total:g})"}
+    return {"open": True, "reason": score.high_intent_reason}

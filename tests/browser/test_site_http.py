@@ -1,0 +1,120 @@
+"""The demo site over plain HTTP (no browser): pages, files, content types, security headers,
+and the two endpoints the widget glue asks (chat config, proactive opening)."""
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from appsettings import PROJECT_ROOT
+from leaddb import LeadStore
+
+pytestmark = pytest.mark.e2e
+
+PAGES = ["/", "/product", "/pricing", "/resources", "/webinar"]
+
+
+def _get(site_url: str, path: str) -> httpx.Response:
+    return httpx.get(site_url + path, timeout=10)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_has_the_tracker_the_widget_and_a_strict_policy(site_url, running_stack, path):
+    response = _get(site_url, path)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    html = response.text
+    for script in ("/static/tracker.js", "/vendor/rasa-webchat/index.js", "/assets/chat.js"):
+        assert f'<script src="{script}" defer></script>' in html
+    # Everything comes from this server: no CDN, no outside font or image.
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "'unsafe-eval'" not in policy
+    rasa = f"127.0.0.1:{running_stack.env['RASA_PORT']}"
+    assert f"connect-src 'self' http://{rasa} ws://{rasa}" in policy
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    "path, content_type, starts_with",
+    [
+        ("/assets/style.css", "text/css", b"/*"),
+        ("/assets/chat.js", "javascript", b"/*"),
+        ("/assets/site.js", "javascript", b"/*"),
+        ("/assets/favicon.svg", "image/svg+xml", b"<svg"),
+        ("/assets/beacon-pipeline-benchmark-2025.pdf", "application/pdf", b"%PDF-"),
+        ("/vendor/rasa-webchat/index.js", "javascript", b"!function"),
+    ],
+)
+def test_files_are_served_with_their_content_type(site_url, path, content_type, starts_with):
+    response = _get(site_url, path)
+    assert response.status_code == 200
+    assert content_type in response.headers["content-type"]
+    assert response.content.startswith(starts_with)
+
+
+@pytest.mark.parametrize("path", ["/vendor/rasa-webchat/package.json", "/assets/../app.py", "/nope"])
+def test_nothing_else_is_served(site_url, path):
+    assert _get(site_url, path).status_code == 404
+
+
+def test_chat_config_points_at_rasa(site_url, running_stack):
+    config = _get(site_url, "/api/chat/config").json()
+    package = json.loads((PROJECT_ROOT / "web/node_modules/rasa-webchat/package.json").read_text())
+    assert config == {
+        "socket_url": f"http://127.0.0.1:{running_stack.env['RASA_PORT']}",
+        "socket_path": "/socket.io/",
+        "widget_version": package["version"],
+    }
+
+
+def _track(site_url: str, visitor_id: str, *events: tuple[str, str]) -> None:
+    now = datetime.now(timezone.utc)
+    body = {"visitor_id": visitor_id, "events": [
+        {"id": str(uuid.uuid4()), "type": event_type, "url": f"http://127.0.0.1{path}",
+         "occurred_at": (now - timedelta(minutes=len(events) - index)).isoformat().replace("+00:00", "Z")}
+        for index, (event_type, path) in enumerate(events)
+    ]}
+    response = httpx.post(f"{site_url}/track", json=body, timeout=10)
+    assert response.status_code == 200, response.text
+
+
+PRICING_VIEW = ("page_view", "/pricing")
+
+
+@pytest.mark.parametrize(
+    "events, is_lead, expected",
+    [
+        ([], False, {"open": False, "reason": "not high intent (behaviour score 0)"}),
+        ([PRICING_VIEW] * 2, False, {"open": False}),
+        ([PRICING_VIEW] * 3, False, {"open": True, "reason": "3 pricing views in the last 7 days"}),
+        ([("demo_request", "/pricing")], False, {"open": True, "reason": "1 demo request in the last 2 days"}),
+        ([PRICING_VIEW] * 3 + [("unsubscribe", "/")], False, {"open": False}),
+        ([PRICING_VIEW] * 3, True, {"open": False, "reason": "already talked to the assistant"}),
+    ],
+    ids=["new", "two-pricing-views", "third-pricing-view", "demo-request", "unsubscribed", "already-chatted"],
+)
+def test_opening_follows_the_behaviour_rules(site_url, running_stack, events, is_lead, expected):
+    visitor_id = f"v-{uuid.uuid4()}"
+    if events:
+        _track(site_url, visitor_id, *events)
+    if is_lead:
+        LeadStore.from_url(running_stack.env["DATABASE_URL"]).ensure_lead(visitor_id)
+    response = _get(site_url, f"/api/visitor/{visitor_id}/opening")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    answer = response.json()
+    assert {key: answer[key] for key in expected} == expected
+
+
+@pytest.mark.parametrize("visitor_id", ["short", "has space in it", "x" * 129, "semi;colon12"])
+def test_opening_refuses_a_malformed_visitor_id(site_url, visitor_id):
+    response = _get(site_url, f"/api/visitor/{quote(visitor_id, safe='')}/opening")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "visitor_id"
