@@ -41,4 +41,5 @@ train: setup
 
 # Refresh the pinned set of every installed package after changing dependencies.
 lock: setup
-	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^leadqual' > requirements.lock
+	(echo "# Every package the project installs, pinned (constraints for pip). Refresh with: make lock"; \
+	 $(BIN)/python -m pip freeze --exclude-editable | grep -v "^leadqual") > requirements.lock
