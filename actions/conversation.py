@@ -1,13 +1,14 @@
 """Actions around the form: the opening, interruptions, stopping, and the decision."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from scoring.answers import FORM_SLOTS, UNKNOWN
+from scoring.answers import FORM_SLOTS, UNKNOWN, off_topic_answer
 from scoring.opening import opening_topic
 from scoring.qualification import decide, facts_from_record, model_facts, model_record
 
@@ -97,3 +98,21 @@ class ActionQualify(Action):
             name = _known(tracker, "person_name")
             dispatcher.utter_message(response="utter_tier_sql", person_name=(name or "").split(" ")[0] or "there")
         return [SlotSet("lead_tier", decision.tier)]
+
+
+class ActionHandleOffTopic(Action):
+    """An off-topic message inside the form gets a short answer, then the form asks again;
+    unless it is really the name or company just asked for (see scoring.answers)."""
+
+    def name(self) -> str:
+        return "action_handle_off_topic"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        slot = tracker.get_slot("requested_slot")
+        text = (tracker.latest_message or {}).get("text") or ""
+        answer = off_topic_answer(slot, text, date.today())
+        if answer is None:
+            dispatcher.utter_message(response="utter_out_of_scope")
+            return []
+        await in_thread(lead_store().record_answer, tracker.sender_id, slot, text, answer.fields, answer.status)
+        return [SlotSet(slot, answer.slot_value)]

@@ -156,3 +156,20 @@ def company_guess_from_email(address_fields: dict) -> Optional[str]:
     if address_fields.get("email_is_free_mail") or not address_fields.get("email_domain"):
         return None
     return contact.company_from_email_domain(address_fields["email_domain"])
+
+
+# Questions answered with a proper noun the intent classifier has never seen ("Dana Whitfield",
+# "Tailwind Analytics") can be taken for off-topic messages.
+_PROPER_NOUN_WORD = re.compile(r"^(?:[A-Z0-9][\w&.'-]*|&|of|and|the|de|van|von|da|der)$")
+
+
+def off_topic_answer(slot: Optional[str], text: str, today: date) -> Optional[Answer]:
+    """The answer to the question being asked, when a message classified as off-topic is in
+    fact a name or a company; None when it really is off-topic."""
+    if slot not in ("person_name", "company"):
+        return None
+    words = (text or "").strip().split()
+    if slot == "company" and not (0 < len(words) <= 5 and all(_PROPER_NOUN_WORD.match(w) for w in words)):
+        return None
+    answer = normalise_answer(slot, text, today)
+    return answer if answer.status == "ok" else None

@@ -62,3 +62,14 @@ async def test_stop_keeps_what_was_said(dispatcher, domain, lead_db):
     assert events == [SlotSet("requested_slot", None)]
     lead = lead_db.get_lead("visitor-1")
     assert lead["stage"] == "stopped" and lead["need"] == "fix reporting"
+
+
+async def test_off_topic_inside_the_form_is_answered_unless_it_is_the_name_asked_for(dispatcher, domain, lead_db):
+    from actions.conversation import ActionHandleOffTopic
+
+    name_asked = {"requested_slot": "person_name"}
+    taken = await ActionHandleOffTopic().run(dispatcher, simple_tracker(name_asked, text="Dana Whitfield"), domain)
+    assert taken == [SlotSet("person_name", "Dana Whitfield")] and dispatcher.messages == []
+    assert lead_db.get_lead("visitor-1")["person_name"] == "Dana Whitfield"
+    off = await ActionHandleOffTopic().run(dispatcher, simple_tracker(name_asked, text="tell me a joke"), domain)
+    assert off == [] and dispatcher.messages[-1]["response"] == "utter_out_of_scope"

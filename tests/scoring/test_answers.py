@@ -73,3 +73,23 @@ def test_remove_spans():
 def test_unknown_slot_is_a_programming_error():
     with pytest.raises(ValueError):
         normalise_answer("favourite_colour", "blue", TODAY)
+
+
+@pytest.mark.parametrize(
+    "slot, text, value",
+    [
+        ("person_name", "Dana Whitfield", "Dana Whitfield"),
+        ("person_name", "what's the weather like in lisbon today", None),
+        ("person_name", "can you order me a pizza", None),
+        ("company", "Tailwind Analytics", "Tailwind Analytics"),
+        ("company", "Procter & Gamble", "Procter & Gamble"),
+        ("company", "tell me a joke", None),
+        ("company", "Can You Order Me A Pizza Right Now Please", None),  # too long for a name
+        ("budget", "Dana Whitfield", None),  # only free-text name questions
+    ],
+)
+def test_off_topic_messages_that_are_really_names(slot, text, value):
+    from scoring.answers import off_topic_answer
+
+    answer = off_topic_answer(slot, text, TODAY)
+    assert (answer.slot_value if answer else None) == value
