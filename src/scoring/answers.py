@@ -27,6 +27,14 @@ _OPEN_ENDED_TIMELINE = re.compile(
     r"some ?day|eventually|no specific (time|date)|not decided|undecided|open[- ]ended|whenever)\b",
     re.IGNORECASE,
 )
+# "Not sure yet" typed as an answer: the question is skipped (unknown), not asked again.
+_DONT_KNOW = re.compile(
+    r"\b(not sure|unsure|no idea|no clue|don'?t know|do not know|dunno|idk|tbd|to be (decided|determined)|"
+    r"not (decided|discussed|settled)|haven'?t (decided|talked|discussed|settled|figured)|"
+    r"rather not (say|share)|prefer not to (say|share)|can'?t say)\b",
+    re.IGNORECASE,
+)
+
 # Words that carry no answer on their own: English stop words plus chat filler.
 _FILLER = STOP_WORDS | {
     "yes", "yeah", "yep", "nope", "okay", "hello", "hey", "sure", "thanks", "thank", "maybe", "stuff", "things",
@@ -148,7 +156,10 @@ def normalise_answer(
         text = remainder
     if not text:
         return Answer("invalid", problem="empty answer")
-    return _NORMALISERS[slot](text, today)
+    answer = _NORMALISERS[slot](text, today)
+    if answer.status == "invalid" and _DONT_KNOW.search(text):
+        return Answer("unknown", UNKNOWN)
+    return answer
 
 
 def company_guess_from_email(address_fields: dict) -> Optional[str]:

@@ -74,7 +74,7 @@ def test_full_conversation_reaches_sql_and_books_a_meeting(running_stack, smtp_s
     assert _slot(running_stack, sender, "lead_tier") == "sql"
     store = LeadStore.from_url(running_stack.env["DATABASE_URL"])
     lead = store.get_lead(sender)
-    assert lead["tier"] == "sql" and lead["stage"] == "sql"
+    assert lead["tier"] == "sql" and lead["stage"] == "meeting_booked"
     assert (lead["authority"], lead["company_size"], lead["email_is_free_mail"]) == ("decision_maker", 400, False)
     assert lead["budget_amount"] == 30000 and lead["budget_currency"] == "USD" and lead["budget_period"] == "year"
     assert 25 <= lead["timeline_days"] <= 31

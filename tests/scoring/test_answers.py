@@ -32,6 +32,9 @@ TODAY = date(2026, 11, 22)
         ("email", "ana@gmail.com", "ok", "ana@gmail.com"),
         ("email", "ana at gmail", "invalid", None),
         ("budget", "unknown", "unknown", "unknown"),  # what a "don't know" maps to
+        ("budget", "honestly no idea yet, finance decides", "unknown", "unknown"),  # skipped, not re-asked
+        ("budget", "not sure, maybe around 15k", "ok", "15000 USD"),  # an amount still wins
+        ("timeline", "tbd really", "unknown", "unknown"),
     ],
 )
 def test_answers(slot, text, status, slot_value):
