@@ -18,9 +18,9 @@ ANSWERS = [
     "in about two months",
     "marketing manager here, I would recommend it to my boss",
     "not sure yet, haven't talked budget",
-    "Tailwind Analytics",
+    "I work at Tailwind Analytics",
     "about 20 people",
-    "Kim Lee",
+    "my name is Kim Lee",
     "kim.lee@gmail.com",
 ]
 

@@ -51,9 +51,9 @@ def test_full_conversation_reaches_sql_and_books_a_meeting(running_stack, smtp_s
         "we'd like it live within the next month",
         "I'm the head of sales and I own the budget for this",
         "about $30k per year",
-        "Contoso Logistics",
+        "we are Contoso Logistics",
         "roughly 400 employees",
-        "Dana Whitfield",
+        "I'm Dana Whitfield",
     ]:
         assert _say(running_stack, sender, text), f"no reply to {text!r}"
     final = _send(running_stack, sender, "dana.whitfield@contoso-logistics.com")
