@@ -10,7 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from appsettings import load_settings, secret_key
+from appconfig.settings import load_settings, secret_key
 from handoff import (
     Booking,
     LeadFacts,

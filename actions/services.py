@@ -5,7 +5,7 @@ import asyncio
 from functools import lru_cache
 from typing import Any, Callable, Optional
 
-from appsettings import load_settings
+from appconfig.settings import load_settings
 from handoff import Notifications, NurtureConfig, Roster, load_nurture, load_roster
 from leaddb import LeadStore, utcnow
 from leaddb.events import visitor_events

@@ -28,7 +28,7 @@ The rep's side:
     decision_links(base_url, meeting_id, token)          # the accept/reject URLs put in the email
     meeting_summary(db, roster, meeting_id)              # what the accept/reject page shows
     rep_feed(db, roster, rep_id)                         # VCALENDAR of the rep's meetings
-    feed_url(base_url, secret, rep_id) / check_feed_token(secret, rep_id, token)   # secret: appsettings.secret_key()
+    feed_url(base_url, secret, rep_id) / check_feed_token(secret, rep_id, token)   # secret: appconfig.settings.secret_key()
 
 Everyone else:
     track = choose_track(tracks, facts)                  # -> Track(id, closed, content, enrolment_list)

@@ -18,9 +18,9 @@ import logging
 import signal
 import sys
 
-from appsettings import load_settings, secret_key
+from appconfig.settings import load_settings, secret_key
 from leaddb import LeadStore
-from yamlconfig import ConfigError
+from appconfig.yamlfile import ConfigError
 
 from . import DecisionRefused, Notifications, decide_meeting, feed_url, load_nurture, load_roster
 from .outbox import parked_messages, requeue, run_worker

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from leaddb import LeadStore
 from leaddb.leads import Lead
-from yamlconfig import ConfigError, Section, load_yaml
+from appconfig.yamlfile import ConfigError, Section, load_yaml
 
 from .db import lead_for, move_stage
 from .facts import LeadFacts

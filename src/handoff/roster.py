@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Optional
 from zoneinfo import ZoneInfo
 
-from yamlconfig import ConfigError, Section, load_yaml
+from appconfig.yamlfile import ConfigError, Section, load_yaml
 
 from .geo import country_codes, zone
 

@@ -9,7 +9,7 @@ import signal
 import sys
 import time
 
-from appsettings import load_settings
+from appconfig.settings import load_settings
 
 from .build import BuildError, ensure_model
 from .checks import check_configs, check_environment

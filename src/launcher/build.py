@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from appsettings import PROJECT_ROOT
+from appconfig.settings import PROJECT_ROOT
 
 SPACY_PIPELINE_DIR = PROJECT_ROOT / "build" / "spacy-en-leads"
 ENTITY_PATTERNS = PROJECT_ROOT / "config" / "entity_patterns.yml"

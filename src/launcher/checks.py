@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from yamlconfig import ConfigError
+from appconfig.yamlfile import ConfigError
 
 
 def _loaders() -> list[tuple[str, Callable[[Path], object]]]:

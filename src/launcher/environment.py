@@ -9,7 +9,7 @@ import os
 
 from dotenv import dotenv_values
 
-from appsettings import PROJECT_ROOT
+from appconfig.settings import PROJECT_ROOT
 
 VAR_DIR = PROJECT_ROOT / "var"
 

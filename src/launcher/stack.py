@@ -17,7 +17,7 @@ from typing import Optional
 
 import httpx
 
-from appsettings import PROJECT_ROOT
+from appconfig.settings import PROJECT_ROOT
 from leaddb import LeadStore
 
 from .build import MODEL_PATH

@@ -5,7 +5,7 @@ import argparse
 import sys
 from datetime import datetime, timezone
 
-from appsettings import load_settings
+from appconfig.settings import load_settings
 
 from .funnel import funnel
 from .store import LeadStore

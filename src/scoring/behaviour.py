@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping, Optional, Protocol, Sequence
 from urllib.parse import urlsplit
 
 from leaddb.events import EVENT_TYPES
-from yamlconfig import ConfigError, Section, load_yaml
+from appconfig.yamlfile import ConfigError, Section, load_yaml
 
 
 class ScorableEvent(Protocol):

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional
 
-from yamlconfig import ConfigError, Section, load_yaml
+from appconfig.yamlfile import ConfigError, Section, load_yaml
 
 TIERS = ("sql", "mql", "unqualified")
 AUTHORITY_LEVELS = ("decision_maker", "influencer", "user", "none", "unknown")

@@ -10,7 +10,7 @@ from sanic.response import HTTPResponse, json
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from appsettings import PROJECT_ROOT, Settings, load_settings
+from appconfig.settings import PROJECT_ROOT, Settings, load_settings
 from leaddb import LeadStore
 
 from .reps import reps

@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, html, json, text
 
-from appsettings import secret_key
+from appconfig.settings import secret_key
 from handoff import (
     DecisionRefused,
     Notifications,

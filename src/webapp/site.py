@@ -28,7 +28,7 @@ from sanic import Blueprint, Request, Sanic
 from sanic.response import HTTPResponse, file, json as json_response
 from sqlalchemy.exc import SQLAlchemyError
 
-from appsettings import PROJECT_ROOT
+from appconfig.settings import PROJECT_ROOT
 from leaddb.base import utcnow
 from leaddb.events import visitor_events
 from scoring.behaviour import BehaviourRules, load_behaviour_rules, score_behaviour

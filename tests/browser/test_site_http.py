@@ -11,7 +11,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from appsettings import PROJECT_ROOT
+from appconfig.settings import PROJECT_ROOT
 from leaddb import LeadStore
 
 pytestmark = pytest.mark.e2e

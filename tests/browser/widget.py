@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from appsettings import PROJECT_ROOT
+from appconfig.settings import PROJECT_ROOT
 
 if TYPE_CHECKING:  # playwright is imported by the browser fixture, which skips without it
     from playwright.sync_api import Page

@@ -3,7 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from appsettings import PROJECT_ROOT
+from appconfig.settings import PROJECT_ROOT
 from launcher.environment import stack_environment
 
 RASA = str(Path(sys.executable).with_name("rasa"))

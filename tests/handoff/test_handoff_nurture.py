@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from handoff import LeadFacts, Notifications, choose_track, enrol_in_nurture, load_nurture
 from leaddb.sales import OutboxMessage
-from yamlconfig import ConfigError
+from appconfig.yamlfile import ConfigError
 
 NURTURE = Path(__file__).resolve().parents[2] / "config" / "nurture.yml"
 

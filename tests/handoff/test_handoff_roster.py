@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from handoff import load_roster
-from yamlconfig import ConfigError
+from appconfig.yamlfile import ConfigError
 
 from .conftest import ROSTER_YML
 

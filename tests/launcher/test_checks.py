@@ -4,7 +4,7 @@ import shutil
 import subprocess
 import sys
 
-from appsettings import PROJECT_ROOT
+from appconfig.settings import PROJECT_ROOT
 from launcher.checks import check_configs
 
 

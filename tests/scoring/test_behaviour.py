@@ -10,7 +10,7 @@ import yaml
 
 from leaddb.events import TrackedEvent
 from scoring.behaviour import load_behaviour_rules, score_behaviour
-from yamlconfig import ConfigError
+from appconfig.yamlfile import ConfigError
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 SITE = "https://www.site.test"

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from scoring.qualification import LeadFacts, decide, facts_from_record, load_qualification_rules
-from yamlconfig import ConfigError
+from appconfig.yamlfile import ConfigError
 
 RULES_FILE = Path(__file__).resolve().parents[2] / "config" / "scoring.yml"
 
