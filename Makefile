@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 WEB_STAMP := web/node_modules/.package-lock.json
 
-.PHONY: start test setup check train lock
+.PHONY: start test lint setup check train lock
 
 start: setup
 	$(BIN)/python -m launcher start
@@ -18,6 +18,12 @@ test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 setup: $(STAMP) $(WEB_STAMP)
+
+# Guard rails CI runs before the tests: lint, formatting and types (settings in pyproject.toml).
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # Rasa 3.6 needs Python 3.10: `.python-version` makes pyenv's python3.10 resolve here.
 $(STAMP): pyproject.toml requirements.lock
