@@ -1,0 +1,36 @@
+"""The library under src/ knows nothing of Rasa: actions/ is the only glue."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+FORBIDDEN = ("rasa", "rasa_sdk")
+
+
+def _imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_nothing_under_src_imports_rasa():
+    offenders = []
+    for path in sorted(SRC.rglob("*.py")):
+        for module in _imported_modules(path):
+            if module.split(".")[0] in FORBIDDEN:
+                offenders.append(f"{path.relative_to(SRC)} imports {module}")
+    assert offenders == []
+
+
+def test_the_check_sees_an_import_inside_a_function(tmp_path):
+    # Guard against a check that cannot fail: a nested import must be found too.
+    sample = tmp_path / "sample.py"
+    sample.write_text("def f():\n    from rasa_sdk import Action\n")
+    assert "rasa_sdk" in _imported_modules(sample)
