@@ -211,7 +211,8 @@ class _Body(BaseModel):
 
 
 class PropertyValue:
-    """A property value: text of at most MAX_TEXT_LENGTH characters, a number or true/false."""
+    """A property value: text of at most MAX_TEXT_LENGTH characters, a number or true/false
+    (null passes through the Optional around it)."""
 
     @classmethod
     def __get_validators__(cls):
