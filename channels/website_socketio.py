@@ -10,13 +10,14 @@
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
+
+from appconfig.settings import load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ class WebsiteSocketIOInput(SocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = super().blueprint(on_new_message)
         sio, namespace = self.sio, self.namespace or "/"
-        allowed_origins = {o.strip() for o in os.getenv("ALLOWED_ORIGINS", "").split(",") if o.strip()}
+        allowed_origins = set(load_settings().allowed_origins)
         rasa_connect = sio.handlers[namespace]["connect"]
 
         @sio.on("connect", namespace=namespace)

@@ -1,44 +1,160 @@
-"""Process settings, read from the environment (and a `.env` file beside the project).
+"""Process settings: every environment variable the assistant reads, with its default, in one place.
 
-Every variable is documented in `.env.example`. Defaults are the embedded development
-profile: SQLite files under `var/`, everything on localhost.
+`load_settings()` reads the environment (and a `.env` file beside the project, which never
+overrides a variable already set). Every variable is documented in `.env.example`. Defaults are
+the embedded development profile: SQLite files under `var/`, everything on localhost.
+
+A bad value stops with one line per problem naming the variable, e.g.
+`SMTP_PORT: must be a whole number, got 'abc'`.
 """
 from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Mapping, Optional
 
 from dotenv import load_dotenv
+from pydantic import BaseModel, Extra, Field, ValidationError, conint, validator
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
+Port = conint(ge=1, le=65535)
+PositiveInt = conint(ge=1)
+DatabaseNumber = conint(ge=0)
 
-def _env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.getenv(name, default).split(",") if item.strip()]
+
+class SettingsError(ValueError):
+    """Bad environment variables; the message has one `NAME: problem, got 'value'` line each."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    database_url: str
-    config_dir: Path
-    var_dir: Path
-    allowed_origins: list[str] = field(default_factory=list)
-    environment: str = "development"
-    public_base_url: str = "http://localhost:8000"
+class Settings(BaseModel):
+    """Each field is read from the environment variable named by its alias. A field whose
+    default is "" is derived from the others (see `_derived_defaults`)."""
+
+    # --- Profile
+    environment: str = Field("development", alias="LEADQUAL_ENV")
+    var_dir: Path = Field(PROJECT_ROOT / "var", alias="LEADQUAL_VAR_DIR")
+    config_dir: Path = Field(PROJECT_ROOT / "config", alias="LEADQUAL_CONFIG_DIR")
+    # --- Databases
+    database_url: str = Field("", alias="DATABASE_URL")
+    tracker_store_url: str = Field("", alias="TRACKER_STORE_URL")
+    lock_store_type: str = Field("in_memory", alias="LOCK_STORE_TYPE")
+    redis_host: str = Field("127.0.0.1", alias="REDIS_HOST")
+    redis_port: Port = Field(6379, alias="REDIS_PORT")
+    redis_lock_db: DatabaseNumber = Field(1, alias="REDIS_LOCK_DB")
+    # --- Processes and ports
+    rasa_port: Port = Field(5005, alias="RASA_PORT")
+    rasa_host: str = Field("127.0.0.1", alias="RASA_HOST")
+    action_server_port: Port = Field(5055, alias="ACTION_SERVER_PORT")
+    action_endpoint_url: str = Field("", alias="ACTION_ENDPOINT_URL")
+    web_port: Port = Field(8000, alias="WEB_PORT")
+    web_host: str = Field("127.0.0.1", alias="WEB_HOST")
+    rasa_api_token: Optional[str] = Field(None, alias="RASA_API_TOKEN")
+    signing_key: Optional[str] = Field(None, alias="LEADQUAL_SECRET_KEY")  # use secret_key(settings)
+    # --- Website
+    allowed_origins: tuple[str, ...] = Field((), alias="ALLOWED_ORIGINS")
+    public_base_url: str = Field("", alias="PUBLIC_BASE_URL")
+    chat_socket_url: Optional[str] = Field(None, alias="CHAT_SOCKET_URL")
+    track_max_body_bytes: PositiveInt = Field(64 * 1024, alias="TRACK_MAX_BODY_BYTES")
+    track_max_events: PositiveInt = Field(100, alias="TRACK_MAX_EVENTS")
+    track_max_event_age_days: PositiveInt = Field(30, alias="TRACK_MAX_EVENT_AGE_DAYS")
+    # --- Outbound messages
+    smtp_host: Optional[str] = Field(None, alias="SMTP_HOST")
+    smtp_port: Port = Field(587, alias="SMTP_PORT")
+    smtp_user: Optional[str] = Field(None, alias="SMTP_USER")
+    smtp_password: Optional[str] = Field(None, alias="SMTP_PASSWORD")
+    smtp_from: str = Field("leadqual@localhost", alias="SMTP_FROM")
+    smtp_starttls: bool = Field(True, alias="SMTP_STARTTLS")
+    email_reps: bool = Field(True, alias="EMAIL_REPS")
+    slack_webhook_url: Optional[str] = Field(None, alias="SLACK_WEBHOOK_URL")
+    crm_webhook_url: Optional[str] = Field(None, alias="CRM_WEBHOOK_URL")
+    marketing_webhook_url: Optional[str] = Field(None, alias="MARKETING_WEBHOOK_URL")
+
+    class Config:
+        allow_mutation = False
+        allow_population_by_field_name = True  # tests build Settings(database_url=...)
+        extra = Extra.ignore  # the environment holds much more than our variables
+        error_msg_templates = {
+            "type_error.integer": "must be a whole number",
+            "type_error.bool": "must be true or false",
+            "value_error.number.not_ge": "must be at least {limit_value}",
+            "value_error.number.not_le": "must be at most {limit_value}",
+        }
+
+    @validator("allowed_origins", pre=True)
+    def _comma_separated(cls, value: Any) -> Any:
+        return tuple(item.strip() for item in value.split(",") if item.strip()) if isinstance(value, str) else value
+
+    @validator("public_base_url", "chat_socket_url")
+    def _no_trailing_slash(cls, value: Optional[str]) -> Optional[str]:
+        return value.rstrip("/") if value else value
+
+    @validator("database_url", "tracker_store_url", "action_endpoint_url", "allowed_origins", "public_base_url",
+               always=True)
+    def _derived_defaults(cls, value: Any, values: dict, field: Any) -> Any:
+        if value:
+            return value
+        var_dir, web = values.get("var_dir", PROJECT_ROOT / "var"), values.get("web_port", 8000)
+        return {
+            "database_url": f"sqlite:///{var_dir / 'leads.db'}",
+            "tracker_store_url": f"sqlite:///{var_dir / 'conversations.db'}",
+            "action_endpoint_url": f"http://127.0.0.1:{values.get('action_server_port', 5055)}/webhook",
+            "allowed_origins": (f"http://localhost:{web}", f"http://127.0.0.1:{web}"),
+            "public_base_url": f"http://localhost:{web}",
+        }[field.name]
 
     @property
     def is_development(self) -> bool:
         return self.environment == "development"
 
+    def as_environment(self) -> dict[str, str]:
+        """Every set variable as the text a child process reads back (unset optionals left out)."""
+        environment = {}
+        for field in self.__fields__.values():
+            value = getattr(self, field.name)
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                value = "true" if value else "false"
+            elif isinstance(value, tuple):
+                value = ",".join(value)
+            environment[field.alias] = str(value)
+        return environment
+
+
+def variable_names() -> list[str]:
+    """The environment variables Settings reads, in declaration order."""
+    return [field.alias for field in Settings.__fields__.values()]
+
+
+def settings_from(environ: Mapping[str, str]) -> Settings:
+    """The one reader: Settings from environment variables. An unset or blank variable takes
+    its default; values are stripped of surrounding spaces."""
+    raw = {name: environ[name].strip() for name in variable_names() if (environ.get(name) or "").strip()}
+    try:
+        return Settings.parse_obj(raw)
+    except ValidationError as error:
+        problems = [f"{item['loc'][0]}: {item['msg']}, got {raw.get(item['loc'][0])!r}" for item in error.errors()]
+        raise SettingsError("\n".join(problems)) from None
+
+
+def load_settings() -> Settings:
+    """Read settings now (so tests can change the environment between calls)."""
+    load_dotenv(PROJECT_ROOT / ".env", override=False)
+    return settings_from(os.environ)
+
+
+# What the code falls back to with no variable set; view classes (SmtpSettings, ...) take their
+# defaults from here so each default is written once.
+DEFAULTS = settings_from({})
+
 
 def secret_key(settings: Settings) -> str:
     """The key that signs calendar-feed and invite links. Production sets LEADQUAL_SECRET_KEY;
     development keeps a generated one under var/ so links survive a restart."""
-    configured = os.getenv("LEADQUAL_SECRET_KEY")
-    if configured:
-        return configured
+    if settings.signing_key:
+        return settings.signing_key
     if not settings.is_development:
         raise RuntimeError("LEADQUAL_SECRET_KEY must be set outside development (see .env.example)")
     path = settings.var_dir / "secret_key"
@@ -47,17 +163,3 @@ def secret_key(settings: Settings) -> str:
         path.write_text(secrets.token_urlsafe(32))
         path.chmod(0o600)
     return path.read_text().strip()
-
-
-def load_settings() -> Settings:
-    """Read settings now (so tests can change the environment between calls)."""
-    load_dotenv(PROJECT_ROOT / ".env", override=False)
-    var_dir = Path(os.getenv("LEADQUAL_VAR_DIR", PROJECT_ROOT / "var"))
-    return Settings(
-        database_url=os.getenv("DATABASE_URL", f"sqlite:///{var_dir / 'leads.db'}"),
-        config_dir=Path(os.getenv("LEADQUAL_CONFIG_DIR", PROJECT_ROOT / "config")),
-        var_dir=var_dir,
-        allowed_origins=_env_list("ALLOWED_ORIGINS", "http://localhost:8000,http://127.0.0.1:8000"),
-        environment=os.getenv("LEADQUAL_ENV", "development"),
-        public_base_url=os.getenv("PUBLIC_BASE_URL", "http://localhost:8000").rstrip("/"),
-    )

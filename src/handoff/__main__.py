@@ -58,8 +58,8 @@ async def _work(store: LeadStore, poll_seconds: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = load_settings()
     try:
+        settings = load_settings()
         roster = load_roster(settings.config_dir / "roster.yml")
         if args.command == "feed-url":
             if args.rep_id not in roster.reps:

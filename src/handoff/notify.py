@@ -16,7 +16,6 @@ Nurture enrolment (kind `webhook`, to MARKETING_WEBHOOK_URL):
 """
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from dataclasses import dataclass
 from typing import Optional, Sequence
@@ -24,6 +23,7 @@ from typing import Optional, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from appconfig.settings import DEFAULTS, Settings, load_settings
 from leaddb.leads import Lead, QualificationDecision
 from leaddb.sales import LeadAssignment, Meeting
 
@@ -40,22 +40,22 @@ class Notifications:
     """Where booking and nurture news goes. Webhook URLs are secrets: read from the
     environment, never from YAML."""
 
-    public_base_url: str = "http://localhost:8000"  # for the rep's accept/reject links
-    email_reps: bool = True
+    public_base_url: str = DEFAULTS.public_base_url  # for the rep's accept/reject links
+    email_reps: bool = DEFAULTS.email_reps
     slack_webhook_url: Optional[str] = None
     crm_webhook_url: Optional[str] = None
     marketing_webhook_url: Optional[str] = None
 
     @classmethod
-    def from_env(cls) -> "Notifications":
-        """PUBLIC_BASE_URL, EMAIL_REPS (default true), SLACK_WEBHOOK_URL, CRM_WEBHOOK_URL,
-        MARKETING_WEBHOOK_URL."""
+    def from_env(cls, settings: Optional[Settings] = None) -> "Notifications":
+        """PUBLIC_BASE_URL, EMAIL_REPS and the *_WEBHOOK_URL settings (read now unless given)."""
+        settings = settings or load_settings()
         return cls(
-            public_base_url=os.getenv("PUBLIC_BASE_URL") or cls.public_base_url,
-            email_reps=os.getenv("EMAIL_REPS", "true").strip().lower() in ("1", "true", "yes", "on"),
-            slack_webhook_url=os.getenv("SLACK_WEBHOOK_URL") or None,
-            crm_webhook_url=os.getenv("CRM_WEBHOOK_URL") or None,
-            marketing_webhook_url=os.getenv("MARKETING_WEBHOOK_URL") or None,
+            public_base_url=settings.public_base_url,
+            email_reps=settings.email_reps,
+            slack_webhook_url=settings.slack_webhook_url,
+            crm_webhook_url=settings.crm_webhook_url,
+            marketing_webhook_url=settings.marketing_webhook_url,
         )
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -12,6 +11,8 @@ from typing import Optional
 
 import httpx
 
+from appconfig.settings import DEFAULTS, Settings, load_settings
+
 from .outbox import Sender
 
 WEBHOOK_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -20,30 +21,27 @@ WEBHOOK_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 @dataclass(frozen=True)
 class SmtpSettings:
     host: str
-    port: int = 587
+    port: int = DEFAULTS.smtp_port
     user: Optional[str] = None
     password: Optional[str] = None
-    sender: str = "leadqual@localhost"  # the From address
-    starttls: bool = True
+    sender: str = DEFAULTS.smtp_from  # the From address
+    starttls: bool = DEFAULTS.smtp_starttls
     timeout: float = 20.0
 
     @classmethod
-    def from_env(cls) -> Optional["SmtpSettings"]:
-        """SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD, SMTP_FROM, SMTP_STARTTLS; None
-        without SMTP_HOST (email then waits in the outbox until it is configured)."""
-        host = os.getenv("SMTP_HOST", "").strip()
-        if not host:
+    def from_env(cls, settings: Optional[Settings] = None) -> Optional["SmtpSettings"]:
+        """The SMTP_* settings (read now unless given); None without SMTP_HOST (email then
+        waits in the outbox until it is configured)."""
+        settings = settings or load_settings()
+        if not settings.smtp_host:
             return None
-        port = os.getenv("SMTP_PORT", "587").strip()
-        if not port.isdigit():
-            raise ValueError(f"SMTP_PORT must be a port number, got {port!r}")
         return cls(
-            host=host,
-            port=int(port),
-            user=os.getenv("SMTP_USER") or None,
-            password=os.getenv("SMTP_PASSWORD") or None,
-            sender=os.getenv("SMTP_FROM") or cls.sender,
-            starttls=os.getenv("SMTP_STARTTLS", "true").strip().lower() in ("1", "true", "yes", "on"),
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            user=settings.smtp_user,
+            password=settings.smtp_password,
+            sender=settings.smtp_from,
+            starttls=settings.smtp_starttls,
         )
 
 

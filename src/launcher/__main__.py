@@ -9,7 +9,7 @@ import signal
 import sys
 import time
 
-from appconfig.settings import load_settings
+from appconfig.settings import SettingsError, settings_from
 
 from .build import BuildError, ensure_model
 from .checks import check_configs, check_environment
@@ -18,7 +18,7 @@ from .stack import Stack, StackError
 
 
 def _check(env: dict[str, str]) -> bool:
-    problems = check_configs(load_settings().config_dir) + check_environment(env)
+    problems = check_configs(settings_from(env).config_dir) + check_environment(env)
     for problem in problems:
         print(f"config error: {problem}", file=sys.stderr)
     return not problems
@@ -29,7 +29,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", nargs="?", default="start", choices=["start", "build", "check"])
     parser.add_argument("--retrain", action="store_true", help="train even if nothing changed")
     args = parser.parse_args(argv)
-    env = stack_environment()
+    try:
+        env = stack_environment()
+    except SettingsError as error:
+        for problem in str(error).splitlines():
+            print(f"config error: {problem}", file=sys.stderr)
+        return 2
 
     if not _check(env):
         return 2

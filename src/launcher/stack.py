@@ -40,11 +40,12 @@ class Service:
 
 
 def services(env: dict[str, str]) -> list[Service]:
+    """The commands, from an environment made by `stack_environment()` (every setting present)."""
     rasa = str(Path(sys.executable).with_name("rasa"))
     rasa_port, action_port, web_port = int(env["RASA_PORT"]), int(env["ACTION_SERVER_PORT"]), int(env["WEB_PORT"])
     rasa_command = [
         rasa, "run", "--model", str(MODEL_PATH), "--enable-api", "--port", str(rasa_port),
-        "--interface", env.get("RASA_HOST", "127.0.0.1"),
+        "--interface", env["RASA_HOST"],
         "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
         "--cors", *env["ALLOWED_ORIGINS"].split(","),
     ]
@@ -54,7 +55,7 @@ def services(env: dict[str, str]) -> list[Service]:
         Service("actions", [rasa, "run", "actions", "--actions", "actions", "--port", str(action_port)],
                 action_port, "/health"),
         Service("rasa", rasa_command, rasa_port, "/"),
-        Service("web", [sys.executable, "-m", "webapp", "--host", env.get("WEB_HOST", "127.0.0.1"),
+        Service("web", [sys.executable, "-m", "webapp", "--host", env["WEB_HOST"],
                         "--port", str(web_port)], web_port, "/healthz"),
         Service("worker", [sys.executable, "-m", "handoff", "worker"]),
     ]

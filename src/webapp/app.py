@@ -33,7 +33,7 @@ def create_app(settings: Optional[Settings] = None, store: Optional[LeadStore] =
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.ctx.settings = settings
     app.ctx.store = store or LeadStore.from_url(settings.database_url)
-    app.ctx.tracking_limits = TrackingLimits.from_env()
+    app.ctx.tracking_limits = TrackingLimits.from_settings(settings)
 
     app.blueprint(tracking)
     app.blueprint(reps)

@@ -90,13 +90,13 @@ async def no_sniffing(request: Request, response: HTTPResponse) -> None:
 
 
 def chat_socket_url(request: Request) -> str:
-    configured = os.getenv("CHAT_SOCKET_URL", "").strip().rstrip("/")
+    configured = request.app.ctx.settings.chat_socket_url
     if configured:
         return configured
     host = urlsplit(f"//{request.host}").hostname or "127.0.0.1"
     if ":" in host:  # an IPv6 address
         host = f"[{host}]"
-    return f"{request.scheme}://{host}:{os.getenv('RASA_PORT', '5005')}"
+    return f"{request.scheme}://{host}:{request.app.ctx.settings.rasa_port}"
 
 
 def _content_security_policy(request: Request) -> str:

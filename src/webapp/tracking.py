@@ -15,17 +15,19 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Optional
+from typing import Any, Dict, List, Optional
 from urllib.parse import parse_qs, urlsplit
 
+from pydantic import BaseModel, Extra, StrictStr, ValidationError, constr, create_model, validator
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json as json_response
 from sqlalchemy.exc import SQLAlchemyError
 
+from appconfig.settings import Settings
 from leaddb.base import utcnow
 from leaddb.events import EVENT_TYPES, UTM_FIELDS, TrackedEvent, ingest_events
 
@@ -36,7 +38,6 @@ tracking = Blueprint("tracking")
 VISITOR_ID = re.compile(r"[A-Za-z0-9_-]{8,128}")
 EVENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 PROPERTY_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-EVENT_FIELDS = frozenset({"id", "type", "url", "referrer", "occurred_at", "utm", "properties"})
 ACCEPTED_CONTENT_TYPES = ("application/json", "text/plain")
 MAX_URL_LENGTH = 2048
 MAX_TEXT_LENGTH = 500
@@ -48,28 +49,18 @@ MAX_CLOCK_SKEW = timedelta(minutes=10)
 
 @dataclass(frozen=True)
 class TrackingLimits:
-    max_body_bytes: int = 64 * 1024
-    max_events_per_batch: int = 100
-    max_event_age: timedelta = timedelta(days=30)
+    max_body_bytes: int
+    max_events_per_batch: int
+    max_event_age: timedelta
 
     @classmethod
-    def from_env(cls) -> "TrackingLimits":
-        """TRACK_MAX_BODY_BYTES, TRACK_MAX_EVENTS and TRACK_MAX_EVENT_AGE_DAYS override the defaults."""
-        defaults = cls()
+    def from_settings(cls, settings: Settings) -> "TrackingLimits":
+        """TRACK_MAX_BODY_BYTES, TRACK_MAX_EVENTS and TRACK_MAX_EVENT_AGE_DAYS."""
         return cls(
-            max_body_bytes=_positive_env("TRACK_MAX_BODY_BYTES", defaults.max_body_bytes),
-            max_events_per_batch=_positive_env("TRACK_MAX_EVENTS", defaults.max_events_per_batch),
-            max_event_age=timedelta(days=_positive_env("TRACK_MAX_EVENT_AGE_DAYS", defaults.max_event_age.days)),
+            max_body_bytes=settings.track_max_body_bytes,
+            max_events_per_batch=settings.track_max_events,
+            max_event_age=timedelta(days=settings.track_max_event_age_days),
         )
-
-
-def _positive_env(name: str, default: int) -> int:
-    raw = os.getenv(name)
-    if raw is None:
-        return default
-    if not raw.strip().isdigit() or int(raw) < 1:
-        raise ValueError(f"{name} must be a positive whole number, got {raw!r}")
-    return int(raw)
 
 
 class TrackingError(Exception):
@@ -190,158 +181,204 @@ def _decode_json(body: bytes) -> Any:
         raise TrackingError(400, "malformed JSON", [_problem("body", "is nested too deeply")]) from None
 
 
+# -- the body, declared ---------------------------------------------------------------------
+
+# Pydantic 1 validators get no per-call arguments: the request's clock and limits reach the
+# time and batch-size checks through this variable, set by parse_track_body.
+_checking: ContextVar[tuple[datetime, TrackingLimits]] = ContextVar("tracking_checks")
+
+# Problems where saying what was sent helps ("must be text, got a number").
+_WRONG_KIND = {"type_error.str", "type_error.dict", "type_error.list"}
+
+Url = constr(strict=True, max_length=MAX_URL_LENGTH)
+UtmText = constr(strict=True, max_length=255)
+
+
+class _Body(BaseModel):
+    """What every /track model shares: unknown fields are refused; messages read as problems."""
+
+    class Config:
+        extra = Extra.forbid
+        error_msg_templates = {
+            "value_error.missing": "is required",
+            "value_error.extra": "unknown field",
+            "type_error.none.not_allowed": "must not be null",
+            "type_error.str": "must be text",
+            "type_error.dict": "must be an object",
+            "type_error.list": "must be a list",
+            "value_error.any_str.max_length": "must be at most {limit_value} characters",
+        }
+
+
+class PropertyValue:
+    """A property value: text of at most MAX_TEXT_LENGTH characters, a number or true/false
+    (null passes through the Optional around it)."""
+
+    @classmethod
+    def __get_validators__(cls):
+        yield cls.validate
+
+    @classmethod
+    def validate(cls, value: Any) -> Any:
+        if isinstance(value, str) and len(value) > MAX_TEXT_LENGTH:
+            raise ValueError(f"must be at most {MAX_TEXT_LENGTH} characters")
+        if not isinstance(value, (str, bool, int, float)):
+            raise ValueError(f"must be text, a number, true/false or null, got {_kind(value)}")
+        return value
+
+
+# One optional text field per name in leaddb.events.UTM_FIELDS (source, medium, ...).
+Utm = create_model("Utm", __base__=_Body, **{name: (Optional[UtmText], None) for name in UTM_FIELDS})
+
+
+class EventBody(_Body):
+    id: StrictStr
+    type: StrictStr
+    url: Optional[Url] = None
+    referrer: Optional[Url] = None
+    occurred_at: datetime
+    utm: Optional[Utm] = None  # none: the utm_* parameters of the url
+    properties: Dict[str, Optional[PropertyValue]] = {}
+
+    @validator("id")
+    def _event_id(cls, value: str) -> str:
+        if not EVENT_ID.fullmatch(value):
+            raise ValueError("must be 8-64 letters, digits, '-' or '_' (a random UUID)")
+        return value
+
+    @validator("type")
+    def _known_type(cls, value: str) -> str:
+        if value not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {value!r} (expected one of: {', '.join(EVENT_TYPES)})")
+        return value
+
+    @validator("url", "referrer", pre=True)
+    def _blank_is_absent(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @validator("url", always=True)
+    def _page_url(cls, value: Optional[str], values: dict) -> Optional[str]:
+        if value is not None and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("must be an absolute http(s) URL")
+        if value is None and values.get("type") in ("page_view", "pricing_view"):
+            raise ValueError(f"is required for {values['type']}")
+        return value
+
+    @validator("occurred_at", pre=True)
+    def _iso_time_with_zone(cls, value: Any) -> datetime:
+        example = "an ISO 8601 time with a time zone, e.g. 2024-05-01T09:30:00Z"
+        if not isinstance(value, str):
+            raise ValueError(f"must be {example}, got {_kind(value)}")
+        try:
+            moment = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value)
+        except ValueError:
+            raise ValueError(f"must be {example}, got {value!r}") from None
+        if moment.tzinfo is None:
+            raise ValueError("must include a time zone (e.g. a trailing Z)")
+        return moment.astimezone(timezone.utc)
+
+    @validator("occurred_at")
+    def _believable_time(cls, moment: datetime) -> datetime:
+        now, limits = _checking.get()
+        if moment > now + MAX_CLOCK_SKEW:
+            raise ValueError(f"is in the future ({moment.isoformat()})")
+        if moment < now - limits.max_event_age:
+            raise ValueError(f"is older than {limits.max_event_age.days} days ({moment.isoformat()})")
+        return moment
+
+    @validator("properties", pre=True)
+    def _property_names(cls, value: Any) -> Any:
+        if value is None:
+            return {}
+        if isinstance(value, dict):
+            if len(value) > MAX_PROPERTIES:
+                raise ValueError(f"at most {MAX_PROPERTIES} properties, got {len(value)}")
+            for name in value:
+                if not PROPERTY_NAME.fullmatch(name):
+                    raise ValueError(f"property names are 1-64 letters, digits, '.', '-' or '_', got {name[:64]!r}")
+        return value
+
+    def tracked(self, visitor_id: str) -> TrackedEvent:
+        if self.utm is not None:
+            utm = {name: text for name, text in self.utm.dict().items() if text}
+        else:
+            query = parse_qs(urlsplit(self.url).query) if self.url else {}
+            utm = {name: query[f"utm_{name}"][0][:255] for name in UTM_FIELDS if query.get(f"utm_{name}")}
+        return TrackedEvent(
+            event_id=self.id, visitor_id=visitor_id, type=self.type, occurred_at=self.occurred_at,
+            url=self.url, referrer=self.referrer, utm=utm, properties=self.properties,
+        )
+
+
+class _VisitorBody(_Body):
+    visitor_id: StrictStr
+
+    @validator("visitor_id")
+    def _visitor_id(cls, value: str) -> str:
+        if not VISITOR_ID.fullmatch(value):
+            raise ValueError("must be 8-128 letters, digits, '-' or '_' (the tracker.js visitor id)")
+        return value
+
+
+class BatchBody(_VisitorBody):
+    events: List[EventBody]
+
+    @validator("events", pre=True)
+    def _batch_size(cls, value: Any) -> Any:
+        limit = _checking.get()[1].max_events_per_batch
+        if isinstance(value, list) and not value:
+            raise ValueError("must contain at least one event")
+        if isinstance(value, list) and len(value) > limit:
+            raise ValueError(f"at most {limit} events per request, got {len(value)}")
+        return value
+
+
+class SingleEventBody(EventBody, _VisitorBody):
+    """One event, its fields beside visitor_id."""
+
+
 def parse_track_body(data: Any, now: datetime, limits: TrackingLimits) -> tuple[str, list[TrackedEvent]]:
     """Check a decoded /track body; every problem found is reported at once (up to a limit)."""
     if not isinstance(data, dict):
         raise TrackingError(422, "invalid events", [_problem("body", f"must be a JSON object, got {_kind(data)}")])
-    errors: list[dict[str, str]] = []
-    visitor_id = data.get("visitor_id")
-    if visitor_id is None:
-        errors.append(_problem("visitor_id", "is required"))
-    elif not isinstance(visitor_id, str) or not VISITOR_ID.fullmatch(visitor_id):
-        errors.append(_problem("visitor_id", "must be 8-128 letters, digits, '-' or '_' (the tracker.js visitor id)"))
-
-    if "events" in data:
-        unknown = sorted(set(data) - {"visitor_id", "events"})
-        raw_events = data["events"]
-        if not isinstance(raw_events, list):
-            errors.append(_problem("events", f"must be a list, got {_kind(raw_events)}"))
-            raw_events = []
-        elif not raw_events:
-            errors.append(_problem("events", "must contain at least one event"))
-        elif len(raw_events) > limits.max_events_per_batch:
-            errors.append(_problem("events", f"at most {limits.max_events_per_batch} events per request, got {len(raw_events)}"))
-            raw_events = []
-        prefixes = [f"events[{index}]." for index in range(len(raw_events))]
-    else:  # a single event, its fields beside visitor_id
-        single = {key: value for key, value in data.items() if key != "visitor_id"}
-        unknown = sorted(set(single) - EVENT_FIELDS)
-        raw_events, prefixes = [single], [""]
-    errors.extend(_problem(name, "unknown field") for name in unknown)
-
-    events = []
-    for raw, prefix in zip(raw_events, prefixes):
-        event = _parse_event(raw, prefix, visitor_id, now, limits, errors)
-        if event is not None:
-            events.append(event)
-        if len(errors) >= MAX_ERRORS_REPORTED:
-            break
-    if errors:
-        raise TrackingError(422, "invalid events", errors[:MAX_ERRORS_REPORTED])
-    return visitor_id, events
-
-
-def _parse_event(
-    raw: Any, prefix: str, visitor_id: Any, now: datetime, limits: TrackingLimits, errors: list[dict[str, str]]
-) -> Optional[TrackedEvent]:
-    if not isinstance(raw, dict):
-        errors.append(_problem(prefix.rstrip(".") or "body", f"must be an object, got {_kind(raw)}"))
-        return None
-    before = len(errors)
-    if prefix:
-        errors.extend(_problem(f"{prefix}{name}", "unknown field") for name in sorted(set(raw) - EVENT_FIELDS))
-
-    event_id = raw.get("id")
-    if not isinstance(event_id, str) or not EVENT_ID.fullmatch(event_id):
-        errors.append(_problem(f"{prefix}id", "is required: 8-64 letters, digits, '-' or '_' (a random UUID)"))
-
-    event_type = raw.get("type")
-    if event_type is None:
-        errors.append(_problem(f"{prefix}type", "is required"))
-    elif event_type not in EVENT_TYPES:
-        errors.append(_problem(f"{prefix}type", f"unknown event type {event_type!r} (expected one of: {', '.join(EVENT_TYPES)})"))
-
-    url = _optional_text(raw, "url", prefix, MAX_URL_LENGTH, errors)
-    if url is not None and urlsplit(url).scheme not in ("http", "https"):
-        errors.append(_problem(f"{prefix}url", "must be an absolute http(s) URL"))
-    if url is None and event_type in ("page_view", "pricing_view"):
-        errors.append(_problem(f"{prefix}url", f"is required for {event_type}"))
-    referrer = _optional_text(raw, "referrer", prefix, MAX_URL_LENGTH, errors)
-
-    occurred_at = _timestamp(raw.get("occurred_at"), f"{prefix}occurred_at", now, limits, errors)
-    utm = _utm(raw.get("utm"), url, f"{prefix}utm", errors)
-    properties = _properties(raw.get("properties"), f"{prefix}properties", errors)
-
-    if len(errors) > before or not isinstance(visitor_id, str):
-        return None
-    return TrackedEvent(
-        event_id=event_id, visitor_id=visitor_id, type=event_type, occurred_at=occurred_at,
-        url=url, referrer=referrer, utm=utm, properties=properties,
-    )
-
-
-def _optional_text(raw: dict, name: str, prefix: str, max_length: int, errors: list) -> Optional[str]:
-    value = raw.get(name)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        errors.append(_problem(f"{prefix}{name}", f"must be text, got {_kind(value)}"))
-        return None
-    if len(value) > max_length:
-        errors.append(_problem(f"{prefix}{name}", f"must be at most {max_length} characters"))
-        return None
-    return value
-
-
-def _timestamp(value: Any, field: str, now: datetime, limits: TrackingLimits, errors: list) -> Optional[datetime]:
-    if value is None:
-        errors.append(_problem(field, "is required (ISO 8601 with a time zone, e.g. 2024-05-01T09:30:00Z)"))
-        return None
+    token = _checking.set((now, limits))
     try:
-        if not isinstance(value, str):
-            raise ValueError
-        moment = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value)
-    except ValueError:
-        errors.append(_problem(field, f"must be an ISO 8601 time with a time zone, e.g. 2024-05-01T09:30:00Z, got {value!r}"))
-        return None
-    if moment.tzinfo is None:
-        errors.append(_problem(field, "must include a time zone (e.g. a trailing Z)"))
-        return None
-    moment = moment.astimezone(timezone.utc)
-    if moment > now + MAX_CLOCK_SKEW:
-        errors.append(_problem(field, f"is in the future ({value})"))
-    elif moment < now - limits.max_event_age:
-        errors.append(_problem(field, f"is older than {limits.max_event_age.days} days ({value})"))
-    return moment
+        if "events" in data:
+            batch = BatchBody.parse_obj(data)
+            return batch.visitor_id, [event.tracked(batch.visitor_id) for event in batch.events]
+        single = SingleEventBody.parse_obj(data)
+        return single.visitor_id, [single.tracked(single.visitor_id)]
+    except ValidationError as error:
+        raise TrackingError(422, "invalid events", _problems(error, data)[:MAX_ERRORS_REPORTED]) from None
+    finally:
+        _checking.reset(token)
 
 
-def _utm(value: Any, url: Optional[str], field: str, errors: list) -> dict[str, str]:
-    """Explicit `utm` wins; otherwise the utm_* parameters of the page URL are used."""
-    if value is None:
-        query = parse_qs(urlsplit(url).query) if url else {}
-        return {name: query[f"utm_{name}"][0][:255] for name in UTM_FIELDS if query.get(f"utm_{name}")}
-    if not isinstance(value, dict):
-        errors.append(_problem(field, f"must be an object, got {_kind(value)}"))
-        return {}
-    utm = {}
-    for name, text in value.items():
-        if name not in UTM_FIELDS:
-            errors.append(_problem(f"{field}.{name}", f"unknown UTM field (expected one of: {', '.join(UTM_FIELDS)})"))
-        elif not isinstance(text, str) or len(text) > 255:
-            errors.append(_problem(f"{field}.{name}", "must be text of at most 255 characters"))
-        elif text:
-            utm[name] = text
-    return utm
+def _problems(error: ValidationError, data: dict) -> list[dict[str, str]]:
+    problems = []
+    for item in error.errors():
+        problem = item["msg"]
+        if item["type"] in _WRONG_KIND:
+            problem += f", got {_kind(_value_at(data, item['loc']))}"
+        problems.append(_problem(_field_path(item["loc"]), problem))
+    return problems
 
 
-def _properties(value: Any, field: str, errors: list) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        errors.append(_problem(field, f"must be an object, got {_kind(value)}"))
-        return {}
-    if len(value) > MAX_PROPERTIES:
-        errors.append(_problem(field, f"at most {MAX_PROPERTIES} properties, got {len(value)}"))
-        return {}
-    for name, item in value.items():
-        if not PROPERTY_NAME.fullmatch(name):
-            errors.append(_problem(f"{field}.{name[:64]}", "property names are 1-64 letters, digits, '.', '-' or '_'"))
-        elif isinstance(item, str):
-            if len(item) > MAX_TEXT_LENGTH:
-                errors.append(_problem(f"{field}.{name}", f"must be at most {MAX_TEXT_LENGTH} characters"))
-        elif item is not None and not isinstance(item, (bool, int, float)):
-            errors.append(_problem(f"{field}.{name}", f"must be text, a number, true/false or null, got {_kind(item)}"))
-    return value
+def _field_path(loc: tuple) -> str:
+    """("events", 2, "occurred_at") -> "events[2].occurred_at"."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else part
+    return path or "body"
+
+
+def _value_at(data: Any, loc: tuple) -> Any:
+    for part in loc:
+        data = data[part]
+    return data
 
 
 def _kind(value: Any) -> str:

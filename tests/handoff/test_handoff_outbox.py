@@ -217,5 +217,5 @@ def test_smtp_settings_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("SMTP_STARTTLS", "false")
     assert SmtpSettings.from_env() == SmtpSettings("mail.example.com", 2525, "bot", "pw", "sales-bot@example.com", False)
     monkeypatch.setenv("SMTP_PORT", "smtp")
-    with pytest.raises(ValueError, match="SMTP_PORT must be a port number, got 'smtp'"):
+    with pytest.raises(ValueError, match="SMTP_PORT: must be a whole number, got 'smtp'"):
         SmtpSettings.from_env()
