@@ -1,6 +1,7 @@
 """The demo website ("Beacon", a made-up B2B product) and what its chat widget asks for.
 
-- `/`, `/product`, `/pricing`, `/resources`, `/webinar`: the pages in web/site/;
+- `/`, `/product`, `/pricing`, `/resources`, `/webinar`: the pages, Jinja2 templates in
+  web/site/templates/ on one layout (base.html);
 - `/assets/...`: their stylesheet, scripts and the downloadable report;
 - `/vendor/rasa-webchat/index.js`: the chat widget, installed by `npm ci --prefix web`;
 - `GET /api/chat/config`: where the widget finds Rasa's socket.io channel;
@@ -24,8 +25,9 @@ from pathlib import Path
 from typing import Optional
 from urllib.parse import urlsplit
 
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Blueprint, Request, Sanic
-from sanic.response import HTTPResponse, file, json as json_response
+from sanic.response import HTTPResponse, file, html, json as json_response
 from sqlalchemy.exc import SQLAlchemyError
 
 from appconfig.settings import PROJECT_ROOT
@@ -41,7 +43,7 @@ SITE_DIR = PROJECT_ROOT / "web" / "site"
 WEBCHAT_DIR = PROJECT_ROOT / "web" / "node_modules" / "rasa-webchat"
 WEBCHAT_BUNDLE = WEBCHAT_DIR / "lib" / "index.js"  # the standalone build: React and socket.io-client inside
 
-# URL path -> file in web/site/.
+# URL path -> template in web/site/templates/.
 PAGES = {
     "/": "index.html",
     "/product": "product.html",
@@ -49,6 +51,9 @@ PAGES = {
     "/resources": "resources.html",
     "/webinar": "webinar.html",
 }
+# The whitespace options make template tags leave no blank lines or stray indents in the pages.
+_templates = Environment(loader=FileSystemLoader(SITE_DIR / "templates"), autoescape=select_autoescape(["html"]),
+                         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 site = Blueprint("site")
 
@@ -63,7 +68,7 @@ async def load_rules(app: Sanic, _loop) -> None:
 
 
 async def page(request: Request) -> HTTPResponse:
-    response = await file(SITE_DIR / PAGES[request.path], mime_type="text/html; charset=utf-8")
+    response = html(_templates.get_template(PAGES[request.path]).render(current_path=request.path))
     response.headers["Content-Security-Policy"] = _content_security_policy(request)
     response.headers["Cache-Control"] = "no-cache"
     return response

@@ -33,6 +33,8 @@ def test_every_page_has_the_tracker_the_widget_and_a_strict_policy(site_url, run
         assert f'<script src="{script}" defer></script>' in html
     # Everything comes from this server: no CDN, no outside font or image.
     assert not re.search(r'(src|href)="(https?:)?//', html)
+    # The shared layout marks this page, and only this one, in the navigation.
+    assert re.findall(r'<a href="([^"]*)" aria-current="page">', html) == [path]
 
     policy = response.headers["content-security-policy"]
     assert "script-src 'self';" in policy and "'unsafe-eval'" not in policy
@@ -59,7 +61,7 @@ def test_files_are_served_with_their_content_type(site_url, path, content_type, 
     assert response.content.startswith(starts_with)
 
 
-@pytest.mark.parametrize("path", ["/vendor/rasa-webchat/package.json", "/assets/../app.py", "/nope"])
+@pytest.mark.parametrize("path", ["/vendor/rasa-webchat/package.json", "/assets/../app.py", "/templates/base.html", "/nope"])
 def test_nothing_else_is_served(site_url, path):
     assert _get(site_url, path).status_code == 404
 
