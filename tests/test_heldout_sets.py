@@ -71,8 +71,9 @@ def test_support_request_waits_in_upcoming_with_25_messages(in_scope):
 
 
 def test_every_message_is_non_empty_text(off_topic, in_scope):
-    odd = [message for message in all_messages(off_topic, in_scope)
-           if not isinstance(message, str) or not message.strip()]
+    odd = [
+        message for message in all_messages(off_topic, in_scope) if not isinstance(message, str) or not message.strip()
+    ]
     assert odd == [], "quote values YAML reads as booleans, numbers or null"
 
 
