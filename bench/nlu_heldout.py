@@ -15,7 +15,7 @@ assistant acts on. Run it from the project root: SpacyNLP loads build/spacy-en-l
 the current directory. Figures only; nothing is asserted. It never trains.
 
 Targets for the NLU work: off-topic-to-sales at most 3%, in-scope macro-F1 at least 0.95.
-Baseline (models/leadqual.tar.gz of main at fa72277): off-topic-to-sales 44.0% (154/350, 102 of
+Baseline (models/leadqual.tar.gz built 2026-12-02 04:53, main at 690c1b5): off-topic-to-sales 44.0% (154/350, 102 of
 them at confidence >= 0.9), in-scope macro-F1 0.914, accuracy 0.898, p50 17 ms, p95 36 ms.
 """
 
