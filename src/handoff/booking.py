@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from leaddb import LeadStore, utcnow
 from leaddb.leads import Lead
-from leaddb.sales import HOLDING_STATUSES, Meeting
+from leaddb.meetings import HOLDING_STATUSES, Meeting
 
 from .db import lead_for, move_stage, take_lock
 from .facts import LeadFacts

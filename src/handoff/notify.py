@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leaddb.leads import Lead, QualificationDecision
-from leaddb.sales import LeadAssignment, Meeting
+from leaddb.meetings import LeadAssignment, Meeting
 
 from .ics import meeting_invite
 from .outbox import enqueue

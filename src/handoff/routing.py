@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from leaddb import LeadStore
 from leaddb.leads import Lead
-from leaddb.sales import HOLDING_STATUSES, LeadAssignment, Meeting, RoundRobinWeight
+from leaddb.meetings import HOLDING_STATUSES, LeadAssignment, Meeting, RoundRobinWeight
 
 from .db import lead_for, take_lock
 from .facts import LeadFacts

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leaddb import LeadStore
-from leaddb.sales import HOLDING_STATUSES, Meeting
+from leaddb.meetings import HOLDING_STATUSES, Meeting
 
 from .geo import zone
 from .roster import MeetingSettings, Rep, Roster

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from handoff.db import lead_for
 from leaddb import LeadStore
-from leaddb.sales import Meeting
+from leaddb.meetings import Meeting
 
 
 def add_meeting(store: LeadStore, rep_id: str, start: datetime, created_at: datetime, minutes: int = 30) -> int:

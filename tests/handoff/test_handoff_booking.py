@@ -22,7 +22,8 @@ from handoff import (
     open_slots,
 )
 from leaddb import LeadStore, make_engine
-from leaddb.sales import Meeting, OutboxMessage
+from leaddb.meetings import Meeting
+from leaddb.outbox import OutboxMessage
 
 from .conftest import MONDAY
 from .helpers import add_meeting
