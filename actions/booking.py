@@ -108,7 +108,7 @@ async def offer_slots(dispatcher: CollectingDispatcher, tracker: Tracker, rep_id
 
 async def _callback(dispatcher: CollectingDispatcher, tracker: Tracker, why: str) -> list[dict[str, Any]]:
     """Nobody has time: say so plainly and record that someone must call the visitor back."""
-    await in_thread(lead_store().record_handoff_request, tracker.sender_id, f"callback requested: {why}")
+    await in_thread(lead_store().record_person_request, tracker.sender_id, f"callback requested: {why}")
     dispatcher.utter_message(response="utter_no_rep_available")
     return []
 
@@ -167,7 +167,7 @@ class ActionRequestCallback(Action):
         return "action_request_callback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        await in_thread(lead_store().record_handoff_request, tracker.sender_id,
+        await in_thread(lead_store().record_person_request, tracker.sender_id,
                         "callback requested: none of the offered times suit the visitor")
         dispatcher.utter_message(response="utter_callback_noted")
         return []
