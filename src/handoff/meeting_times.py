@@ -1,4 +1,4 @@
-"""Open meeting slots of a rep: working hours in the rep's time zone, minus booked meetings
+"""Open meeting times of a rep: working hours in the rep's time zone, minus booked meetings
 and their buffers, past the minimum notice, within the booking horizon, under the daily cap.
 
 Working hours are wall-clock times, so a 09:00 start stays 09:00 local across a DST change
@@ -24,18 +24,18 @@ from .roster import MeetingSettings, Rep, Roster
 
 
 @dataclass(frozen=True, order=True)
-class Slot:
+class MeetingTime:
     start: datetime  # aware, UTC
     end: datetime
 
     @property
     def payload(self) -> str:
-        """The value a button sends back to book this slot (see `parse_slot_start`)."""
+        """The value a button sends back to book this time (see `parse_time_payload`)."""
         return self.start.astimezone(timezone.utc).isoformat()
 
 
-def parse_slot_start(text: str) -> datetime:
-    """A slot payload (ISO 8601 with an offset) as an aware UTC datetime; ValueError otherwise."""
+def parse_time_payload(text: str) -> datetime:
+    """A meeting time's payload (ISO 8601 with an offset) as an aware UTC datetime; ValueError otherwise."""
     try:
         start = datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
     except ValueError:
@@ -45,23 +45,23 @@ def parse_slot_start(text: str) -> datetime:
     return start.astimezone(timezone.utc)
 
 
-def format_slot(slot: Slot, zone_name: str) -> str:
+def format_meeting_time(meeting_time: MeetingTime, zone_name: str) -> str:
     """"Tue 10 Mar 2026, 15:00–15:30 CET" in the given IANA zone (the visitor's or the rep's)."""
     tz = zone(zone_name)
-    start, end = slot.start.astimezone(tz), slot.end.astimezone(tz)
+    start, end = meeting_time.start.astimezone(tz), meeting_time.end.astimezone(tz)
     return f"{start:%a} {start.day} {start:%b %Y}, {start:%H:%M}–{end:%H:%M} {start:%Z}"
 
 
-def open_slots(
+def open_times(
     roster: Roster,
     rep_id: str,
     db: LeadStore,
     now: datetime,
     count: int = 3,
     after: Optional[datetime] = None,
-) -> list[Slot]:
-    """The `count` soonest open slots of the rep, starting after `after` when given
-    (pass the last slot shown to offer "other times")."""
+) -> list[MeetingTime]:
+    """The `count` soonest open times of the rep, starting after `after` when given
+    (pass the last time shown to offer "other times")."""
     rep = roster.rep(rep_id)
     if not rep.active:
         return []
@@ -69,47 +69,47 @@ def open_slots(
     with db.session() as session:
         meetings = _holding_meetings(session, rep, now, settings)
     per_day = Counter(meeting.start.astimezone(rep.zone).date() for meeting in meetings)
-    found: list[Slot] = []
-    for slot in _offerable_slots(rep, settings, now):
-        if after is not None and slot.start <= after:
+    found: list[MeetingTime] = []
+    for meeting_time in _offerable_times(rep, settings, now):
+        if after is not None and meeting_time.start <= after:
             continue
-        if per_day[slot.start.astimezone(rep.zone).date()] >= rep.daily_meeting_cap:
+        if per_day[meeting_time.start.astimezone(rep.zone).date()] >= rep.daily_meeting_cap:
             continue
-        if _clashes(slot, meetings, settings.buffer):
+        if _clashes(meeting_time, meetings, settings.buffer):
             continue
-        found.append(slot)
+        found.append(meeting_time)
         if len(found) == count:
             break
     return found
 
 
 def is_offerable(rep: Rep, settings: MeetingSettings, start: datetime, now: datetime) -> bool:
-    """Whether `start` is a slot start we would ever show now: on the rep's working-hours
+    """Whether `start` is the start of a meeting time we would ever show now: on the rep's working-hours
     grid, past the minimum notice and within the horizon (bookings are not considered)."""
     day = start.astimezone(rep.zone).date()
     return any(
-        slot.start == start and _within_notice_and_horizon(slot, settings, now)
-        for slot in _working_slots(rep, settings, day)
+        meeting_time.start == start and _within_notice_and_horizon(meeting_time, settings, now)
+        for meeting_time in _working_times(rep, settings, day)
     )
 
 
-def _offerable_slots(rep: Rep, settings: MeetingSettings, now: datetime) -> Iterator[Slot]:
+def _offerable_times(rep: Rep, settings: MeetingSettings, now: datetime) -> Iterator[MeetingTime]:
     first_day = now.astimezone(rep.zone).date()
     last_day = (now + settings.horizon).astimezone(rep.zone).date()
     day = first_day
     while day <= last_day:
-        for slot in _working_slots(rep, settings, day):
-            if _within_notice_and_horizon(slot, settings, now):
-                yield slot
+        for meeting_time in _working_times(rep, settings, day):
+            if _within_notice_and_horizon(meeting_time, settings, now):
+                yield meeting_time
         day += timedelta(days=1)
 
 
-def _within_notice_and_horizon(slot: Slot, settings: MeetingSettings, now: datetime) -> bool:
-    return now + settings.minimum_notice <= slot.start < now + settings.horizon
+def _within_notice_and_horizon(meeting_time: MeetingTime, settings: MeetingSettings, now: datetime) -> bool:
+    return now + settings.minimum_notice <= meeting_time.start < now + settings.horizon
 
 
-def _working_slots(rep: Rep, settings: MeetingSettings, day: date) -> Iterator[Slot]:
-    """Slots on the working-hours grid of one local day, in time order."""
+def _working_times(rep: Rep, settings: MeetingSettings, day: date) -> Iterator[MeetingTime]:
+    """Times on the working-hours grid of one local day, in time order."""
     tz = rep.zone
     for range_start, range_end in rep.working_hours.get(day.weekday(), ()):
         range_end_utc = datetime.combine(day, range_end, tzinfo=tz).astimezone(timezone.utc)
@@ -119,7 +119,7 @@ def _working_slots(rep: Rep, settings: MeetingSettings, day: date) -> Iterator[S
             if start is not None:
                 if start + settings.length > range_end_utc:
                     break
-                yield Slot(start, start + settings.length)
+                yield MeetingTime(start, start + settings.length)
             wall += settings.step
 
 
@@ -131,8 +131,8 @@ def _local_to_utc(wall: datetime, tz: ZoneInfo) -> Optional[datetime]:
     return utc
 
 
-def _clashes(slot: Slot, meetings: list[Meeting], buffer: timedelta) -> bool:
-    return any(slot.start < meeting.end + buffer and meeting.start < slot.end + buffer for meeting in meetings)
+def _clashes(meeting_time: MeetingTime, meetings: list[Meeting], buffer: timedelta) -> bool:
+    return any(meeting_time.start < meeting.end + buffer and meeting.start < meeting_time.end + buffer for meeting in meetings)
 
 
 def _holding_meetings(session: Session, rep: Rep, now: datetime, settings: MeetingSettings) -> list[Meeting]:
@@ -165,14 +165,14 @@ def day_is_full(session: Session, rep: Rep, day: date, except_meeting_id: int) -
     return len(others) >= rep.daily_meeting_cap
 
 
-def clashing_meeting(session: Session, rep: Rep, slot: Slot, buffer: timedelta, except_meeting_id: int) -> Optional[Meeting]:
-    """Another holding meeting of the rep within `buffer` of `slot`, if any."""
+def clashing_meeting(session: Session, rep: Rep, meeting_time: MeetingTime, buffer: timedelta, except_meeting_id: int) -> Optional[Meeting]:
+    """Another holding meeting of the rep within `buffer` of `meeting_time`, if any."""
     return session.execute(
         select(Meeting).where(
             Meeting.rep_id == rep.id,
             Meeting.status.in_(HOLDING_STATUSES),
             Meeting.id != except_meeting_id,
-            Meeting.start < slot.end + buffer,
-            Meeting.end > slot.start - buffer,
+            Meeting.start < meeting_time.end + buffer,
+            Meeting.end > meeting_time.start - buffer,
         ).limit(1)
     ).scalar_one_or_none()
