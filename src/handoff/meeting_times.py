@@ -1,5 +1,7 @@
 """Open meeting times of a rep: working hours in the rep's time zone, minus booked meetings
 and their buffers, past the minimum notice, within the booking horizon, under the daily cap.
+The cap counts the meetings that start on one calendar day in the rep's time zone, whenever
+they were booked; routing asks the same question (`has_a_day_under_the_cap`).
 
 Working hours are wall-clock times, so a 09:00 start stays 09:00 local across a DST change
 (its UTC time moves). On a spring-forward night, local times that do not exist are skipped;
@@ -7,13 +9,12 @@ on a fall-back night, a repeated local time is offered once (its first occurrenc
 """
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterator, Optional
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from leaddb import LeadStore
@@ -66,21 +67,48 @@ def open_times(
     if not rep.active:
         return []
     settings = roster.meetings
+    found: list[MeetingTime] = []
     with db.session() as session:
         meetings = _holding_meetings(session, rep, now, settings)
-    per_day = Counter(meeting.start.astimezone(rep.zone).date() for meeting in meetings)
-    found: list[MeetingTime] = []
-    for meeting_time in _offerable_times(rep, settings, now):
-        if after is not None and meeting_time.start <= after:
-            continue
-        if per_day[meeting_time.start.astimezone(rep.zone).date()] >= rep.daily_meeting_cap:
-            continue
-        if _clashes(meeting_time, meetings, settings.buffer):
-            continue
-        found.append(meeting_time)
-        if len(found) == count:
-            break
+        for day, times in _offerable_days(rep, settings, now):
+            times = [meeting_time for meeting_time in times if after is None or meeting_time.start > after]
+            if not times or day_is_full(session, rep, day):
+                continue
+            for meeting_time in times:
+                if _clashes(meeting_time, meetings, settings.buffer):
+                    continue
+                found.append(meeting_time)
+                if len(found) == count:
+                    return found
     return found
+
+
+def has_a_day_under_the_cap(session: Session, rep: Rep, settings: MeetingSettings, now: datetime) -> bool:
+    """Whether some day within the booking horizon has times to offer and room under the
+    rep's daily cap (meetings booked today for later days do not fill today)."""
+    return any(not day_is_full(session, rep, day) for day, _ in _offerable_days(rep, settings, now))
+
+
+def meetings_on_day(session: Session, rep: Rep, day: date, except_meeting_id: Optional[int] = None) -> int:
+    """The rep's holding meetings that start on their local calendar `day`: what the daily
+    cap counts, whenever they were booked."""
+    day_start = datetime.combine(day, time(0), tzinfo=rep.zone)
+    day_end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=rep.zone)
+    query = select(func.count(Meeting.id)).where(
+        Meeting.rep_id == rep.id,
+        Meeting.status.in_(HOLDING_STATUSES),
+        Meeting.start >= day_start,
+        Meeting.start < day_end,
+    )
+    if except_meeting_id is not None:
+        query = query.where(Meeting.id != except_meeting_id)
+    return session.execute(query).scalar_one()
+
+
+def day_is_full(session: Session, rep: Rep, day: date, except_meeting_id: Optional[int] = None) -> bool:
+    """Whether the rep's local `day` already holds `daily_meeting_cap` meetings (other than
+    `except_meeting_id`, the one being booked)."""
+    return meetings_on_day(session, rep, day, except_meeting_id) >= rep.daily_meeting_cap
 
 
 def is_offerable(rep: Rep, settings: MeetingSettings, start: datetime, now: datetime) -> bool:
@@ -93,14 +121,18 @@ def is_offerable(rep: Rep, settings: MeetingSettings, start: datetime, now: date
     )
 
 
-def _offerable_times(rep: Rep, settings: MeetingSettings, now: datetime) -> Iterator[MeetingTime]:
-    first_day = now.astimezone(rep.zone).date()
+def _offerable_days(rep: Rep, settings: MeetingSettings, now: datetime) -> Iterator[tuple[date, list[MeetingTime]]]:
+    """Each local day within the horizon that has times to offer, with those times in order."""
+    day = now.astimezone(rep.zone).date()
     last_day = (now + settings.horizon).astimezone(rep.zone).date()
-    day = first_day
     while day <= last_day:
-        for meeting_time in _working_times(rep, settings, day):
-            if _within_notice_and_horizon(meeting_time, settings, now):
-                yield meeting_time
+        times = [
+            meeting_time
+            for meeting_time in _working_times(rep, settings, day)
+            if _within_notice_and_horizon(meeting_time, settings, now)
+        ]
+        if times:
+            yield day, times
         day += timedelta(days=1)
 
 
@@ -136,33 +168,17 @@ def _clashes(meeting_time: MeetingTime, meetings: list[Meeting], buffer: timedel
 
 
 def _holding_meetings(session: Session, rep: Rep, now: datetime, settings: MeetingSettings) -> list[Meeting]:
-    # A day's margin each side covers whole local days at the edges (for the daily cap).
+    """The rep's meetings that could clash, buffers included, with a time within the horizon."""
     return list(
         session.execute(
             select(Meeting).where(
                 Meeting.rep_id == rep.id,
                 Meeting.status.in_(HOLDING_STATUSES),
-                Meeting.start >= now - timedelta(days=1),
-                Meeting.start < now + settings.horizon + timedelta(days=1),
+                Meeting.end > now - settings.buffer,
+                Meeting.start < now + settings.horizon + settings.length + settings.buffer,
             )
         ).scalars()
     )
-
-
-def day_is_full(session: Session, rep: Rep, day: date, except_meeting_id: int) -> bool:
-    """Whether the rep's local `day` already holds `daily_meeting_cap` other meetings."""
-    day_start = datetime.combine(day, time(0), tzinfo=rep.zone)
-    day_end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=rep.zone)
-    others = session.execute(
-        select(Meeting.id).where(
-            Meeting.rep_id == rep.id,
-            Meeting.status.in_(HOLDING_STATUSES),
-            Meeting.start >= day_start,
-            Meeting.start < day_end,
-            Meeting.id != except_meeting_id,
-        )
-    ).all()
-    return len(others) >= rep.daily_meeting_cap
 
 
 def clashing_meeting(session: Session, rep: Rep, meeting_time: MeetingTime, buffer: timedelta, except_meeting_id: int) -> Optional[Meeting]:

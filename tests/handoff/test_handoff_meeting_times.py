@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import replace
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -51,6 +51,15 @@ def test_a_full_day_offers_nothing_more(roster, store):
     for hour in (13, 14, 15):  # cap is 3 meetings a day
         add_meeting(store, "berlin", utc(2026, 3, 2, hour), created_at=MONDAY)
     assert starts(open_times(roster, "berlin", store, MONDAY, count=1)) == [utc(2026, 3, 3, 8)]  # Tuesday 09:00 Berlin
+
+
+def test_the_cap_counts_the_meetings_day_in_the_reps_time_zone(roster, store):
+    # Monday 23:00 and 23:30 UTC and Tuesday 00:00 UTC are all Tuesday night in Berlin.
+    for start in (utc(2026, 3, 2, 23), utc(2026, 3, 2, 23, 30), utc(2026, 3, 3, 0)):
+        add_meeting(store, "berlin", start, created_at=MONDAY)
+    days = _by_local_day(open_times(roster, "berlin", store, MONDAY, count=40), "Europe/Berlin")
+    assert len(days[date(2026, 3, 2)]) == 12  # Monday is untouched: 14 times less the first hour's notice
+    assert date(2026, 3, 3) not in days and len(days[date(2026, 3, 4)]) == 14
 
 
 def test_other_times_continue_after_the_last_one_shown(roster, sqlite_store):
