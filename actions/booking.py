@@ -14,14 +14,14 @@ from appconfig.settings import load_settings, secret_key
 from handoff import (
     Booking,
     LeadFacts,
-    Slot,
-    SlotTaken,
+    MeetingTime,
+    TimeTaken,
     book_meeting,
     enrol_in_nurture,
-    format_slot,
+    format_meeting_time,
     invite_url,
-    open_slots,
-    parse_slot_start,
+    open_times,
+    parse_time_payload,
     route_lead,
 )
 from leaddb import utcnow
@@ -57,7 +57,7 @@ def transcript(tracker: Tracker) -> list[tuple[str, str]]:
 
 
 def _chosen_start(tracker: Tracker) -> Optional[str]:
-    """The slot the visitor picked: a button's payload, or "the second one" typed out."""
+    """The meeting time the visitor picked: a button's payload, or "the second one" typed out."""
     picked = next(tracker.get_latest_entity_values("slot_start"), None)
     if picked:
         return picked
@@ -71,7 +71,7 @@ def _chosen_start(tracker: Tracker) -> Optional[str]:
     return None
 
 
-async def offer_slots(dispatcher: CollectingDispatcher, tracker: Tracker, rep_id: Optional[str] = None,
+async def offer_times(dispatcher: CollectingDispatcher, tracker: Tracker, rep_id: Optional[str] = None,
                       after_offered: bool = False) -> list[dict[str, Any]]:
     """Route the lead if needed, then offer the rep's three soonest open times as buttons."""
     store, now, zone = lead_store(), utcnow(), visitor_timezone(tracker)
@@ -88,27 +88,27 @@ async def offer_slots(dispatcher: CollectingDispatcher, tracker: Tracker, rep_id
             return events + await _callback(dispatcher, tracker, f"routed to the {decision.queue} queue")
 
     offered = tracker.get_slot("offered_slots") or []
-    after = parse_slot_start(offered[-1]) if after_offered and offered else None
-    slots: list[Slot] = await in_thread(open_slots, roster(), rep_id, store, now, 3, after)
+    after = parse_time_payload(offered[-1]) if after_offered and offered else None
+    times: list[MeetingTime] = await in_thread(open_times, roster(), rep_id, store, now, 3, after)
     rep = roster().reps[rep_id]
-    if not slots and after is not None:
+    if not times and after is not None:
         dispatcher.utter_message(response="utter_no_more_slots", rep_name=rep.name)
         return events
-    if not slots:
+    if not times:
         return events + await _callback(dispatcher, tracker, f"{rep.name} has no open time")
 
     shown_zone = zone or rep.timezone
-    buttons = [{"title": format_slot(slot, shown_zone), "payload": f'/choose_slot{{"slot_start":"{slot.payload}"}}'}
-               for slot in slots]
+    buttons = [{"title": format_meeting_time(meeting_time, shown_zone), "payload": f'/choose_slot{{"slot_start":"{meeting_time.payload}"}}'}
+               for meeting_time in times]
     buttons.append({"title": "Other times", "payload": "/more_slots"})
     zone_label = "your local time" if zone else f"times in {shown_zone}"
     dispatcher.utter_message(response="utter_offer_slots", rep_name=rep.name, zone_label=zone_label, buttons=buttons)
-    return events + [SlotSet("offered_slots", [slot.payload for slot in slots])]
+    return events + [SlotSet("offered_slots", [meeting_time.payload for meeting_time in times])]
 
 
 async def _callback(dispatcher: CollectingDispatcher, tracker: Tracker, why: str) -> list[dict[str, Any]]:
     """Nobody has time: say so plainly and record that someone must call the visitor back."""
-    await in_thread(lead_store().record_handoff_request, tracker.sender_id, f"callback requested: {why}")
+    await in_thread(lead_store().record_person_request, tracker.sender_id, f"callback requested: {why}")
     dispatcher.utter_message(response="utter_no_rep_available")
     return []
 
@@ -119,7 +119,7 @@ class ActionOfferMeeting(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         wants_more = (tracker.latest_message or {}).get("intent", {}).get("name") == "more_slots"
-        return await offer_slots(dispatcher, tracker, after_offered=wants_more)
+        return await offer_times(dispatcher, tracker, after_offered=wants_more)
 
 
 class ActionBookMeeting(Action):
@@ -136,10 +136,10 @@ class ActionBookMeeting(Action):
             return []
         chosen = _chosen_start(tracker)
         try:
-            start = parse_slot_start(chosen or "")
+            start = parse_time_payload(chosen or "")
         except ValueError:
             dispatcher.utter_message(response="utter_slot_not_understood")
-            return await offer_slots(dispatcher, tracker, rep_id)
+            return await offer_times(dispatcher, tracker, rep_id)
 
         store, now, zone = lead_store(), utcnow(), visitor_timezone(tracker)
         result = await in_thread(book_meeting, store, rep_id, tracker.sender_id, start, roster(), now,
@@ -150,14 +150,14 @@ class ActionBookMeeting(Action):
             settings = load_settings()
             dispatcher.utter_message(
                 response="utter_meeting_booked", rep_name=rep.name,
-                when=format_slot(Slot(result.start, result.end), shown_zone),
+                when=format_meeting_time(MeetingTime(result.start, result.end), shown_zone),
                 invite_url=invite_url(settings.public_base_url, secret_key(settings), result.meeting_id),
             )
             local_start = result.start.astimezone(ZoneInfo(shown_zone)).isoformat()
             return [SlotSet("meeting_start", local_start), SlotSet("assigned_rep", rep_id)]
-        taken = isinstance(result, SlotTaken)
+        taken = isinstance(result, TimeTaken)
         dispatcher.utter_message(response="utter_slot_taken" if taken else "utter_slot_not_offered")
-        return await offer_slots(dispatcher, tracker, rep_id)
+        return await offer_times(dispatcher, tracker, rep_id)
 
 
 class ActionRequestCallback(Action):
@@ -167,7 +167,7 @@ class ActionRequestCallback(Action):
         return "action_request_callback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        await in_thread(lead_store().record_handoff_request, tracker.sender_id,
+        await in_thread(lead_store().record_person_request, tracker.sender_id,
                         "callback requested: none of the offered times suit the visitor")
         dispatcher.utter_message(response="utter_callback_noted")
         return []

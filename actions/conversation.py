@@ -53,7 +53,7 @@ class ActionRequestHuman(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         text = (tracker.latest_message or {}).get("text")
-        await in_thread(lead_store().record_handoff_request, tracker.sender_id, text)
+        await in_thread(lead_store().record_person_request, tracker.sender_id, text)
         in_form = tracker.active_loop_name == "qualification_form"
         dispatcher.utter_message(response="utter_handoff_noted" if in_form else "utter_handoff_noted_done")
         return []

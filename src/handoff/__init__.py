@@ -12,12 +12,12 @@ An SQL, in the chat:
     facts = LeadFacts.from_lead(store.get_lead(visitor_id), country="DE")   # country optional
     decision = route_lead(roster, facts, db, now)        # -> RoutingDecision(rep_id, rule, reasons, queue)
         # rep_id is None when the lead went to the fallback queue: record a callback request
-    slots = open_slots(roster, decision.rep_id, db, now) # three soonest -> [Slot(start, end)]
-    more = open_slots(roster, rep_id, db, now, after=slots[-1].start)       # "other times"
-    label = format_slot(slot, visitor_timezone)          # "Tue 10 Mar 2026, 15:00–15:30 CET"
-    start = parse_slot_start(button_payload)             # Slot.payload round-trips; ValueError if bad
+    times = open_times(roster, decision.rep_id, db, now) # three soonest -> [MeetingTime(start, end)]
+    more = open_times(roster, rep_id, db, now, after=times[-1].start)     # "other times"
+    label = format_meeting_time(times[0], visitor_timezone)   # "Tue 10 Mar 2026, 15:00–15:30 CET"
+    start = parse_time_payload(button_payload)           # MeetingTime.payload round-trips; ValueError if bad
     result = book_meeting(db, rep_id, visitor_id, start, roster, now, notifications, transcript)
-        # -> Booking | SlotTaken (offer fresh slots) | SlotNotOffered (payload never offered)
+        # -> Booking | TimeTaken (offer fresh times) | TimeNotOffered (payload never offered)
     invite = invite_for(db, roster, booking.meeting_id, "PUBLISH")   # ICS for the visitor to download
     link = invite_url(base_url, secret, booking.meeting_id)  # signed link to it; check_invite_token
 
@@ -45,8 +45,8 @@ from .booking import (
     BookingResult,
     DecisionRefused,
     MeetingDecision,
-    SlotNotOffered,
-    SlotTaken,
+    TimeNotOffered,
+    TimeTaken,
     book_meeting,
     decide_meeting,
     meeting_summary,
@@ -64,21 +64,21 @@ from .ics import (
     meeting_invite,
     rep_feed,
 )
+from .meeting_times import MeetingTime, format_meeting_time, open_times, parse_time_payload
 from .notify import Notifications, crm_payload, decision_links, slack_message
 from .nurture import ContentOffer, NurtureConfig, Track, choose_track, enrol_in_nurture, load_nurture
 from .outbox import DeliveryReport, OutboxPolicy, deliver_due, enqueue, outbox_message, parked_messages, requeue, run_worker
 from .roster import Rep, Roster, load_roster
 from .routing import RoutingDecision, latest_assignment, route_lead
 from .senders import SmtpSettings, default_senders, post_json, smtp_sender
-from .slots import Slot, format_slot, open_slots, parse_slot_start
 
 __all__ = [
     "Booking", "BookingResult", "check_invite_token", "invite_token", "invite_url", "ContentOffer", "DecisionRefused", "DeliveryReport", "LeadFacts",
     "MeetingDecision", "Notifications", "NurtureConfig", "OutboxPolicy", "Rep", "Roster", "RoutingDecision",
-    "Slot", "SlotNotOffered", "SlotTaken", "SmtpSettings", "Track", "book_meeting", "check_feed_token",
+    "MeetingTime", "TimeNotOffered", "TimeTaken", "SmtpSettings", "Track", "book_meeting", "check_feed_token",
     "choose_track", "country_for_timezone", "crm_payload", "decide_meeting", "decision_links", "default_senders",
     "deliver_due", "enqueue", "enrol_in_nurture", "feed_token", "feed_url", "latest_assignment", "load_nurture",
-    "load_roster", "meeting_invite", "open_slots", "outbox_message", "parked_messages", "post_json",
-    "rep_feed", "requeue", "route_lead", "run_worker", "slack_message", "smtp_sender", "format_slot",
-    "invite_for", "meeting_summary", "parse_slot_start",
+    "load_roster", "meeting_invite", "open_times", "outbox_message", "parked_messages", "post_json",
+    "rep_feed", "requeue", "route_lead", "run_worker", "slack_message", "smtp_sender", "format_meeting_time",
+    "invite_for", "meeting_summary", "parse_time_payload",
 ]

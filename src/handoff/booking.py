@@ -1,7 +1,7 @@
 """Booking a meeting, and the rep accepting or rejecting the lead.
 
 Racing bookings of one time are settled by the database: a unique index on (rep_id, start)
-over holding meetings lets exactly one INSERT win; the others get `SlotTaken`. Buffers and the
+over holding meetings lets exactly one INSERT win; the others get `TimeTaken`. Buffers and the
 daily cap involve other rows, so they are checked after the insert under the rep's booking
 lock, which makes concurrent bookings of different times for one rep take turns.
 """
@@ -20,14 +20,14 @@ from sqlalchemy.exc import IntegrityError
 
 from leaddb import LeadStore, utcnow
 from leaddb.leads import Lead
-from leaddb.sales import HOLDING_STATUSES, Meeting
+from leaddb.meetings import HOLDING_STATUSES, Meeting
 
 from .db import lead_for, move_stage, take_lock
 from .facts import LeadFacts
+from .meeting_times import MeetingTime, clashing_meeting, day_is_full, format_meeting_time, is_offerable
 from .notify import Notifications, Transcript, enqueue_booking_news, enqueue_crm_push
 from .nurture import NurtureConfig, Track, choose_track, enqueue_enrolment
 from .roster import Roster
-from .slots import Slot, clashing_meeting, day_is_full, format_slot, is_offerable
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,8 @@ class Booking:
 
 
 @dataclass(frozen=True)
-class SlotTaken:
-    """The time was open when offered but is gone now: offer fresh slots."""
+class TimeTaken:
+    """The time was open when offered but is gone now: offer fresh times."""
 
     rep_id: str
     start: datetime
@@ -52,15 +52,15 @@ class SlotTaken:
 
 
 @dataclass(frozen=True)
-class SlotNotOffered:
-    """Not a time this rep's slots would ever include now (bad or stale payload)."""
+class TimeNotOffered:
+    """Not a time this rep's meeting times would ever include now (bad or stale payload)."""
 
     rep_id: str
     start: datetime
     reason: str
 
 
-BookingResult = Union[Booking, SlotTaken, SlotNotOffered]
+BookingResult = Union[Booking, TimeTaken, TimeNotOffered]
 
 
 class _Clash(Exception):
@@ -80,16 +80,16 @@ def book_meeting(
     """Book `start` with the rep for the visitor. With `notifications`, the rep's email (with
     invite), Slack note and CRM push are queued in the booking's transaction."""
     if start.tzinfo is None:
-        return SlotNotOffered(rep_id, start, "the start time has no UTC offset")
+        return TimeNotOffered(rep_id, start, "the start time has no UTC offset")
     start = start.astimezone(timezone.utc)
     if rep_id not in roster.reps or not roster.reps[rep_id].active:
-        return SlotNotOffered(rep_id, start, f"{rep_id!r} is not an active rep")
+        return TimeNotOffered(rep_id, start, f"{rep_id!r} is not an active rep")
     rep = roster.reps[rep_id]
     settings = roster.meetings
     if not is_offerable(rep, settings, start, now):
-        return SlotNotOffered(rep_id, start, "not one of the rep's slots (working hours, notice, horizon)")
+        return TimeNotOffered(rep_id, start, "not one of the rep's meeting times (working hours, notice, horizon)")
 
-    slot = Slot(start, start + settings.length)
+    meeting_time = MeetingTime(start, start + settings.length)
     token = secrets.token_urlsafe(24)
     try:
         with db.session() as session:
@@ -97,8 +97,8 @@ def book_meeting(
             meeting = Meeting(
                 rep_id=rep.id,
                 lead_id=lead.id,
-                start=slot.start,
-                end=slot.end,
+                start=meeting_time.start,
+                end=meeting_time.end,
                 status="booked",
                 created_at=now,
                 ics_uid=f"{uuid.uuid4()}@leadqual",
@@ -107,20 +107,20 @@ def book_meeting(
             session.add(meeting)
             session.flush()  # the unique index on (rep_id, start) decides races here
             take_lock(session, f"booking:{rep.id}")
-            if clashing_meeting(session, rep, slot, settings.buffer, meeting.id):
+            if clashing_meeting(session, rep, meeting_time, settings.buffer, meeting.id):
                 raise _Clash("too close to another meeting of the rep")
-            if day_is_full(session, rep, slot.start.astimezone(rep.zone).date(), meeting.id):
+            if day_is_full(session, rep, meeting_time.start.astimezone(rep.zone).date(), meeting.id):
                 raise _Clash("the rep's day is fully booked")
-            move_stage(session, lead, "meeting_booked", f"meeting with {rep.name} at {slot.start.isoformat()}")
+            move_stage(session, lead, "meeting_booked", f"meeting with {rep.name} at {meeting_time.start.isoformat()}")
             if notifications is not None:
                 enqueue_booking_news(session, notifications, rep, meeting, lead, token, transcript, now)
-            booking = Booking(meeting.id, rep.id, visitor_id, slot.start, slot.end, meeting.ics_uid, token)
+            booking = Booking(meeting.id, rep.id, visitor_id, meeting_time.start, meeting_time.end, meeting.ics_uid, token)
     except _Clash as clash:
-        return SlotTaken(rep_id, start, str(clash))
+        return TimeTaken(rep_id, start, str(clash))
     except IntegrityError:
-        if not _slot_is_held(db, rep.id, slot.start):
+        if not _time_is_held(db, rep.id, meeting_time.start):
             raise  # some other constraint failed: a bug, not a race
-        return SlotTaken(rep_id, start, "someone else booked this time a moment ago")
+        return TimeTaken(rep_id, start, "someone else booked this time a moment ago")
     return booking
 
 
@@ -196,7 +196,7 @@ def _columns(lead: Lead) -> dict:
     return {column.name: getattr(lead, column.name) for column in Lead.__table__.columns}
 
 
-def _slot_is_held(db: LeadStore, rep_id: str, start: datetime) -> bool:
+def _time_is_held(db: LeadStore, rep_id: str, start: datetime) -> bool:
     with db.session() as session:
         return session.execute(
             select(Meeting.id).where(Meeting.rep_id == rep_id, Meeting.start == start, Meeting.status.in_(HOLDING_STATUSES))
@@ -215,7 +215,7 @@ def meeting_summary(db: LeadStore, roster: Roster, meeting_id: int) -> Optional[
             "id": meeting.id,
             "status": meeting.status,
             "reason": meeting.reason,
-            "when": format_slot(Slot(meeting.start, meeting.end), rep.timezone),
+            "when": format_meeting_time(MeetingTime(meeting.start, meeting.end), rep.timezone),
             "rep_name": rep.name,
             "lead_name": lead.person_name or lead.email or "a website visitor",
             "company": lead.company,

@@ -9,8 +9,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from leaddb.leads import Lead
+from leaddb.locks import NamedLock
 from leaddb.store import move_stage  # noqa: F401  (re-exported for booking and nurture)
-from leaddb.sales import NamedLock
 
 _INSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from leaddb import LeadStore
 from leaddb.leads import Lead
-from leaddb.sales import Meeting
+from leaddb.meetings import Meeting
 
 from .roster import Rep, Roster
 

@@ -25,12 +25,12 @@ from sqlalchemy.orm import Session
 
 from appconfig.settings import DEFAULTS, Settings, load_settings
 from leaddb.leads import Lead, QualificationDecision
-from leaddb.sales import LeadAssignment, Meeting
+from leaddb.meetings import LeadAssignment, Meeting
 
 from .ics import meeting_invite
+from .meeting_times import MeetingTime, format_meeting_time
 from .outbox import enqueue
 from .roster import Rep
-from .slots import Slot, format_slot
 
 Transcript = Sequence[tuple[str, str]]  # (who, text) pairs, oldest first
 
@@ -79,7 +79,7 @@ def enqueue_booking_news(
     booking, in the booking's transaction."""
     decision = _latest(session, QualificationDecision, lead.id)
     assignment = _latest(session, LeadAssignment, lead.id)
-    when = format_slot(Slot(meeting.start, meeting.end), rep.timezone)
+    when = format_meeting_time(MeetingTime(meeting.start, meeting.end), rep.timezone)
     who = _who(lead)
     if notifications.email_reps:
         enqueue(
@@ -177,18 +177,18 @@ def rep_email_text(
     token: str,
     transcript: Transcript,
 ) -> str:
-    slot = Slot(meeting.start, meeting.end)
+    meeting_time = MeetingTime(meeting.start, meeting.end)
     accept_url, reject_url = decision_links(notifications.public_base_url, meeting.id, token)
     lines = [
         f"Hi {rep.name.split()[0]},",
         "",
         "A sales-qualified visitor booked a meeting with you in the website chat.",
         "",
-        f"When: {format_slot(slot, rep.timezone)} ({rep.timezone})",
+        f"When: {format_meeting_time(meeting_time, rep.timezone)} ({rep.timezone})",
     ]
     if lead.timezone and lead.timezone != rep.timezone:
         try:
-            lines.append(f"      {format_slot(slot, lead.timezone)} for the visitor ({lead.timezone})")
+            lines.append(f"      {format_meeting_time(meeting_time, lead.timezone)} for the visitor ({lead.timezone})")
         except ValueError:
             pass  # an unknown visitor zone only loses this extra line
     lines += [

@@ -19,7 +19,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from leaddb import LeadStore, utcnow
-from leaddb.sales import OutboxMessage
+from leaddb.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
 

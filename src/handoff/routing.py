@@ -3,19 +3,24 @@ fallback. Every decision is stored in `lead_assignments` with its rule and reaso
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leaddb import LeadStore
 from leaddb.leads import Lead
-from leaddb.sales import HOLDING_STATUSES, LeadAssignment, Meeting, RoundRobinWeight
+from leaddb.meetings import LeadAssignment, RoundRobinWeight
 
 from .db import lead_for, take_lock
 from .facts import LeadFacts
+from .meeting_times import has_a_day_under_the_cap
 from .roster import Rep, Roster, RoutingRule
+
+
+# Why a covering rep was skipped: no day they could still take a meeting on.
+_FULL = "at the daily cap on every day of the booking horizon"
 
 
 @dataclass(frozen=True)
@@ -82,15 +87,15 @@ def _decide(session: Session, roster: Roster, lead: LeadFacts, now: datetime) ->
             continue
         pool = [roster.reps[rep_id] for rep_id in rule.reps] if rule.reps is not None else list(roster.reps.values())
         covering = [rep for rep in pool if rep.active and all(_covers(rep, fact, facts[fact]) for fact in rule.match_on)]
-        full = [rep for rep in covering if _meetings_booked_today(session, rep, now) >= rep.daily_meeting_cap]
+        full = [rep for rep in covering if not has_a_day_under_the_cap(session, rep, roster.meetings, now)]
         available = [rep for rep in covering if rep not in full]
         if not available:
-            at_cap = f" ({', '.join(rep.name for rep in full)} at the daily cap)" if full else ""
-            reasons.append(f"rule {rule.name} matched but no active rep covers the lead with meetings left today{at_cap}")
+            at_cap = f" ({', '.join(rep.name for rep in full)} {_FULL})" if full else ""
+            reasons.append(f"rule {rule.name} matched but no active rep covers the lead with a day left to book{at_cap}")
             continue
         chosen = _weighted_round_robin(session, rule.name, available)
         reasons.append(f"rule {rule.name} matched: {_describe(rule)}")
-        skipped = f"; {', '.join(rep.name for rep in full)} at the daily cap" if full else ""
+        skipped = f"; {', '.join(rep.name for rep in full)} {_FULL}" if full else ""
         reasons.append(
             f"{chosen.name} chosen by weighted round-robin among {', '.join(f'{rep.name} (weight {rep.weight})' for rep in available)}{skipped}"
         )
@@ -120,21 +125,6 @@ def _describe(rule: RoutingRule) -> str:
     if rule.reps is not None:
         parts.append(f"reps {', '.join(rule.reps)}")
     return "; ".join(parts)
-
-
-def _meetings_booked_today(session: Session, rep: Rep, now: datetime) -> int:
-    """Meetings this rep took on today, their own calendar day."""
-    today = now.astimezone(rep.zone).date()
-    day_start = datetime.combine(today, time(0), tzinfo=rep.zone)
-    day_end = datetime.combine(today + timedelta(days=1), time(0), tzinfo=rep.zone)
-    return session.execute(
-        select(func.count(Meeting.id)).where(
-            Meeting.rep_id == rep.id,
-            Meeting.status.in_(HOLDING_STATUSES),
-            Meeting.created_at >= day_start,
-            Meeting.created_at < day_end,
-        )
-    ).scalar_one()
 
 
 def _weighted_round_robin(session: Session, pool: str, reps: list[Rep]) -> Rep:

@@ -50,6 +50,8 @@ class Lead(Base):
     score = Column(Float)
     reasons = Column(JSON)
     decided_at = Column(UTCDateTime)
+    # When the visitor last asked for a person (see PersonRequest). The column keeps its first
+    # name because create_all() adds tables to an existing database, not columns.
     handoff_requested_at = Column(UTCDateTime)
     stopped_at = Column(UTCDateTime)
 
@@ -101,10 +103,10 @@ class StageTransition(Base):
     lead = relationship("Lead", back_populates="transitions")
 
 
-class HandoffRequest(Base):
-    """A visitor asked for a person; someone must pick it up."""
+class PersonRequest(Base):
+    """A visitor asked to talk to a person (or for a callback); someone must pick it up."""
 
-    __tablename__ = "handoff_requests"
+    __tablename__ = "person_requests"
 
     id = Column(Integer, primary_key=True)
     lead_id = Column(Integer, ForeignKey("leads.id", ondelete="CASCADE"), nullable=False, index=True)

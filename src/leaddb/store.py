@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from .base import Base, make_engine, make_session_factory, session_scope, utcnow
-from .leads import STAGES, HandoffRequest, Lead, LeadAnswer, QualificationDecision, StageTransition
+from .leads import STAGES, Lead, LeadAnswer, PersonRequest, QualificationDecision, StageTransition
 
 # Lead columns an answer may set (the normalised fields of each form slot).
 ANSWER_COLUMNS = frozenset(
@@ -132,10 +132,11 @@ class LeadStore:
         with self.session() as session:
             move_stage(session, self._lead(session, visitor_id), to_stage, reason)
 
-    def record_handoff_request(self, visitor_id: str, message: Optional[str]) -> None:
+    def record_person_request(self, visitor_id: str, message: Optional[str]) -> None:
+        """The visitor asked to talk to a person (or for a callback): someone must pick it up."""
         with self.session() as session:
             lead = self._lead(session, visitor_id)
-            session.add(HandoffRequest(lead_id=lead.id, message=message))
+            session.add(PersonRequest(lead_id=lead.id, message=message))
             lead.handoff_requested_at = utcnow()
 
     def record_stop(self, visitor_id: str, message: Optional[str]) -> None:

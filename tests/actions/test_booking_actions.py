@@ -82,7 +82,7 @@ async def test_a_time_never_offered_is_refused(dispatcher, domain, sql_lead):
 
 
 @pytest.mark.parametrize("payload", ["not a date", "2026-13-45T99:00", "2027-01-05T10:00:00"])
-async def test_a_malformed_slot_payload_is_not_understood(dispatcher, domain, sql_lead, payload):
+async def test_a_malformed_time_payload_is_not_understood(dispatcher, domain, sql_lead, payload):
     offered, _ = await _offer(dispatcher, domain)
     entities = [{"entity": "slot_start", "value": payload}]
     await ActionBookMeeting().run(dispatcher, tracker(offered, intent="choose_slot", entities=entities), domain)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from leaddb import LeadStore
 from leaddb.events import visitor_events
 from leaddb.leads import Lead
-from leaddb.sales import Meeting
+from leaddb.meetings import Meeting
 
 from .conftest import VISITOR_TIMEZONE, visitor_session
 

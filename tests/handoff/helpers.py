@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta, timezone
 
+from handoff import Roster
 from handoff.db import lead_for
 from leaddb import LeadStore
-from leaddb.sales import Meeting
+from leaddb.meetings import Meeting
 
 
 def add_meeting(store: LeadStore, rep_id: str, start: datetime, created_at: datetime, minutes: int = 30) -> int:
@@ -26,3 +27,15 @@ def add_meeting(store: LeadStore, rep_id: str, start: datetime, created_at: date
         session.add(meeting)
         session.flush()
         return meeting.id
+
+
+def fill_every_day(store: LeadStore, roster: Roster, rep_id: str, now: datetime) -> None:
+    """Book the rep up to the daily cap on every local day of the booking horizon (afternoons,
+    one hour apart), all booked `now`."""
+    rep = roster.rep(rep_id)
+    today = now.astimezone(rep.zone).date()
+    for offset in range(roster.meetings.horizon.days + 1):
+        day = today + timedelta(days=offset)
+        for hour in range(13, 13 + rep.daily_meeting_cap):
+            start = datetime.combine(day, time(hour), tzinfo=rep.zone).astimezone(timezone.utc)
+            add_meeting(store, rep_id, start, created_at=now)

@@ -14,15 +14,16 @@ from handoff import (
     Booking,
     DecisionRefused,
     Notifications,
-    SlotNotOffered,
-    SlotTaken,
+    TimeNotOffered,
+    TimeTaken,
     book_meeting,
     decide_meeting,
     load_nurture,
-    open_slots,
+    open_times,
 )
 from leaddb import LeadStore, make_engine
-from leaddb.sales import Meeting, OutboxMessage
+from leaddb.meetings import Meeting
+from leaddb.outbox import OutboxMessage
 
 from .conftest import MONDAY
 from .helpers import add_meeting
@@ -42,13 +43,13 @@ def holding_meetings(store: LeadStore) -> list[Meeting]:
         return list(session.execute(select(Meeting).where(Meeting.status.in_(["booked", "accepted"])).order_by(Meeting.start)).scalars())
 
 
-def test_booking_an_offered_slot(roster, store):
-    offered = open_slots(roster, "berlin", store, MONDAY)
+def test_booking_an_offered_time(roster, store):
+    offered = open_times(roster, "berlin", store, MONDAY)
     result = book_meeting(store, "berlin", "visitor-1", offered[0].start, roster, MONDAY)
     assert isinstance(result, Booking)
     assert (result.rep_id, result.start, result.end) == ("berlin", offered[0].start, offered[0].end)
     assert len(result.decision_token) >= 32
-    assert offered[0].start not in [slot.start for slot in open_slots(roster, "berlin", store, MONDAY)]
+    assert offered[0].start not in [meeting_time.start for meeting_time in open_times(roster, "berlin", store, MONDAY)]
     assert store.get_lead("visitor-1")["stage"] == "meeting_booked"
     with store.session() as session:  # only the token's hash is stored
         assert result.decision_token not in session.get(Meeting, result.meeting_id).decision_token_hash
@@ -57,12 +58,12 @@ def test_booking_an_offered_slot(roster, store):
 @pytest.mark.parametrize(
     "rep_id, start, reason",
     [
-        ("berlin", utc(2026, 3, 3, 9, 10), "not one of the rep's slots"),  # off the half-hour grid
-        ("berlin", utc(2026, 3, 3, 19), "not one of the rep's slots"),  # 20:00 in Berlin
-        ("berlin", utc(2026, 3, 3, 11, 30), "not one of the rep's slots"),  # lunch, 12:30 Berlin
-        ("berlin", utc(2026, 3, 7, 9), "not one of the rep's slots"),  # Saturday
-        ("berlin", MONDAY + timedelta(minutes=30), "not one of the rep's slots"),  # inside the notice
-        ("berlin", utc(2026, 3, 17, 9), "not one of the rep's slots"),  # beyond the 14-day horizon
+        ("berlin", utc(2026, 3, 3, 9, 10), "not one of the rep's meeting times"),  # off the half-hour grid
+        ("berlin", utc(2026, 3, 3, 19), "not one of the rep's meeting times"),  # 20:00 in Berlin
+        ("berlin", utc(2026, 3, 3, 11, 30), "not one of the rep's meeting times"),  # lunch, 12:30 Berlin
+        ("berlin", utc(2026, 3, 7, 9), "not one of the rep's meeting times"),  # Saturday
+        ("berlin", MONDAY + timedelta(minutes=30), "not one of the rep's meeting times"),  # inside the notice
+        ("berlin", utc(2026, 3, 17, 9), "not one of the rep's meeting times"),  # beyond the 14-day horizon
         ("berlin", datetime(2026, 3, 3, 9), "no UTC offset"),
         ("retired", TUESDAY_10_BERLIN, "not an active rep"),
         ("nobody", TUESDAY_10_BERLIN, "not an active rep"),
@@ -70,28 +71,28 @@ def test_booking_an_offered_slot(roster, store):
 )
 def test_a_time_never_offered_is_refused(roster, sqlite_store, rep_id, start, reason):
     result = book_meeting(sqlite_store, rep_id, "visitor-1", start, roster, MONDAY)
-    assert isinstance(result, SlotNotOffered)
+    assert isinstance(result, TimeNotOffered)
     assert reason in result.reason
     assert holding_meetings(sqlite_store) == []
 
 
-def test_a_taken_slot_is_refused_and_fresh_slots_are_offered(roster, store):
+def test_a_taken_time_is_refused_and_fresh_times_are_offered(roster, store):
     assert isinstance(book_meeting(store, "berlin", "first", TUESDAY_10_BERLIN, roster, MONDAY), Booking)
     second = book_meeting(store, "berlin", "second", TUESDAY_10_BERLIN, roster, MONDAY)
-    assert isinstance(second, SlotTaken) and "someone else booked" in second.reason
+    assert isinstance(second, TimeTaken) and "someone else booked" in second.reason
     assert store.get_lead("second") is None  # the losing transaction was rolled back whole
-    fresh = open_slots(roster, "berlin", store, MONDAY, count=20)
-    assert TUESDAY_10_BERLIN not in [slot.start for slot in fresh]
+    fresh = open_times(roster, "berlin", store, MONDAY, count=20)
+    assert TUESDAY_10_BERLIN not in [meeting_time.start for meeting_time in fresh]
 
 
 def test_buffers_and_the_daily_cap_are_enforced_when_booking(roster, store):
     assert isinstance(book_meeting(store, "berlin", "a", TUESDAY_10_BERLIN, roster, MONDAY), Booking)
     too_close = book_meeting(store, "berlin", "b", TUESDAY_10_BERLIN + timedelta(minutes=30), roster, MONDAY)
-    assert isinstance(too_close, SlotTaken) and "too close" in too_close.reason
+    assert isinstance(too_close, TimeTaken) and "too close" in too_close.reason
     for hour in (12, 14):  # Tuesday 13:00 and 15:00 Berlin: the cap of 3 is reached
         assert isinstance(book_meeting(store, "berlin", f"c{hour}", utc(2026, 3, 3, hour), roster, MONDAY), Booking)
     full = book_meeting(store, "berlin", "d", utc(2026, 3, 3, 15, 30), roster, MONDAY)
-    assert isinstance(full, SlotTaken) and "fully booked" in full.reason
+    assert isinstance(full, TimeTaken) and "fully booked" in full.reason
 
 
 def _racing_store(database_url: str) -> LeadStore:
@@ -122,13 +123,13 @@ def _race(store, roster, attempts):
     return results
 
 
-def test_fifty_visitors_racing_for_one_slot_yield_one_meeting(roster, database_url):
+def test_fifty_visitors_racing_for_one_time_yield_one_meeting(roster, database_url):
     store = _racing_store(database_url)
     try:
         results = _race(store, roster, [(f"racer-{n}", TUESDAY_10_BERLIN) for n in range(50)])
-        assert Counter(type(result).__name__ for result in results.values()) == {"Booking": 1, "SlotTaken": 49}
+        assert Counter(type(result).__name__ for result in results.values()) == {"Booking": 1, "TimeTaken": 49}
         # Every loser was stopped by the unique index, not by an earlier check.
-        assert {result.reason for result in results.values() if isinstance(result, SlotTaken)} == {
+        assert {result.reason for result in results.values() if isinstance(result, TimeTaken)} == {
             "someone else booked this time a moment ago"
         }
         [winner] = [visitor for visitor, result in results.items() if isinstance(result, Booking)]
@@ -139,14 +140,14 @@ def test_fifty_visitors_racing_for_one_slot_yield_one_meeting(roster, database_u
         store.engine.dispose()
 
 
-def test_racing_for_different_slots_of_one_day_respects_buffers_and_the_cap(roster, database_url):
+def test_racing_for_different_times_of_one_day_respects_buffers_and_the_cap(roster, database_url):
     store = _racing_store(database_url)
     try:
-        tuesday = [slot.start for slot in open_slots(roster, "berlin", store, MONDAY, count=30) if slot.start.day == 3]
+        tuesday = [meeting_time.start for meeting_time in open_times(roster, "berlin", store, MONDAY, count=30) if meeting_time.start.day == 3]
         assert len(tuesday) == 14
         results = _race(store, roster, [(f"racer-{n}", start) for n, start in enumerate(tuesday)])
         meetings = holding_meetings(store)
-        assert len(meetings) == 3  # the daily cap; any non-adjacent choice of 14 slots fits 3
+        assert len(meetings) == 3  # the daily cap; any non-adjacent choice of 14 times fits 3
         assert all(later.start - earlier.end >= timedelta(minutes=15) for earlier, later in zip(meetings, meetings[1:]))
         assert sum(isinstance(result, Booking) for result in results.values()) == 3
     finally:

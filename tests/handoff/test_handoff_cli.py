@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from handoff import book_meeting, open_slots
+from handoff import book_meeting, open_times
 from tests.handoff.conftest import MONDAY
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -20,8 +20,8 @@ def _cli(*args, config_dir, database_url):
 
 def _booked(store, roster):
     store.record_answer("v-cli", "need", "…", {"need": "forecasting"})
-    slot = open_slots(roster, "munich", store, MONDAY)[0]
-    return book_meeting(store, "munich", "v-cli", slot.start, roster, MONDAY)
+    meeting_time = open_times(roster, "munich", store, MONDAY)[0]
+    return book_meeting(store, "munich", "v-cli", meeting_time.start, roster, MONDAY)
 
 
 def test_reject_needs_a_reason_and_recycles_the_lead(tmp_path, roster_path, roster, sqlite_store, sqlite_url):

@@ -8,7 +8,7 @@ import yaml
 from sqlalchemy import select
 
 from handoff import LeadFacts, Notifications, choose_track, enrol_in_nurture, load_nurture
-from leaddb.sales import OutboxMessage
+from leaddb.outbox import OutboxMessage
 from appconfig.yamlfile import ConfigError
 
 NURTURE = Path(__file__).resolve().parents[2] / "config" / "nurture.yml"

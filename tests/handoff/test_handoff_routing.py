@@ -8,12 +8,14 @@ from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
+from sqlalchemy import update
 
-from handoff import LeadFacts, latest_assignment, route_lead
+from handoff import Booking, LeadFacts, book_meeting, latest_assignment, open_times, route_lead
 from leaddb import LeadStore
+from leaddb.meetings import Meeting
 
 from .conftest import MONDAY
-from .helpers import add_meeting
+from .helpers import fill_every_day
 
 
 def facts(visitor_id="v1", **fields) -> LeadFacts:
@@ -103,31 +105,39 @@ def test_concurrent_conversations_share_the_round_robin_fairly(roster, store):
     assert Counter(picks) == {"berlin": 60, "munich": 30}
 
 
-def test_a_rep_at_the_daily_cap_is_skipped(roster, store):
-    for hour in (9, 10, 11):  # berlin's cap is 3 meetings taken on today
-        add_meeting(store, "berlin", datetime(2026, 3, 5, hour, tzinfo=timezone.utc), created_at=MONDAY)
+def test_a_rep_at_the_daily_cap_on_every_day_of_the_horizon_is_skipped(roster, store):
+    fill_every_day(store, roster, "berlin", MONDAY)
     picks = [route_lead(roster, facts(f"v{i}", country="DE", company_size=500), store, MONDAY) for i in range(4)]
     assert {decision.rep_id for decision in picks} == {"munich"}
-    assert "Bea Berlin at the daily cap" in " ".join(picks[0].reasons)
+    assert "Bea Berlin at the daily cap on every day of the booking horizon" in " ".join(picks[0].reasons)
     # The enterprise rule's only DACH rep is full: the lead falls through to the territory rule.
     enterprise = route_lead(roster, facts("big", country="DE", company_size=5000), store, MONDAY)
     assert (enterprise.rep_id, enterprise.rule) == ("munich", "territory")
     assert "rule enterprise matched but no active rep" in enterprise.reasons[1]
 
 
-def test_the_cap_counts_today_in_the_reps_own_time_zone(roster, store):
-    sunday_late_berlin = datetime(2026, 3, 1, 22, 30, tzinfo=timezone.utc)  # 23:30 Sunday in Berlin
-    monday_early_berlin = datetime(2026, 3, 1, 23, 30, tzinfo=timezone.utc)  # 00:30 Monday in Berlin
-    for hour, created in enumerate((sunday_late_berlin, sunday_late_berlin, monday_early_berlin, monday_early_berlin)):
-        add_meeting(store, "berlin", datetime(2026, 3, 10, 8 + hour, tzinfo=timezone.utc), created_at=created)
-    assert route_lead(roster, facts("a", country="DE", company_size=500), store, MONDAY).rep_id == "berlin"  # 2 today < 3
-    add_meeting(store, "berlin", datetime(2026, 3, 10, 12, tzinfo=timezone.utc), created_at=MONDAY)
-    assert route_lead(roster, facts("b", country="DE", company_size=500), store, MONDAY).rep_id == "munich"
+def test_bookings_made_today_for_later_days_leave_the_rep_routable(roster, store):
+    # Five bookings today, over berlin's cap of 3, each on a different later day.
+    for day in (3, 4, 5, 6, 9):
+        booking = book_meeting(store, "berlin", f"early-{day}", datetime(2026, 3, day, 9, tzinfo=timezone.utc), roster, MONDAY)
+        assert isinstance(booking, Booking)
+    decision = route_lead(roster, facts("big", country="DE", company_size=5000), store, MONDAY)
+    assert (decision.rep_id, decision.rule) == ("berlin", "enterprise")  # berlin is the rule's only DACH rep
+    assert open_times(roster, "berlin", store, MONDAY)[0].start == datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
+
+
+def test_one_day_with_room_keeps_the_rep_routable(roster, store):
+    fill_every_day(store, roster, "berlin", MONDAY)
+    with store.session() as session:  # free one meeting on Friday 13 March
+        session.execute(
+            update(Meeting).where(Meeting.start == datetime(2026, 3, 13, 12, tzinfo=timezone.utc)).values(status="cancelled")
+        )
+    decision = route_lead(roster, facts("big", country="DE", company_size=5000), store, MONDAY)
+    assert (decision.rep_id, decision.rule) == ("berlin", "enterprise")
 
 
 def test_everyone_eligible_at_the_cap_means_fallback(roster, store):
-    for hour in (14, 15, 16):
-        add_meeting(store, "newyork", datetime(2026, 3, 5, hour, tzinfo=timezone.utc), created_at=MONDAY)
+    fill_every_day(store, roster, "newyork", MONDAY)
     decision = route_lead(roster, facts(country="US", company_size=50), store, MONDAY)
     assert (decision.rep_id, decision.queue) == (None, "sales-inbox")
-    assert "Nia York at the daily cap" in " ".join(decision.reasons)
+    assert "Nia York at the daily cap on every day of the booking horizon" in " ".join(decision.reasons)

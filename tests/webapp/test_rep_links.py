@@ -3,7 +3,7 @@ import httpx
 import pytest
 from icalendar import Calendar
 
-from handoff import book_meeting, feed_token, invite_token, load_roster, open_slots
+from handoff import book_meeting, feed_token, invite_token, load_roster, open_times
 from leaddb import LeadStore, utcnow
 from tests.webapp.webapp_server import PROJECT_ROOT, running_webapp
 
@@ -19,8 +19,8 @@ def booked(tmp_path_factory):
     for visitor, name in (("v-accept", "Ada <b>Bold</b>"), ("v-reject", "Rex")):
         store.record_answer(visitor, "person_name", name, {"person_name": name})
         store.record_answer(visitor, "need", "…", {"need": "forecasting <script>x()</script>"})
-        slots = open_slots(roster, "priya.shah", store, utcnow())
-        bookings.append(book_meeting(store, "priya.shah", visitor, slots[0].start, roster, utcnow()))
+        times = open_times(roster, "priya.shah", store, utcnow())
+        bookings.append(book_meeting(store, "priya.shah", visitor, times[0].start, roster, utcnow()))
     with running_webapp(database_url, LEADQUAL_SECRET_KEY=SECRET) as server:
         yield server, store, bookings
 

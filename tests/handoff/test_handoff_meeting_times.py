@@ -1,14 +1,14 @@
-"""Open slots: working hours in the rep's zone, notice, buffers, cap, horizon, and DST changes."""
+"""Open meeting times: working hours in the rep's zone, notice, buffers, cap, horizon, and DST changes."""
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import replace
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from handoff import Slot, format_slot, open_slots, parse_slot_start
+from handoff import MeetingTime, format_meeting_time, open_times, parse_time_payload
 
 from .conftest import MONDAY
 from .helpers import add_meeting
@@ -20,8 +20,8 @@ def utc(*args) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-def starts(slots):
-    return [slot.start for slot in slots]
+def starts(times):
+    return [meeting_time.start for meeting_time in times]
 
 
 @pytest.mark.parametrize(
@@ -35,49 +35,58 @@ def starts(slots):
         (utc(2026, 3, 6, 15, 30), [utc(2026, 3, 9, 8), utc(2026, 3, 9, 8, 30), utc(2026, 3, 9, 9)]),
     ],
 )
-def test_three_soonest_slots(roster, sqlite_store, now, expected):
-    slots = open_slots(roster, "berlin", sqlite_store, now)
-    assert starts(slots) == expected
-    assert all(slot.end - slot.start == timedelta(minutes=30) for slot in slots)
+def test_three_soonest_times(roster, sqlite_store, now, expected):
+    times = open_times(roster, "berlin", sqlite_store, now)
+    assert starts(times) == expected
+    assert all(meeting_time.end - meeting_time.start == timedelta(minutes=30) for meeting_time in times)
 
 
 def test_booked_meetings_and_their_buffers_are_not_offered(roster, store):
     add_meeting(store, "berlin", utc(2026, 3, 2, 9), created_at=MONDAY)  # 10:00-10:30 Berlin
     # 09:30-10:00 and 10:30-11:00 would leave no 15-minute buffer
-    assert starts(open_slots(roster, "berlin", store, MONDAY)) == [utc(2026, 3, 2, 10), utc(2026, 3, 2, 10, 30), utc(2026, 3, 2, 12)]
+    assert starts(open_times(roster, "berlin", store, MONDAY)) == [utc(2026, 3, 2, 10), utc(2026, 3, 2, 10, 30), utc(2026, 3, 2, 12)]
 
 
 def test_a_full_day_offers_nothing_more(roster, store):
     for hour in (13, 14, 15):  # cap is 3 meetings a day
         add_meeting(store, "berlin", utc(2026, 3, 2, hour), created_at=MONDAY)
-    assert starts(open_slots(roster, "berlin", store, MONDAY, count=1)) == [utc(2026, 3, 3, 8)]  # Tuesday 09:00 Berlin
+    assert starts(open_times(roster, "berlin", store, MONDAY, count=1)) == [utc(2026, 3, 3, 8)]  # Tuesday 09:00 Berlin
+
+
+def test_the_cap_counts_the_meetings_day_in_the_reps_time_zone(roster, store):
+    # Monday 23:00 and 23:30 UTC and Tuesday 00:00 UTC are all Tuesday night in Berlin.
+    for start in (utc(2026, 3, 2, 23), utc(2026, 3, 2, 23, 30), utc(2026, 3, 3, 0)):
+        add_meeting(store, "berlin", start, created_at=MONDAY)
+    days = _by_local_day(open_times(roster, "berlin", store, MONDAY, count=40), "Europe/Berlin")
+    assert len(days[date(2026, 3, 2)]) == 12  # Monday is untouched: 14 times less the first hour's notice
+    assert date(2026, 3, 3) not in days and len(days[date(2026, 3, 4)]) == 14
 
 
 def test_other_times_continue_after_the_last_one_shown(roster, sqlite_store):
-    first = open_slots(roster, "berlin", sqlite_store, MONDAY)
-    more = open_slots(roster, "berlin", sqlite_store, MONDAY, after=first[-1].start)
-    assert starts(first + more) == starts(open_slots(roster, "berlin", sqlite_store, MONDAY, count=6))
+    first = open_times(roster, "berlin", sqlite_store, MONDAY)
+    more = open_times(roster, "berlin", sqlite_store, MONDAY, after=first[-1].start)
+    assert starts(first + more) == starts(open_times(roster, "berlin", sqlite_store, MONDAY, count=6))
 
 
-def test_slots_stay_within_notice_and_horizon(roster, sqlite_store):
-    slots = open_slots(roster, "berlin", sqlite_store, MONDAY, count=1000)
-    assert min(starts(slots)) >= MONDAY + timedelta(hours=1)
-    assert max(starts(slots)) < MONDAY + timedelta(days=14)
-    # Ten working days of 14 half-hour slots, less the first hour's notice on Monday; the
-    # horizon ends Monday 16 March at 09:00 Berlin, before its first slot.
-    assert len(slots) == 10 * 14 - 2
+def test_times_stay_within_notice_and_horizon(roster, sqlite_store):
+    times = open_times(roster, "berlin", sqlite_store, MONDAY, count=1000)
+    assert min(starts(times)) >= MONDAY + timedelta(hours=1)
+    assert max(starts(times)) < MONDAY + timedelta(days=14)
+    # Ten working days of 14 half-hour times, less the first hour's notice on Monday; the
+    # horizon ends Monday 16 March at 09:00 Berlin, before its first meeting_time.
+    assert len(times) == 10 * 14 - 2
 
 
 def test_inactive_and_unknown_reps(roster, sqlite_store):
-    assert open_slots(roster, "retired", sqlite_store, MONDAY) == []
+    assert open_times(roster, "retired", sqlite_store, MONDAY) == []
     with pytest.raises(ValueError, match="no rep 'nobody'"):
-        open_slots(roster, "nobody", sqlite_store, MONDAY)
+        open_times(roster, "nobody", sqlite_store, MONDAY)
 
 
-def _by_local_day(slots, zone_name):
+def _by_local_day(times, zone_name):
     days = defaultdict(list)
-    for slot in slots:
-        local = slot.start.astimezone(ZoneInfo(zone_name))
+    for meeting_time in times:
+        local = meeting_time.start.astimezone(ZoneInfo(zone_name))
         days[local.date()].append(local)
     return days
 
@@ -96,8 +105,8 @@ def _by_local_day(slots, zone_name):
 def test_working_hours_follow_the_wall_clock_across_dst(
     roster, sqlite_store, rep_id, zone_name, now, friday, monday, friday_first, monday_first, per_day
 ):
-    slots = open_slots(roster, rep_id, sqlite_store, now, count=1000)
-    days = _by_local_day(slots, zone_name)
+    times = open_times(roster, rep_id, sqlite_store, now, count=1000)
+    days = _by_local_day(times, zone_name)
     fri, mon = datetime.fromisoformat(friday).date(), datetime.fromisoformat(monday).date()
     assert min(days[fri]).astimezone(UTC) == friday_first
     assert min(days[mon]).astimezone(UTC) == monday_first
@@ -122,10 +131,10 @@ def test_hours_through_the_dst_change_itself(roster, sqlite_store, sunday, expec
     night = replace(roster.reps["berlin"], id="night", working_hours={6: ((time(1), time(4)),)})
     roster = replace(roster, reps={**roster.reps, "night": night})
     now = datetime.fromisoformat(sunday).replace(tzinfo=UTC) - timedelta(days=1)
-    slots = open_slots(roster, "night", sqlite_store, now, count=len(expected) + 1)
-    assert starts(slots)[: len(expected)] == expected
-    assert slots[len(expected)].start - slots[0].start > timedelta(days=6)  # the next one is a week later
-    assert all(a.end <= b.start for a, b in zip(slots, slots[1:]))
+    times = open_times(roster, "night", sqlite_store, now, count=len(expected) + 1)
+    assert starts(times)[: len(expected)] == expected
+    assert times[len(expected)].start - times[0].start > timedelta(days=6)  # the next one is a week later
+    assert all(a.end <= b.start for a, b in zip(times, times[1:]))
 
 
 @pytest.mark.parametrize(
@@ -137,13 +146,13 @@ def test_hours_through_the_dst_change_itself(roster, sqlite_store, sunday, expec
         ("Australia/Sydney", "Wed 11 Mar 2026, 01:00–01:30 AEDT"),
     ],
 )
-def test_format_slot_for_the_visitor_and_the_rep(zone_name, text):
-    assert format_slot(Slot(utc(2026, 3, 10, 14), utc(2026, 3, 10, 14, 30)), zone_name) == text
+def test_format_meeting_time_for_the_visitor_and_the_rep(zone_name, text):
+    assert format_meeting_time(MeetingTime(utc(2026, 3, 10, 14), utc(2026, 3, 10, 14, 30)), zone_name) == text
 
 
-def test_format_slot_rejects_an_unknown_zone():
+def test_format_meeting_time_rejects_an_unknown_zone():
     with pytest.raises(ValueError, match="not an IANA time zone"):
-        format_slot(Slot(utc(2026, 3, 10, 14), utc(2026, 3, 10, 14, 30)), "Mars/Olympus")
+        format_meeting_time(MeetingTime(utc(2026, 3, 10, 14), utc(2026, 3, 10, 14, 30)), "Mars/Olympus")
 
 
 @pytest.mark.parametrize(
@@ -154,12 +163,12 @@ def test_format_slot_rejects_an_unknown_zone():
         ("2026-03-10T14:00:00Z", utc(2026, 3, 10, 14)),
     ],
 )
-def test_slot_payloads_round_trip(text, expected):
-    assert parse_slot_start(text) == expected
-    assert parse_slot_start(Slot(expected, expected + timedelta(minutes=30)).payload) == expected
+def test_time_payloads_round_trip(text, expected):
+    assert parse_time_payload(text) == expected
+    assert parse_time_payload(MeetingTime(expected, expected + timedelta(minutes=30)).payload) == expected
 
 
 @pytest.mark.parametrize("text", ["2026-03-10T14:00:00", "next tuesday", "", "2026-13-10T14:00:00Z"])
-def test_bad_slot_payloads(text):
+def test_bad_time_payloads(text):
     with pytest.raises(ValueError):
-        parse_slot_start(text)
+        parse_time_payload(text)

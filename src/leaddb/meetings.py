@@ -1,4 +1,4 @@
-"""What happens after qualification: rep assignments, round-robin state, meetings, the outbox.
+"""What happens after qualification: rep assignments, round-robin state, meetings.
 
 The rules that fill these tables live in the `handoff` package; this module only says what
 is stored.
@@ -9,14 +9,12 @@ from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Text, t
 
 from .base import Base, UTCDateTime, utcnow
 
-# A meeting holds its slot while it is in one of these states; rejected and cancelled
+# A meeting holds its time while it is in one of these states; rejected and cancelled
 # meetings free the time again.
 HOLDING_STATUSES = ("booked", "accepted")
 MEETING_STATUSES = ("booked", "accepted", "rejected", "cancelled")
 
-OUTBOX_STATUSES = ("pending", "sent", "parked")
-
-_HOLDS_SLOT = text("status IN ('booked', 'accepted')")
+_HOLDS_ITS_TIME = text("status IN ('booked', 'accepted')")
 
 
 class LeadAssignment(Base):
@@ -43,16 +41,6 @@ class RoundRobinWeight(Base):
     current = Column(Integer, nullable=False, default=0)
 
 
-class NamedLock(Base):
-    """A row per lock name. Updating it takes a row lock (PostgreSQL) or the write lock
-    (SQLite) until the transaction ends, which serialises work on one pool or one rep."""
-
-    __tablename__ = "named_locks"
-
-    name = Column(String(128), primary_key=True)
-    times_taken = Column(Integer, nullable=False, default=0)
-
-
 class Meeting(Base):
     __tablename__ = "meetings"
     __table_args__ = (
@@ -62,8 +50,8 @@ class Meeting(Base):
             "rep_id",
             "start",
             unique=True,
-            sqlite_where=_HOLDS_SLOT,
-            postgresql_where=_HOLDS_SLOT,
+            sqlite_where=_HOLDS_ITS_TIME,
+            postgresql_where=_HOLDS_ITS_TIME,
         ),
     )
 
@@ -79,24 +67,3 @@ class Meeting(Base):
     ics_uid = Column(String(128), nullable=False, unique=True)
     # sha256 of the accept/reject token sent to the rep; the token itself is never stored.
     decision_token_hash = Column(String(64), nullable=False)
-
-
-class OutboxMessage(Base):
-    """An outbound message (email, webhook, CRM push), written in the same transaction as the
-    change it reports and delivered later by the outbox worker."""
-
-    __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
-
-    id = Column(Integer, primary_key=True)
-    kind = Column(String(16), nullable=False)  # email | webhook | crm
-    target = Column(String(1024), nullable=False)  # an email address or a URL
-    payload = Column(JSON, nullable=False)
-    status = Column(String(16), nullable=False, default="pending")
-    attempts = Column(Integer, nullable=False, default=0)
-    next_attempt_at = Column(UTCDateTime, nullable=False, default=utcnow)
-    # A worker that claims a message owns it until then; a crashed worker's claim runs out.
-    claimed_until = Column(UTCDateTime)
-    last_error = Column(Text)
-    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
-    sent_at = Column(UTCDateTime)

@@ -1,0 +1,194 @@
+"""Open meeting times of a rep: working hours in the rep's time zone, minus booked meetings
+and their buffers, past the minimum notice, within the booking horizon, under the daily cap.
+The cap counts the meetings that start on one calendar day in the rep's time zone, whenever
+they were booked; routing asks the same question (`has_a_day_under_the_cap`).
+
+Working hours are wall-clock times, so a 09:00 start stays 09:00 local across a DST change
+(its UTC time moves). On a spring-forward night, local times that do not exist are skipped;
+on a fall-back night, a repeated local time is offered once (its first occurrence).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Iterator, Optional
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from leaddb import LeadStore
+from leaddb.meetings import HOLDING_STATUSES, Meeting
+
+from .geo import zone
+from .roster import MeetingSettings, Rep, Roster
+
+
+@dataclass(frozen=True, order=True)
+class MeetingTime:
+    start: datetime  # aware, UTC
+    end: datetime
+
+    @property
+    def payload(self) -> str:
+        """The value a button sends back to book this time (see `parse_time_payload`)."""
+        return self.start.astimezone(timezone.utc).isoformat()
+
+
+def parse_time_payload(text: str) -> datetime:
+    """A meeting time's payload (ISO 8601 with an offset) as an aware UTC datetime; ValueError otherwise."""
+    try:
+        start = datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not an ISO 8601 date and time") from None
+    if start.tzinfo is None:
+        raise ValueError(f"{text!r} has no UTC offset")
+    return start.astimezone(timezone.utc)
+
+
+def format_meeting_time(meeting_time: MeetingTime, zone_name: str) -> str:
+    """"Tue 10 Mar 2026, 15:00–15:30 CET" in the given IANA zone (the visitor's or the rep's)."""
+    tz = zone(zone_name)
+    start, end = meeting_time.start.astimezone(tz), meeting_time.end.astimezone(tz)
+    return f"{start:%a} {start.day} {start:%b %Y}, {start:%H:%M}–{end:%H:%M} {start:%Z}"
+
+
+def open_times(
+    roster: Roster,
+    rep_id: str,
+    db: LeadStore,
+    now: datetime,
+    count: int = 3,
+    after: Optional[datetime] = None,
+) -> list[MeetingTime]:
+    """The `count` soonest open times of the rep, starting after `after` when given
+    (pass the last time shown to offer "other times")."""
+    rep = roster.rep(rep_id)
+    if not rep.active:
+        return []
+    settings = roster.meetings
+    found: list[MeetingTime] = []
+    with db.session() as session:
+        meetings = _holding_meetings(session, rep, now, settings)
+        for day, times in _offerable_days(rep, settings, now):
+            times = [meeting_time for meeting_time in times if after is None or meeting_time.start > after]
+            if not times or day_is_full(session, rep, day):
+                continue
+            for meeting_time in times:
+                if _clashes(meeting_time, meetings, settings.buffer):
+                    continue
+                found.append(meeting_time)
+                if len(found) == count:
+                    return found
+    return found
+
+
+def has_a_day_under_the_cap(session: Session, rep: Rep, settings: MeetingSettings, now: datetime) -> bool:
+    """Whether some day within the booking horizon has times to offer and room under the
+    rep's daily cap (meetings booked today for later days do not fill today)."""
+    return any(not day_is_full(session, rep, day) for day, _ in _offerable_days(rep, settings, now))
+
+
+def meetings_on_day(session: Session, rep: Rep, day: date, except_meeting_id: Optional[int] = None) -> int:
+    """The rep's holding meetings that start on their local calendar `day`: what the daily
+    cap counts, whenever they were booked."""
+    day_start = datetime.combine(day, time(0), tzinfo=rep.zone)
+    day_end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=rep.zone)
+    query = select(func.count(Meeting.id)).where(
+        Meeting.rep_id == rep.id,
+        Meeting.status.in_(HOLDING_STATUSES),
+        Meeting.start >= day_start,
+        Meeting.start < day_end,
+    )
+    if except_meeting_id is not None:
+        query = query.where(Meeting.id != except_meeting_id)
+    return session.execute(query).scalar_one()
+
+
+def day_is_full(session: Session, rep: Rep, day: date, except_meeting_id: Optional[int] = None) -> bool:
+    """Whether the rep's local `day` already holds `daily_meeting_cap` meetings (other than
+    `except_meeting_id`, the one being booked)."""
+    return meetings_on_day(session, rep, day, except_meeting_id) >= rep.daily_meeting_cap
+
+
+def is_offerable(rep: Rep, settings: MeetingSettings, start: datetime, now: datetime) -> bool:
+    """Whether `start` is the start of a meeting time we would ever show now: on the rep's working-hours
+    grid, past the minimum notice and within the horizon (bookings are not considered)."""
+    day = start.astimezone(rep.zone).date()
+    return any(
+        meeting_time.start == start and _within_notice_and_horizon(meeting_time, settings, now)
+        for meeting_time in _working_times(rep, settings, day)
+    )
+
+
+def _offerable_days(rep: Rep, settings: MeetingSettings, now: datetime) -> Iterator[tuple[date, list[MeetingTime]]]:
+    """Each local day within the horizon that has times to offer, with those times in order."""
+    day = now.astimezone(rep.zone).date()
+    last_day = (now + settings.horizon).astimezone(rep.zone).date()
+    while day <= last_day:
+        times = [
+            meeting_time
+            for meeting_time in _working_times(rep, settings, day)
+            if _within_notice_and_horizon(meeting_time, settings, now)
+        ]
+        if times:
+            yield day, times
+        day += timedelta(days=1)
+
+
+def _within_notice_and_horizon(meeting_time: MeetingTime, settings: MeetingSettings, now: datetime) -> bool:
+    return now + settings.minimum_notice <= meeting_time.start < now + settings.horizon
+
+
+def _working_times(rep: Rep, settings: MeetingSettings, day: date) -> Iterator[MeetingTime]:
+    """Times on the working-hours grid of one local day, in time order."""
+    tz = rep.zone
+    for range_start, range_end in rep.working_hours.get(day.weekday(), ()):
+        range_end_utc = datetime.combine(day, range_end, tzinfo=tz).astimezone(timezone.utc)
+        wall = datetime.combine(day, range_start)
+        while wall.date() == day:
+            start = _local_to_utc(wall, tz)
+            if start is not None:
+                if start + settings.length > range_end_utc:
+                    break
+                yield MeetingTime(start, start + settings.length)
+            wall += settings.step
+
+
+def _local_to_utc(wall: datetime, tz: ZoneInfo) -> Optional[datetime]:
+    """The UTC instant of a naive local wall time, or None if the clocks skip it."""
+    utc = wall.replace(tzinfo=tz).astimezone(timezone.utc)
+    if utc.astimezone(tz).replace(tzinfo=None) != wall:
+        return None
+    return utc
+
+
+def _clashes(meeting_time: MeetingTime, meetings: list[Meeting], buffer: timedelta) -> bool:
+    return any(meeting_time.start < meeting.end + buffer and meeting.start < meeting_time.end + buffer for meeting in meetings)
+
+
+def _holding_meetings(session: Session, rep: Rep, now: datetime, settings: MeetingSettings) -> list[Meeting]:
+    """The rep's meetings that could clash, buffers included, with a time within the horizon."""
+    return list(
+        session.execute(
+            select(Meeting).where(
+                Meeting.rep_id == rep.id,
+                Meeting.status.in_(HOLDING_STATUSES),
+                Meeting.end > now - settings.buffer,
+                Meeting.start < now + settings.horizon + settings.length + settings.buffer,
+            )
+        ).scalars()
+    )
+
+
+def clashing_meeting(session: Session, rep: Rep, meeting_time: MeetingTime, buffer: timedelta, except_meeting_id: int) -> Optional[Meeting]:
+    """Another holding meeting of the rep within `buffer` of `meeting_time`, if any."""
+    return session.execute(
+        select(Meeting).where(
+            Meeting.rep_id == rep.id,
+            Meeting.status.in_(HOLDING_STATUSES),
+            Meeting.id != except_meeting_id,
+            Meeting.start < meeting_time.end + buffer,
+            Meeting.end > meeting_time.start - buffer,
+        ).limit(1)
+    ).scalar_one_or_none()
