@@ -5,7 +5,7 @@ import argparse
 import sys
 from datetime import datetime, timezone
 
-from appconfig.settings import load_settings
+from appconfig.settings import SettingsError, load_settings
 
 from .funnel import funnel
 from .store import LeadStore
@@ -24,8 +24,13 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError:
             print(f"error: --since must be a date like 2026-01-31, got {args.since!r}", file=sys.stderr)
             return 2
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"config error: {error}", file=sys.stderr)
+        return 2
     print(f"{'stage':<16}{'leads':>8}{'conversion':>12}{'median hours':>14}")
-    for step in funnel(LeadStore.from_url(load_settings().database_url), since):
+    for step in funnel(LeadStore.from_url(settings.database_url), since):
         conversion = f"{step.conversion:.0%}" if step.conversion is not None else "-"
         hours = f"{step.median_hours:g}" if step.median_hours is not None else "-"
         print(f"{step.stage:<16}{step.leads:>8}{conversion:>12}{hours:>14}")
