@@ -33,7 +33,8 @@ class ScorePart:
 
 @dataclass(frozen=True)
 class QualificationFacts:
-    """What is known about a lead, normalised. None means not known."""
+    """The answers and fit facts `decide` scores, normalised. None means not known.
+    (`handoff.LeadFacts` is the different view routing and nurture use.)"""
 
     need: Optional[str] = None
     timeline_days: Optional[int] = None
