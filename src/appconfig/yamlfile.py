@@ -1,16 +1,19 @@
 """Loading operator-edited YAML files with errors that name the file, the key and the problem.
 
-Every config loader in the project reads through `load_yaml` and checks values with
-`Section`, so a marketer who breaks a file is told exactly where, e.g.
-`config/scoring.yml: thresholds.sql: must be a number, got 'high'`.
+Each config file is declared once, as a pydantic model (a `ConfigModel`), and read with
+`parse_config`, so a marketer who breaks a file is told exactly where, e.g.
+`config/scoring.yml: thresholds.sql: must be a number, got text 'high'`.
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Optional, Type, TypeVar
 
 import yaml
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import SHAPE_SINGLETON
 
+Model = TypeVar("Model", bound=BaseModel)
 _MISSING = object()
 
 
@@ -21,7 +24,7 @@ class ConfigError(ValueError):
         super().__init__(f"{where}: {problem}")
 
 
-def load_yaml(path: Path | str) -> "Section":
+def load_yaml(path: Path | str) -> dict:
     """Parse a YAML file whose top level is a mapping."""
     path = Path(path)
     try:
@@ -39,11 +42,119 @@ def load_yaml(path: Path | str) -> "Section":
     if data is None:
         raise ConfigError(path, "", "is empty")
     if not isinstance(data, dict):
-        raise ConfigError(path, "", f"must be a mapping of keys to values, got {_kind(data)}")
-    return Section(data, path, "")
+        raise ConfigError(path, "", f"must be a mapping of keys to values, got {kind(data)}")
+    return data
 
 
-def _kind(value: Any) -> str:
+def parse_config(model_class: Type[Model], path: Path | str) -> Model:
+    """Load a YAML file and validate it with `model_class`; the first problem found becomes a
+    ConfigError naming the file, the dotted key and the problem."""
+    data = load_yaml(path)
+    try:
+        return model_class.parse_obj(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        loc = [part for part in first["loc"] if part != "__root__"] + list(first.get("ctx", {}).get("at", ()))
+        raise ConfigError(path, _dotted(loc), _problem(first, model_class, data, loc)) from None
+
+
+class ConfigModel(BaseModel):
+    """A mapping in a config file: unknown keys are errors (a misspelt key silently ignored is
+    worse), and the loaded rules cannot be changed by accident."""
+
+    class Config:
+        extra = "forbid"
+        frozen = True
+
+
+class ProblemAt(ValueError):
+    """Raised by a validator about a key below the one it validates, e.g. a top-level check
+    that `rules[1].group` names a defined group: `ProblemAt(("rules", 1, "group"), "...")`."""
+
+    def __init__(self, at: tuple, problem: str):
+        super().__init__(problem)
+        self.at = at
+
+
+# -- value types with the project's wording ----------------------------------------------------
+# pydantic's own types would read "60" as a number and "no" as false; an operator's file is
+# checked strictly instead, and the messages say what was found.
+
+
+class CheckedValue:
+    """A field type checked by its own `validate` classmethod (pydantic's hook)."""
+
+    @classmethod
+    def __get_validators__(cls):
+        yield cls.validate
+
+
+class Number(CheckedValue, float):
+    """A YAML number (not true/false, not quoted text), optionally within bounds: `number(minimum=0)`."""
+
+    minimum: Optional[float] = None
+    maximum: Optional[float] = None
+    whole = False
+
+    @classmethod
+    def validate(cls, value: Any) -> float | int:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"must be a number, got {kind(value)} {value!r}")
+        if cls.whole and int(value) != value:
+            raise ValueError(f"must be a whole number, got {value}")
+        if cls.minimum is not None and value < cls.minimum:
+            raise ValueError(f"must be at least {cls.minimum}, got {value}")
+        if cls.maximum is not None and value > cls.maximum:
+            raise ValueError(f"must be at most {cls.maximum}, got {value}")
+        return int(value) if cls.whole else value
+
+
+def number(minimum: Optional[float] = None, maximum: Optional[float] = None) -> Type[Number]:
+    return type("Number", (Number,), {"minimum": minimum, "maximum": maximum})
+
+
+def integer(minimum: Optional[int] = None, maximum: Optional[int] = None) -> Type[Number]:
+    return type("Integer", (Number,), {"minimum": minimum, "maximum": maximum, "whole": True})
+
+
+class Text(CheckedValue, str):
+    """Non-empty text."""
+
+    @classmethod
+    def validate(cls, value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise TypeError(f"must be non-empty text, got {kind(value)}")
+        return value
+
+
+class Choice(CheckedValue, str):
+    """Text that must be one of `options`: `choice(EVENT_TYPES, "event type")`."""
+
+    options: tuple[str, ...] = ()
+    what = "value"
+
+    @classmethod
+    def validate(cls, value: Any) -> str:
+        if value not in cls.options:
+            raise ValueError(f"unknown {cls.what} {value!r} (expected one of: {', '.join(cls.options)})")
+        return value
+
+
+def choice(options: Iterable[str], what: str) -> Type[Choice]:
+    return type("Choice", (Choice,), {"options": tuple(options), "what": what})
+
+
+class Flag(CheckedValue, int):
+    """true or false."""
+
+    @classmethod
+    def validate(cls, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise TypeError(f"must be true or false, got {kind(value)} {value!r}")
+        return value
+
+
+def kind(value: Any) -> str:
     if value is None:
         return "nothing"
     return {bool: "true/false", int: "a number", float: "a number", str: "text", list: "a list", dict: "a mapping"}.get(
@@ -51,95 +162,51 @@ def _kind(value: Any) -> str:
     )
 
 
-class Section:
-    """A mapping inside a config file that knows where it is, for error messages."""
+# -- turning a pydantic error into words ----------------------------------------------------
 
-    def __init__(self, data: dict, path: Path | str, key: str):
-        self.data, self.path, self.key = data, path, key
 
-    def where(self, name: str | int) -> str:
-        if isinstance(name, int):
-            return f"{self.key}[{name}]"
-        return f"{self.key}.{name}" if self.key else str(name)
+def _dotted(loc: list) -> str:
+    key = ""
+    for part in loc:
+        if isinstance(part, int):
+            key += f"[{part}]"
+        else:
+            key += f".{part}" if key else str(part)
+    return key
 
-    def error(self, name: str | int, problem: str) -> ConfigError:
-        return ConfigError(self.path, self.where(name), problem)
 
-    def keys(self) -> Iterable[str]:
-        return self.data.keys()
+def _problem(error: dict, model_class: Type[BaseModel], data: Any, loc: list) -> str:
+    kind_of_error = error["type"]
+    if kind_of_error == "value_error.missing":
+        return "is required"
+    if kind_of_error == "value_error.extra":
+        return f"unknown key (expected one of: {', '.join(_keys_at(model_class, loc[:-1]))})"
+    value = _value_at(data, loc)
+    if kind_of_error == "type_error.none.not_allowed":
+        return "must not be empty"
+    if kind_of_error == "type_error.dict":
+        return f"must be a mapping, got {kind(value)}"
+    if kind_of_error in ("type_error.list", "type_error.tuple", "type_error.set", "type_error.frozenset"):
+        return f"must be a list, got {kind(value)} {value!r}"
+    return error["msg"]  # the project's own validators already say it in words
 
-    def __contains__(self, name: str) -> bool:
-        return name in self.data
 
-    def check_keys(self, allowed: Iterable[str]) -> None:
-        """Reject unknown keys: a misspelt key silently ignored is worse than an error."""
-        allowed = set(allowed)
-        for name in self.data:
-            if name not in allowed:
-                raise self.error(name, f"unknown key (expected one of: {', '.join(sorted(allowed))})")
+def _keys_at(model_class: Type[BaseModel], loc: list) -> list[str]:
+    """The keys allowed in the mapping at `loc`, found by following the models' fields."""
+    current, skip_item = model_class, False
+    for part in loc:
+        if skip_item:  # a list index or a mapping key inside a List[...] / Dict[...] field
+            skip_item = False
+            continue
+        field = {field.alias: field for field in current.__fields__.values()}[part]
+        current, skip_item = field.type_, field.shape != SHAPE_SINGLETON
+    return sorted(field.alias for field in current.__fields__.values())
 
-    def raw(self, name: str, default: Any = _MISSING) -> Any:
-        if name not in self.data:
-            if default is _MISSING:
-                raise self.error(name, "is required")
-            return default
-        return self.data[name]
 
-    def section(self, name: str, default: Any = _MISSING) -> "Section":
-        value = self.raw(name, {} if default is _MISSING else default)
-        if value is None and default is not _MISSING:
-            value = {}
-        if not isinstance(value, dict):
-            raise self.error(name, f"must be a mapping, got {_kind(value)}")
-        return Section(value, self.path, self.where(name))
-
-    def sections(self, name: str, default: Any = _MISSING) -> list["Section"]:
-        """A list of mappings."""
-        values = self.list(name, default)
-        key = self.where(name)
-        out = []
-        for index, value in enumerate(values):
-            if not isinstance(value, dict):
-                raise ConfigError(self.path, f"{key}[{index}]", f"must be a mapping, got {_kind(value)}")
-            out.append(Section(value, self.path, f"{key}[{index}]"))
-        return out
-
-    def list(self, name: str, default: Any = _MISSING) -> list:
-        value = self.raw(name, default)
-        if not isinstance(value, list):
-            raise self.error(name, f"must be a list, got {_kind(value)}")
-        return value
-
-    def str(self, name: str, default: Any = _MISSING, choices: Optional[Iterable[str]] = None) -> str:
-        value = self.raw(name, default)
-        if value is None and default is None:
-            return None
-        if not isinstance(value, str) or not value.strip():
-            raise self.error(name, f"must be non-empty text, got {_kind(value)}")
-        if choices is not None and value not in set(choices):
-            raise self.error(name, f"must be one of {', '.join(sorted(choices))}, got {value!r}")
-        return value
-
-    def number(self, name: str, default: Any = _MISSING, minimum: float | None = None, maximum: float | None = None) -> float:
-        value = self.raw(name, default)
-        if value is None and default is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.error(name, f"must be a number, got {_kind(value)} {value!r}")
-        if minimum is not None and value < minimum:
-            raise self.error(name, f"must be at least {minimum}, got {value}")
-        if maximum is not None and value > maximum:
-            raise self.error(name, f"must be at most {maximum}, got {value}")
-        return value
-
-    def integer(self, name: str, default: Any = _MISSING, minimum: int | None = None, maximum: int | None = None) -> int:
-        value = self.number(name, default, minimum, maximum)
-        if value is not None and int(value) != value:
-            raise self.error(name, f"must be a whole number, got {value}")
-        return None if value is None else int(value)
-
-    def bool(self, name: str, default: Any = _MISSING) -> bool:
-        value = self.raw(name, default)
-        if not isinstance(value, bool):
-            raise self.error(name, f"must be true or false, got {_kind(value)} {value!r}")
-        return value
+def _value_at(data: Any, loc: list) -> Any:
+    for part in loc:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return _MISSING
+    return data

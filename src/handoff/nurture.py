@@ -8,89 +8,119 @@ seekers, competitors): they may get content, but never a sales or marketing enro
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 from urllib.parse import urlparse
 
+from pydantic import Field, root_validator, validator
 from sqlalchemy.orm import Session
 
 from leaddb import LeadStore
 from leaddb.leads import Lead
-from appconfig.yamlfile import ConfigError, Section, load_yaml
+from appconfig.yamlfile import CheckedValue, ConfigModel, Flag, ProblemAt, Text, kind, parse_config
 
 from .db import lead_for, move_stage
 from .facts import LeadFacts
 from .notify import Notifications, lead_summary
 from .outbox import enqueue
 
-RULE_FACTS = ("need_keywords", "tier", "stage", "authority")
+class ContentOffer(ConfigModel):
+    title: Text
+    url: Text
+
+    @validator("url")
+    def _http_url(cls, url):
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ValueError(f"must be an http(s) URL, got {url!r}")
+        return url
 
 
-@dataclass(frozen=True)
-class ContentOffer:
-    title: str
-    url: str
+class Track(ConfigModel):
+    id: Text
+    name: Text
+    closed: Flag = False  # not a prospect: no enrolment, no sales follow-up
+    content: tuple[ContentOffer, ...] = ()
+    enrolment_list: Optional[Text] = Field(None, alias="list")  # the marketing-automation list or campaign id
+
+    @root_validator(skip_on_failure=True)
+    def _list_unless_closed(cls, values):
+        if values["closed"] and values["enrolment_list"]:
+            raise ProblemAt(("list",), "a closed track enrols nobody; remove `list` or set closed: false")
+        if not values["closed"] and not values["enrolment_list"]:
+            raise ProblemAt(("list",), "is required (the marketing-automation list to enrol leads in) unless closed: true")
+        return values
 
 
-@dataclass(frozen=True)
-class Track:
-    id: str
-    name: str
-    closed: bool  # not a prospect: no enrolment, no sales follow-up
-    content: tuple[ContentOffer, ...]
-    enrolment_list: Optional[str]  # the marketing-automation list or campaign id
+class Keywords(CheckedValue):
+    """Words or phrases, read as one pattern matching any of them as whole words, in any case."""
+
+    @classmethod
+    def validate(cls, value: Any) -> re.Pattern:
+        if not isinstance(value, list):
+            raise TypeError(f"must be a list of words or phrases, got {kind(value)} {value!r}")
+        words = sorted(re.escape(Text.validate(word).strip().lower()) for word in value)
+        return re.compile(r"\b(?:" + "|".join(words) + r")\b", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class NurtureRule:
-    name: str
-    need_keywords: Optional[re.Pattern]  # whole words or phrases, any case
-    tier: Optional[frozenset[str]]
-    stage: Optional[frozenset[str]]
-    authority: Optional[frozenset[str]]
-    track: str
+class Conditions(ConfigModel):
+    """A rule's `when`: every condition given must hold."""
+
+    need_keywords: Optional[Keywords] = None
+    tier: Optional[tuple[Text, ...]] = None
+    stage: Optional[tuple[Text, ...]] = None
+    authority: Optional[tuple[Text, ...]] = None
+
+
+class NurtureRule(ConfigModel):
+    name: Text
+    when: Conditions = Conditions()
+    track: Text
 
     def matches(self, lead: LeadFacts) -> bool:
-        if self.need_keywords is not None and not (lead.need and self.need_keywords.search(lead.need)):
+        when = self.when
+        if when.need_keywords is not None and not (lead.need and when.need_keywords.search(lead.need)):
             return False
         return all(
             allowed is None or value in allowed
-            for allowed, value in ((self.tier, lead.tier), (self.stage, lead.stage), (self.authority, lead.authority))
+            for allowed, value in ((when.tier, lead.tier), (when.stage, lead.stage), (when.authority, lead.authority))
         )
 
 
-@dataclass(frozen=True)
-class NurtureConfig:
-    path: str
-    tracks: dict[str, Track]
+class NurtureConfig(ConfigModel):
+    tracks: tuple[Track, ...]
     rules: tuple[NurtureRule, ...]
-    default_track: str
+    default_track: Text
+
+    @root_validator(skip_on_failure=True)
+    def _tracks_named_exist(cls, values):
+        ids: list[str] = []
+        for index, track in enumerate(values["tracks"]):
+            if track.id in ids:
+                raise ProblemAt(("tracks", index, "id"), f"duplicate track id {track.id!r}")
+            ids.append(track.id)
+        for index, rule in enumerate(values["rules"]):
+            if rule.track not in ids:
+                raise ProblemAt(("rules", index, "track"), f"no track with id {rule.track!r} (tracks: {', '.join(ids)})")
+        if values["default_track"] not in ids:
+            raise ProblemAt(("default_track",), f"no track with id {values['default_track']!r}")
+        return values
+
+    def track(self, track_id: str) -> Track:
+        return next(track for track in self.tracks if track.id == track_id)
 
 
 def load_nurture(path: Path | str) -> NurtureConfig:
-    root = load_yaml(path)
-    root.check_keys({"tracks", "rules", "default_track"})
-    tracks: dict[str, Track] = {}
-    for item in root.sections("tracks"):
-        track = _track(item)
-        if track.id in tracks:
-            raise item.error("id", f"duplicate track id {track.id!r}")
-        tracks[track.id] = track
-    rules = tuple(_rule(item, tracks) for item in root.sections("rules"))
-    default_track = root.str("default_track")
-    if default_track not in tracks:
-        raise root.error("default_track", f"no track with id {default_track!r}")
-    return NurtureConfig(path=str(path), tracks=tracks, rules=rules, default_track=default_track)
+    return parse_config(NurtureConfig, path)
 
 
 def choose_track(config: NurtureConfig, lead: LeadFacts) -> Track:
     """The track of the first rule that matches, else the default track."""
     for rule in config.rules:
         if rule.matches(lead):
-            return config.tracks[rule.track]
-    return config.tracks[config.default_track]
+            return config.track(rule.track)
+    return config.track(config.default_track)
 
 
 def enrol_in_nurture(
@@ -118,54 +148,3 @@ def enqueue_enrolment(session: Session, url: str, track: Track, lead: Lead, now:
         "lead": lead_summary(lead),
     }
     enqueue(session, "webhook", url, payload, now)
-
-
-def _track(item: Section) -> Track:
-    item.check_keys({"id", "name", "closed", "content", "list"})
-    closed = item.bool("closed", False)
-    enrolment_list = item.str("list", None)
-    if closed and enrolment_list:
-        raise item.error("list", "a closed track enrols nobody; remove `list` or set closed: false")
-    if not closed and not enrolment_list:
-        raise item.error("list", "is required (the marketing-automation list to enrol leads in) unless closed: true")
-    content = []
-    for offer in item.sections("content", []):
-        offer.check_keys({"title", "url"})
-        url = offer.str("url")
-        parsed = urlparse(url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise offer.error("url", f"must be an http(s) URL, got {url!r}")
-        content.append(ContentOffer(offer.str("title"), url))
-    return Track(id=item.str("id"), name=item.str("name"), closed=closed, content=tuple(content), enrolment_list=enrolment_list)
-
-
-def _names(section: Section, name: str) -> Optional[frozenset[str]]:
-    if name not in section:
-        return None
-    values = section.list(name)
-    for index, value in enumerate(values):
-        if not isinstance(value, str) or not value.strip():
-            raise ConfigError(section.path, f"{section.where(name)}[{index}]", "must be non-empty text")
-    return frozenset(values)
-
-
-def _rule(item: Section, tracks: dict[str, Track]) -> NurtureRule:
-    item.check_keys({"name", "when", "track"})
-    when = item.section("when", {})
-    when.check_keys(RULE_FACTS)
-    keywords = _names(when, "need_keywords")
-    track = item.str("track")
-    if track not in tracks:
-        raise item.error("track", f"no track with id {track!r} (tracks: {', '.join(tracks)})")
-    pattern = None
-    if keywords is not None:
-        words = sorted(re.escape(word.strip().lower()) for word in keywords)
-        pattern = re.compile(r"\b(?:" + "|".join(words) + r")\b", re.IGNORECASE)
-    return NurtureRule(
-        name=item.str("name"),
-        need_keywords=pattern,
-        tier=_names(when, "tier"),
-        stage=_names(when, "stage"),
-        authority=_names(when, "authority"),
-        track=track,
-    )

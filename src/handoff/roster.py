@@ -10,10 +10,13 @@ import re
 from dataclasses import dataclass
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
-from appconfig.yamlfile import ConfigError, Section, load_yaml
+from email_validator import EmailNotValidError, validate_email
+from pydantic import root_validator, validator
+
+from appconfig.yamlfile import CheckedValue, ConfigModel, Flag, ProblemAt, Text, choice, integer, kind, parse_config
 
 from .geo import country_codes, zone
 
@@ -22,9 +25,6 @@ RULE_FACTS = ("territory", "segment", "industry")
 
 _TIME_RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 _SEGMENT_BAND = re.compile(r"^(\d+)(?:-(\d+)|\+)$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9-]+\.)+[a-z]{2,63}$")
-_REP_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -58,13 +58,32 @@ class RoutingRule:
     match_on: tuple[str, ...]  # facts each rep of the pool must cover for this lead
 
 
-@dataclass(frozen=True)
-class MeetingSettings:
-    length: timedelta
-    buffer: timedelta  # kept free before and after every booked meeting
-    step: timedelta  # distance between offered start times
-    horizon: timedelta  # how far ahead meetings can be booked
-    minimum_notice: timedelta
+class MeetingSettings(ConfigModel):
+    length_minutes: integer(minimum=5, maximum=480)
+    buffer_minutes: integer(minimum=0, maximum=240) = 0  # kept free before and after every booked meeting
+    slot_step_minutes: Optional[integer(minimum=5, maximum=480)] = None  # between offered starts; default: the length
+    horizon_days: integer(minimum=1, maximum=180)  # how far ahead meetings can be booked
+    minimum_notice_minutes: integer(minimum=0, maximum=60 * 24 * 14) = 0
+
+    @property
+    def length(self) -> timedelta:
+        return timedelta(minutes=self.length_minutes)
+
+    @property
+    def buffer(self) -> timedelta:
+        return timedelta(minutes=self.buffer_minutes)
+
+    @property
+    def step(self) -> timedelta:
+        return timedelta(minutes=self.slot_step_minutes or self.length_minutes)
+
+    @property
+    def horizon(self) -> timedelta:
+        return timedelta(days=self.horizon_days)
+
+    @property
+    def minimum_notice(self) -> timedelta:
+        return timedelta(minutes=self.minimum_notice_minutes)
 
 
 @dataclass(frozen=True)
@@ -105,167 +124,108 @@ class Roster:
         return None
 
 
-def load_roster(path: Path | str) -> Roster:
-    root = load_yaml(path)
-    root.check_keys({"meetings", "regions", "segments", "reps", "routing_rules", "fallback"})
-    regions = _regions(root)
-    segments = _segments(root)
-    reps: dict[str, Rep] = {}
-    for item in root.sections("reps"):
-        rep = _rep(item, regions, segments)
-        if rep.id in reps:
-            raise item.error("id", f"duplicate rep id {rep.id!r}")
-        reps[rep.id] = rep
-    if not reps:
-        raise root.error("reps", "must list at least one rep")
-    _check_accounts_unique(root, reps)
-    rules = _rules(root, regions, segments, reps)
-    fallback = root.section("fallback")
-    fallback.check_keys({"rep", "queue"})
-    fallback_rep = fallback.str("rep", None)
-    fallback_queue = fallback.str("queue", None)
-    if (fallback_rep is None) == (fallback_queue is None):
-        raise root.error("fallback", "must name exactly one of `rep` (a rep id) or `queue` (a queue name)")
-    if fallback_rep is not None and fallback_rep not in reps:
-        raise fallback.error("rep", f"no rep with id {fallback_rep!r}")
-    return Roster(
-        path=str(path),
-        meetings=_meetings(root.section("meetings")),
-        regions=regions,
-        segments=segments,
-        reps=reps,
-        rules=rules,
-        fallback_rep=fallback_rep,
-        fallback_queue=fallback_queue,
-    )
+# -- the roster file ---------------------------------------------------------------------------
+# Declared as it is written; `load_roster` turns it into the Rep and RoutingRule objects above
+# (regions expanded to countries, reps by id).
 
 
-def _minutes(section: Section, name: str, default=..., minimum: int = 0, maximum: int | None = None) -> timedelta:
-    args = () if default is ... else (default,)
-    return timedelta(minutes=section.integer(name, *args, minimum=minimum, maximum=maximum))
+class _Matching(CheckedValue):
+    """Text matching `pattern` (lower-cased first when `lower`), else `problem`."""
+
+    pattern: re.Pattern
+    problem = ""
+    lower = False
+
+    @classmethod
+    def validate(cls, value: Any) -> str:
+        text = Text.validate(value)
+        text = text.lower() if cls.lower else text
+        if not cls.pattern.match(text):
+            raise ValueError(cls.problem.format(text))
+        return text
 
 
-def _meetings(section: Section) -> MeetingSettings:
-    section.check_keys({"length_minutes", "buffer_minutes", "slot_step_minutes", "horizon_days", "minimum_notice_minutes"})
-    length = _minutes(section, "length_minutes", minimum=5, maximum=480)
-    return MeetingSettings(
-        length=length,
-        buffer=_minutes(section, "buffer_minutes", 0, maximum=240),
-        step=_minutes(section, "slot_step_minutes", int(length.total_seconds() // 60), minimum=5, maximum=480),
-        horizon=timedelta(days=section.integer("horizon_days", minimum=1, maximum=180)),
-        minimum_notice=_minutes(section, "minimum_notice_minutes", 0, maximum=60 * 24 * 14),
-    )
+class RepId(_Matching):
+    pattern = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+    problem = "must be lower-case letters, digits, '.', '_' or '-', got {!r}"
 
 
-def _regions(root: Section) -> dict[str, frozenset[str]]:
-    section = root.section("regions", {})
-    regions = {}
-    for name in section.keys():
-        if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_-]*", name):
-            raise section.error(str(name), "region names are lower-case words (country codes are upper-case)")
-        codes = section.list(name)
-        for index, code in enumerate(codes):
-            if code not in country_codes():
-                raise ConfigError(section.path, f"{section.where(name)}[{index}]", _not_a_country(code))
-        regions[name] = frozenset(codes)
-    return regions
+class CompanyDomain(_Matching):
+    pattern = re.compile(r"^(?=.{1,253}$)([a-z0-9-]+\.)+[a-z]{2,63}$")
+    problem = "{!r} is not a company domain like acme.com"
+    lower = True
 
 
-def _segments(root: Section) -> dict[str, tuple[int, Optional[int]]]:
-    section = root.section("segments")
-    segments: dict[str, tuple[int, Optional[int]]] = {}
-    for name in section.keys():
-        band = section.raw(name)
-        match = _SEGMENT_BAND.match(str(band).replace(" ", ""))
+class EmailAddress(CheckedValue):
+    @classmethod
+    def validate(cls, value: Any) -> str:
+        try:
+            validate_email(Text.validate(value), check_deliverability=False)
+        except EmailNotValidError as exc:
+            raise ValueError(f"{value!r} is not an email address ({exc})") from None
+        return value
+
+
+class TimeZoneName(CheckedValue):
+    @classmethod
+    def validate(cls, value: Any) -> str:
+        zone(Text.validate(value))  # raises a ValueError that says what is wrong
+        return value
+
+
+class CountryCode(CheckedValue):
+    @classmethod
+    def validate(cls, value: Any) -> str:
+        if value not in country_codes():
+            raise ValueError(_not_a_country(value))
+        return value
+
+
+class Territory(CheckedValue):
+    """A country code or a region name (checked against the regions by RosterFile)."""
+
+    @classmethod
+    def validate(cls, value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError(_not_a_country(value, regions={}))
+        return value
+
+
+class EmployeeBand(CheckedValue):
+    """ "1-199" or "1000+", read as (low, high or None)."""
+
+    @classmethod
+    def validate(cls, value: Any) -> tuple[int, Optional[int]]:
+        match = _SEGMENT_BAND.match(str(value).replace(" ", ""))
         if not match:
-            raise section.error(name, f"must be an employee band like \"1-199\" or \"1000+\", got {band!r}")
+            raise ValueError(f"must be an employee band like \"1-199\" or \"1000+\", got {value!r}")
         low, high = int(match.group(1)), (int(match.group(2)) if match.group(2) else None)
         if high is not None and high < low:
-            raise section.error(name, f"band {band!r} ends before it starts")
-        for other, (other_low, other_high) in segments.items():
-            if low <= _or_infinity(other_high) and other_low <= _or_infinity(high):
-                raise section.error(name, f"band {band!r} overlaps segment {other!r}")
-        segments[name] = (low, high)
-    if not segments:
-        raise root.error("segments", "must define at least one company-size band")
-    return segments
+            raise ValueError(f"band {value!r} ends before it starts")
+        return low, high
 
 
-def _or_infinity(high: Optional[int]) -> float:
-    return math.inf if high is None else high
+class WorkingHours(CheckedValue):
+    """{"mon-fri": ["09:00-12:00", "13:00-17:00"], "sat": "10:00-14:00"}, read as
+    weekday (0 = Monday) -> ordered, non-overlapping (start, end) local times."""
 
-
-def _territories(section: Section, name: str, regions: dict[str, frozenset[str]]) -> frozenset[str]:
-    countries: set[str] = set()
-    for index, value in enumerate(section.list(name)):
-        if isinstance(value, str) and value in regions:
-            countries |= regions[value]
-        elif isinstance(value, str) and value in country_codes():
-            countries.add(value)
-        else:
-            raise ConfigError(section.path, f"{section.where(name)}[{index}]", _not_a_country(value, regions))
-    return frozenset(countries)
-
-
-def _not_a_country(value, regions: dict | None = None) -> str:
-    if isinstance(value, bool):
-        return "write country codes in quotes: YAML reads a bare NO (Norway) or YES as true/false"
-    region_hint = " nor a region defined under `regions`" if regions is not None else ""
-    return f"{value!r} is neither an ISO 3166 country code (upper-case, e.g. DE){region_hint}"
-
-
-def _str_list(section: Section, name: str, default=...) -> list[str]:
-    values = section.list(name) if default is ... else section.list(name, default)
-    for index, value in enumerate(values):
-        if not isinstance(value, str) or not value.strip():
-            raise ConfigError(section.path, f"{section.where(name)}[{index}]", "must be non-empty text")
-    return values
-
-
-def _known_names(section: Section, name: str, known: dict | set, what: str) -> frozenset[str]:
-    values = _str_list(section, name)
-    for index, value in enumerate(values):
-        if value not in known:
-            raise ConfigError(
-                section.path, f"{section.where(name)}[{index}]", f"unknown {what} {value!r} (known: {', '.join(sorted(known))})"
-            )
-    return frozenset(values)
-
-
-def _rep(item: Section, regions, segments) -> Rep:
-    item.check_keys(
-        {"id", "name", "email", "timezone", "working_hours", "territories", "segments", "industries",
-         "weight", "daily_meeting_cap", "active", "accounts"}
-    )
-    rep_id = item.str("id")
-    if not _REP_ID.match(rep_id):
-        raise item.error("id", f"must be lower-case letters, digits, '.', '_' or '-', got {rep_id!r}")
-    email = item.str("email")
-    if not _EMAIL.match(email):
-        raise item.error("email", f"{email!r} is not an email address")
-    timezone = item.str("timezone")
-    try:
-        zone(timezone)
-    except ValueError as exc:
-        raise item.error("timezone", str(exc)) from None
-    accounts = [domain.lower() for domain in _str_list(item, "accounts", [])]
-    for index, domain in enumerate(accounts):
-        if not _DOMAIN.match(domain):
-            raise ConfigError(item.path, f"{item.where('accounts')}[{index}]", f"{domain!r} is not a company domain like acme.com")
-    return Rep(
-        id=rep_id,
-        name=item.str("name"),
-        email=email,
-        timezone=timezone,
-        working_hours=_working_hours(item.section("working_hours")),
-        countries=_territories(item, "territories", regions),
-        segments=_known_names(item, "segments", segments, "segment"),
-        industries=frozenset(value.lower() for value in _str_list(item, "industries", [])),
-        weight=item.integer("weight", 1, minimum=1, maximum=1000),
-        daily_meeting_cap=item.integer("daily_meeting_cap", minimum=1, maximum=50),
-        active=item.bool("active", True),
-        accounts=frozenset(accounts),
-    )
+    @classmethod
+    def validate(cls, value: Any) -> dict[int, tuple[tuple[time, time], ...]]:
+        if not isinstance(value, dict):
+            raise TypeError(f"must be a mapping of days to hours, got {kind(value)}")
+        hours: dict[int, tuple[tuple[time, time], ...]] = {}
+        for spec, ranges in value.items():
+            try:
+                days, day_ranges = _weekdays(str(spec)), _time_ranges(ranges)
+            except ValueError as exc:
+                raise ProblemAt((spec,), str(exc)) from None
+            for day in days:
+                if day in hours:
+                    raise ProblemAt((spec,), f"{WEEKDAYS[day]} is given more than once")
+                hours[day] = day_ranges
+        if not hours:
+            raise ValueError("must give working hours for at least one day")
+        return hours
 
 
 def _weekdays(spec: str) -> list[int]:
@@ -282,73 +242,183 @@ def _weekdays(spec: str) -> list[int]:
     return days
 
 
-def _working_hours(section: Section) -> dict[int, tuple[tuple[time, time], ...]]:
-    hours: dict[int, tuple[tuple[time, time], ...]] = {}
-    for spec in section.keys():
-        try:
-            days = _weekdays(str(spec))
-        except ValueError as exc:
-            raise section.error(str(spec), str(exc)) from None
-        value = section.raw(spec)
-        texts = value if isinstance(value, list) else [value]
-        ranges = []
-        for text in texts:
-            match = _TIME_RANGE.match(str(text).replace(" ", ""))
-            if not match:
-                raise section.error(spec, f"must be \"HH:MM-HH:MM\" or a list of them (e.g. lunch gaps), got {text!r}")
-            start, end = time(int(match[1]), int(match[2])), time(int(match[3]), int(match[4]))
-            if end <= start:
-                raise section.error(spec, f"{text!r} ends before it starts")
-            ranges.append((start, end))
-        ranges.sort()
-        for (_, previous_end), (next_start, _) in zip(ranges, ranges[1:]):
-            if next_start < previous_end:
-                raise section.error(spec, "time ranges overlap")
-        for day in days:
-            if day in hours:
-                raise section.error(spec, f"{WEEKDAYS[day]} is given more than once")
-            hours[day] = tuple(ranges)
-    if not hours:
-        raise ConfigError(section.path, section.key, "must give working hours for at least one day")
-    return hours
+def _time_ranges(value: Any) -> tuple[tuple[time, time], ...]:
+    ranges = []
+    for text in value if isinstance(value, list) else [value]:
+        match = _TIME_RANGE.match(str(text).replace(" ", ""))
+        if not match:
+            raise ValueError(f"must be \"HH:MM-HH:MM\" or a list of them (e.g. lunch gaps), got {text!r}")
+        start, end = time(int(match[1]), int(match[2])), time(int(match[3]), int(match[4]))
+        if end <= start:
+            raise ValueError(f"{text!r} ends before it starts")
+        ranges.append((start, end))
+    ranges.sort()
+    for (_, previous_end), (next_start, _) in zip(ranges, ranges[1:]):
+        if next_start < previous_end:
+            raise ValueError("time ranges overlap")
+    return tuple(ranges)
 
 
-def _check_accounts_unique(root: Section, reps: dict[str, Rep]) -> None:
-    owners: dict[str, str] = {}
-    for rep in reps.values():
-        for domain in rep.accounts:
-            if domain in owners:
-                raise root.error("reps", f"account {domain!r} is owned by both {owners[domain]!r} and {rep.id!r}")
-            owners[domain] = rep.id
+class RepEntry(ConfigModel):
+    id: RepId
+    name: Text
+    email: EmailAddress
+    timezone: TimeZoneName
+    working_hours: WorkingHours
+    territories: tuple[Territory, ...]
+    segments: tuple[Text, ...]
+    industries: tuple[Text, ...] = ()
+    weight: integer(minimum=1, maximum=1000) = 1
+    daily_meeting_cap: integer(minimum=1, maximum=50)
+    active: Flag = True
+    accounts: tuple[CompanyDomain, ...] = ()  # owned company domains
 
 
-def _rules(root: Section, regions, segments, reps: dict[str, Rep]) -> tuple[RoutingRule, ...]:
+class RuleConditions(ConfigModel):
+    territory: Optional[tuple[Territory, ...]] = None
+    segment: Optional[tuple[Text, ...]] = None
+    industry: Optional[tuple[Text, ...]] = None
+
+
+class RuleEntry(ConfigModel):
+    name: Text
+    when: RuleConditions = RuleConditions()
+    reps: Optional[tuple[Text, ...]] = None
+    match_on: tuple[choice(RULE_FACTS, "routing fact"), ...] = ()
+
+    @root_validator(skip_on_failure=True)
+    def _some_reps(cls, values):
+        if values["reps"] is None and not values["match_on"]:
+            raise ProblemAt(("reps",), "give the rule's reps, or `match_on` to pick the reps covering the lead, or both")
+        return values
+
+
+class Fallback(ConfigModel):
+    rep: Optional[Text] = None
+    queue: Optional[Text] = None
+
+    @root_validator(skip_on_failure=True)
+    def _exactly_one(cls, values):
+        if (values["rep"] is None) == (values["queue"] is None):
+            raise ValueError("must name exactly one of `rep` (a rep id) or `queue` (a queue name)")
+        return values
+
+
+class RosterFile(ConfigModel):
+    meetings: MeetingSettings
+    regions: dict[str, tuple[CountryCode, ...]] = {}
+    segments: dict[str, EmployeeBand]
+    reps: tuple[RepEntry, ...]
+    routing_rules: tuple[RuleEntry, ...]
+    fallback: Fallback
+
+    @validator("regions")
+    def _region_names(cls, regions):
+        for name in regions:
+            if not re.fullmatch(r"[a-z][a-z0-9_-]*", name):
+                raise ProblemAt((name,), "region names are lower-case words (country codes are upper-case)")
+        return regions
+
+    @validator("segments")
+    def _bands_apart(cls, segments):
+        if not segments:
+            raise ValueError("must define at least one company-size band")
+        seen: dict[str, tuple[int, Optional[int]]] = {}
+        for name, (low, high) in segments.items():
+            for other, (other_low, other_high) in seen.items():
+                if low <= _or_infinity(other_high) and other_low <= _or_infinity(high):
+                    raise ProblemAt((name,), f"band {low}-{high or ''} overlaps segment {other!r}")
+            seen[name] = (low, high)
+        return segments
+
+    @validator("reps")
+    def _some_reps(cls, reps):
+        if not reps:
+            raise ValueError("must list at least one rep")
+        return reps
+
+    @root_validator(skip_on_failure=True)
+    def _names_refer_to_what_is_defined(cls, values):
+        regions, segments = values["regions"], values["segments"]
+        rep_ids: list[str] = []
+        owners: dict[str, str] = {}
+        for index, rep in enumerate(values["reps"]):
+            if rep.id in rep_ids:
+                raise ProblemAt(("reps", index, "id"), f"duplicate rep id {rep.id!r}")
+            rep_ids.append(rep.id)
+            _check_known(("reps", index, "territories"), rep.territories, regions)
+            _check_known(("reps", index, "segments"), rep.segments, segments, "segment")
+            for domain in rep.accounts:
+                if domain in owners:
+                    raise ProblemAt(("reps",), f"account {domain!r} is owned by both {owners[domain]!r} and {rep.id!r}")
+                owners[domain] = rep.id
+        names: set[str] = set()
+        for index, rule in enumerate(values["routing_rules"]):
+            if rule.name in names or rule.name in ("account_owner", "fallback"):
+                raise ProblemAt(("routing_rules", index, "name"), f"rule name {rule.name!r} is used twice or reserved")
+            names.add(rule.name)
+            _check_known(("routing_rules", index, "when", "territory"), rule.when.territory or (), regions)
+            _check_known(("routing_rules", index, "when", "segment"), rule.when.segment or (), segments, "segment")
+            _check_known(("routing_rules", index, "reps"), rule.reps or (), rep_ids, "rep")
+        fallback_rep = values["fallback"].rep
+        if fallback_rep is not None and fallback_rep not in rep_ids:
+            raise ProblemAt(("fallback", "rep"), f"no rep with id {fallback_rep!r}")
+        return values
+
+
+def _check_known(at: tuple, names: tuple[str, ...], known, what: Optional[str] = None) -> None:
+    """Each name must be in `known`; without `what`, names are territories (regions or countries)."""
+    for index, name in enumerate(names):
+        if what is None and name not in known and name not in country_codes():
+            raise ProblemAt((*at, index), _not_a_country(name, known))
+        if what is not None and name not in known:
+            raise ProblemAt((*at, index), f"unknown {what} {name!r} (known: {', '.join(sorted(known))})")
+
+
+def load_roster(path: Path | str) -> Roster:
+    """Validate the whole file (a ConfigError names the file, the key and the problem)."""
+    roster = parse_config(RosterFile, path)
+
+    def countries(territories: tuple[str, ...]) -> frozenset[str]:
+        return frozenset().union(*(roster.regions.get(name, {name}) for name in territories))
+
+    reps = {
+        rep.id: Rep(
+            id=rep.id, name=rep.name, email=rep.email, timezone=rep.timezone, working_hours=rep.working_hours,
+            countries=countries(rep.territories), segments=frozenset(rep.segments),
+            industries=frozenset(industry.lower() for industry in rep.industries), weight=rep.weight,
+            daily_meeting_cap=rep.daily_meeting_cap, active=rep.active, accounts=frozenset(rep.accounts),
+        )
+        for rep in roster.reps
+    }
     rules = []
-    names = set()
-    for item in root.sections("routing_rules"):
-        item.check_keys({"name", "when", "reps", "match_on"})
-        name = item.str("name")
-        if name in names or name in ("account_owner", "fallback"):
-            raise item.error("name", f"rule name {name!r} is used twice or reserved")
-        names.add(name)
-        when_section = item.section("when", {})
-        when_section.check_keys(RULE_FACTS)
-        when: dict[str, frozenset[str]] = {}
-        if "territory" in when_section:
-            when["territory"] = _territories(when_section, "territory", regions)
-        if "segment" in when_section:
-            when["segment"] = _known_names(when_section, "segment", segments, "segment")
-        if "industry" in when_section:
-            when["industry"] = frozenset(value.lower() for value in _str_list(when_section, "industry"))
-        pool = None
-        if "reps" in item:
-            _known_names(item, "reps", reps, "rep")
-            pool = tuple(_str_list(item, "reps"))  # in the file's order
-        match_on = tuple(_str_list(item, "match_on", []))
-        for index, fact in enumerate(match_on):
-            if fact not in RULE_FACTS:
-                raise ConfigError(item.path, f"{item.where('match_on')}[{index}]", f"must be one of {', '.join(RULE_FACTS)}")
-        if pool is None and not match_on:
-            raise item.error("reps", "give the rule's reps, or `match_on` to pick the reps covering the lead, or both")
-        rules.append(RoutingRule(name=name, when=when, reps=pool, match_on=match_on))
-    return tuple(rules)
+    for rule in roster.routing_rules:
+        when = {}
+        if rule.when.territory is not None:
+            when["territory"] = countries(rule.when.territory)
+        if rule.when.segment is not None:
+            when["segment"] = frozenset(rule.when.segment)
+        if rule.when.industry is not None:
+            when["industry"] = frozenset(industry.lower() for industry in rule.when.industry)
+        rules.append(RoutingRule(name=rule.name, when=when, reps=rule.reps, match_on=rule.match_on))
+    return Roster(
+        path=str(path),
+        meetings=roster.meetings,
+        regions={name: frozenset(codes) for name, codes in roster.regions.items()},
+        segments=roster.segments,
+        reps=reps,
+        rules=tuple(rules),
+        fallback_rep=roster.fallback.rep,
+        fallback_queue=roster.fallback.queue,
+    )
+
+
+def _or_infinity(high: Optional[int]) -> float:
+    return math.inf if high is None else high
+
+
+def _not_a_country(value, regions: dict | None = None) -> str:
+    if isinstance(value, bool):
+        return "write country codes in quotes: YAML reads a bare NO (Norway) or YES as true/false"
+    region_hint = " nor a region defined under `regions`" if regions is not None else ""
+    return f"{value!r} is neither an ISO 3166 country code (upper-case, e.g. DE){region_hint}"

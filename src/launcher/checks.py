@@ -23,6 +23,11 @@ def _loaders() -> list[tuple[str, Callable[[Path], object]]]:
     ]
 
 
+def config_files() -> list[str]:
+    """The names of the files under the config folder that `check_configs` validates."""
+    return [filename for filename, _ in _loaders()]
+
+
 def check_configs(config_dir: Path) -> list[str]:
     """Every problem found, one line each; empty when all files are valid."""
     problems = []

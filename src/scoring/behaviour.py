@@ -15,8 +15,11 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional, Protocol, Sequence
 from urllib.parse import urlsplit
 
+from pydantic import Field, root_validator, validator
+
 from leaddb.events import EVENT_TYPES
-from appconfig.yamlfile import ConfigError, Section, load_yaml
+from appconfig.yamlfile import (CheckedValue, ConfigModel, Flag, Number, ProblemAt, Text, choice, integer, number,
+                                parse_config)
 
 
 class ScorableEvent(Protocol):
@@ -28,52 +31,171 @@ class ScorableEvent(Protocol):
     properties: Mapping[str, Any]
 
 
-@dataclass(frozen=True)
-class Rule:
-    name: str
-    group: str
-    points: float
-    event_types: frozenset[str] = frozenset()  # empty: any type
-    url_pattern: Optional[re.Pattern] = None  # searched in the lower-cased path
-    domains: tuple[str, ...] = ()
-    decay: bool = True
+# -- the rules file (config/behaviour.yml, documented there) --------------------------------
+
+
+class EventTypes(CheckedValue):
+    """One event type or a list of them, read as a frozenset."""
+
+    @classmethod
+    def validate(cls, value: Any) -> frozenset[str]:
+        types = _strings(value)
+        for event_type in types:
+            if event_type not in EVENT_TYPES:
+                raise ValueError(f"unknown event type {event_type!r} (expected one of: {', '.join(EVENT_TYPES)})")
+        return frozenset(types)
+
+
+class PathGlobs(CheckedValue):
+    """Path pattern(s) such as "/pricing*", read as one compiled pattern."""
+
+    @classmethod
+    def validate(cls, value: Any) -> re.Pattern:
+        globs = _strings(value)
+        for glob in globs:
+            if not glob.startswith("/"):
+                raise ValueError(f"path pattern {glob!r} must start with '/', e.g. '/pricing*'")
+        # \A anchors each glob at the start of the path, so `search` matches whole paths only.
+        return re.compile("|".join(r"\A" + fnmatch.translate(glob.lower()) for glob in globs))
+
+
+class UrlRegex(CheckedValue):
+    @classmethod
+    def validate(cls, value: Any) -> re.Pattern:
+        try:
+            return re.compile(Text.validate(value), re.IGNORECASE)
+        except re.error as exc:
+            raise ValueError(f"is not a valid regular expression: {exc}") from None
+
+
+class Domains(CheckedValue):
+    """One domain or a list of them, lower-cased."""
+
+    @classmethod
+    def validate(cls, value: Any) -> tuple[str, ...]:
+        domains = tuple(domain.strip().lower() for domain in _strings(value))
+        for domain in domains:
+            if "." not in domain or any(character in domain for character in "@/ "):
+                raise ValueError(f"{domain!r} is not a domain such as example.com")
+        return domains
+
+
+def _strings(value: Any) -> list[str]:
+    """A value that may be one string or a list of strings."""
+    values = value if isinstance(value, list) else [value]
+    if not values:
+        raise ValueError("must not be an empty list")
+    for item in values:
+        if not isinstance(item, str) or not item.strip():
+            raise TypeError(f"must be text or a list of text, got {item!r}")
+    return values
+
+
+class Group(ConfigModel):
+    cap: Optional[number(minimum=0)] = None
+
+
+class Rule(ConfigModel):
+    name: Text
+    group: Text
+    points: Number
+    event_types: EventTypes = Field(frozenset(), alias="event_type")  # empty: any type
+    url: Optional[PathGlobs] = None  # searched in the lower-cased path
+    url_regex: Optional[UrlRegex] = None
+    domains: Domains = ()
+    decay: Flag = True
+
+    @validator("points")
+    def _not_zero(cls, points):
+        if points == 0:
+            raise ValueError("must not be 0 (delete the rule instead)")
+        return points
+
+    @root_validator(skip_on_failure=True)
+    def _one_url_and_some_condition(cls, values):
+        if values["url"] is not None and values["url_regex"] is not None:
+            raise ProblemAt(("url_regex",), "give either url (path patterns) or url_regex, not both")
+        if not (values["event_types"] or values["url"] or values["url_regex"] or values["domains"]):
+            raise ProblemAt(("event_type",), "is required unless the rule has url, url_regex or domains")
+        return values
 
     def matches(self, event_type: str, path: Optional[str], domains: Sequence[str]) -> bool:
         if self.event_types and event_type not in self.event_types:
             return False
-        if self.url_pattern is not None and (path is None or not self.url_pattern.search(path)):
+        url_pattern = self.url or self.url_regex
+        if url_pattern is not None and (path is None or not url_pattern.search(path)):
             return False
         if self.domains and not any(_in_domain(domain, self.domains) for domain in domains):
             return False
         return True
 
 
-@dataclass(frozen=True)
-class RecentEventsCondition:
-    event_type: str
-    at_least: int
-    within_days: float
+class RecentEventsCondition(ConfigModel):
+    event_type: choice(EVENT_TYPES, "event type")
+    at_least: integer(minimum=1)
+    within_days: number(minimum=0.001)
 
 
-@dataclass(frozen=True)
-class HighIntent:
-    score_at_least: Optional[float]
-    recent_events: tuple[RecentEventsCondition, ...]
-    not_after_rules: frozenset[str]
+class HighIntent(ConfigModel):
+    score_at_least: Optional[Number] = None
+    recent_events: tuple[RecentEventsCondition, ...] = ()
+    not_after_rules: tuple[Text, ...] = ()
+
+    @root_validator(skip_on_failure=True)
+    def _some_condition(cls, values):
+        if values["score_at_least"] is None and not values["recent_events"]:
+            raise ProblemAt(("score_at_least",), "give score_at_least or recent_events (or both)")
+        return values
 
 
-@dataclass(frozen=True)
-class BehaviourRules:
-    half_life_days: float
-    ignore_after_days: float
-    page_types: tuple[tuple[str, re.Pattern], ...]  # (event type, path pattern), first match wins
-    group_caps: Mapping[str, Optional[float]]
+class BehaviourRules(ConfigModel):
+    half_life_days: number(minimum=0.001)
+    ignore_after_days: number(minimum=1)
+    page_types: dict[str, PathGlobs] = {}  # event type -> path pattern, first match wins
+    groups: dict[str, Group]
     rules: tuple[Rule, ...]
     high_intent: HighIntent
+
+    @validator("page_types")
+    def _page_types_are_event_types(cls, page_types):
+        for event_type in page_types:
+            if event_type not in EVENT_TYPES or event_type == "page_view":
+                raise ProblemAt((event_type,), f"unknown event type (expected one of: {', '.join(EVENT_TYPES[1:])})")
+        return page_types
+
+    @validator("groups", pre=True)
+    def _empty_group_has_no_cap(cls, groups):
+        return {name: {} if group is None else group for name, group in groups.items()} if isinstance(groups, dict) else groups
+
+    @validator("rules")
+    def _some_rules(cls, rules):
+        if not rules:
+            raise ValueError("must list at least one rule")
+        return rules
+
+    @root_validator(skip_on_failure=True)
+    def _rules_name_groups_and_rules(cls, values):
+        names: set[str] = set()
+        for index, rule in enumerate(values["rules"]):
+            if rule.group not in values["groups"]:
+                raise ProblemAt(("rules", index, "group"),
+                                f"unknown group {rule.group!r} (define it under groups: {', '.join(values['groups'])})")
+            if rule.name in names:
+                raise ProblemAt(("rules", index, "name"), f"duplicate rule name {rule.name!r}")
+            names.add(rule.name)
+        for index, name in enumerate(values["high_intent"].not_after_rules):
+            if name not in names:
+                raise ProblemAt(("high_intent", "not_after_rules", index), f"unknown rule {name!r}")
+        return values
 
     def window_start(self, now: datetime) -> datetime:
         """The oldest event time that still counts: read events `since` this."""
         return now - timedelta(days=self.ignore_after_days)
+
+
+def load_behaviour_rules(path: Path | str) -> BehaviourRules:
+    """Read and validate the rule file; a ConfigError names the file, key and problem."""
+    return parse_config(BehaviourRules, path)
 
 
 @dataclass(frozen=True)
@@ -161,7 +283,7 @@ def score_behaviour(rules: BehaviourRules, events: Iterable[ScorableEvent], now:
 
     for group, earned in group_sums.items():
         earned = round(earned, 2)  # a sum of 2-decimal floats may be 40.000000001
-        cap = rules.group_caps.get(group)
+        cap = rules.groups[group].cap
         if cap is not None and abs(earned) > cap:
             limit = cap if earned > 0 else -cap
             parts.append(
@@ -185,7 +307,7 @@ def _effective_type(rules: BehaviourRules, event: ScorableEvent) -> str:
     if event.type == "page_view":
         path = _path(event.url)
         if path is not None:
-            for event_type, pattern in rules.page_types:
+            for event_type, pattern in rules.page_types.items():
                 if pattern.search(path):
                     return event_type
     return event.type
@@ -250,7 +372,7 @@ def _summary(counted: list[tuple[str, ScorableEvent]], now: datetime) -> Visitor
 def _high_intent_reason(
     high_intent: HighIntent, total: float, counted: list[tuple[str, ScorableEvent]], matched_rules: set[str], now: datetime
 ) -> Optional[str]:
-    if matched_rules & high_intent.not_after_rules:
+    if matched_rules.intersection(high_intent.not_after_rules):
         return None
     for condition in high_intent.recent_events:
         since = now - timedelta(days=condition.within_days)
@@ -264,143 +386,3 @@ def _high_intent_reason(
 
 def _plural(count: int, singular: str, plural: Optional[str] = None) -> str:
     return f"{count} {singular if count == 1 else (plural or singular + 's')}"
-
-
-# -- loading ------------------------------------------------------------------------------
-
-
-def load_behaviour_rules(path: Path | str) -> BehaviourRules:
-    """Read and validate the rule file; a ConfigError names the file, key and problem."""
-    root = load_yaml(path)
-    root.check_keys(["half_life_days", "ignore_after_days", "page_types", "groups", "rules", "high_intent"])
-
-    page_types = []
-    types_section = root.section("page_types", {})
-    for event_type in types_section.keys():
-        if event_type not in EVENT_TYPES or event_type == "page_view":
-            raise types_section.error(event_type, f"unknown event type (expected one of: {', '.join(EVENT_TYPES[1:])})")
-        page_types.append((event_type, _url_globs(types_section, event_type)))
-
-    groups_section = root.section("groups")
-    group_caps: dict[str, Optional[float]] = {}
-    for name in groups_section.keys():
-        group = groups_section.section(name, None)
-        group.check_keys(["cap"])
-        group_caps[name] = group.number("cap", None, minimum=0)
-
-    rules: list[Rule] = []
-    for section in root.sections("rules"):
-        rule = _load_rule(section, group_caps)
-        if rule.name in {earlier.name for earlier in rules}:
-            raise section.error("name", f"duplicate rule name {rule.name!r}")
-        rules.append(rule)
-    if not rules:
-        raise root.error("rules", "must list at least one rule")
-
-    return BehaviourRules(
-        half_life_days=root.number("half_life_days", minimum=0.001),
-        ignore_after_days=root.number("ignore_after_days", minimum=1),
-        page_types=tuple(page_types),
-        group_caps=group_caps,
-        rules=tuple(rules),
-        high_intent=_load_high_intent(root.section("high_intent"), {rule.name for rule in rules}),
-    )
-
-
-def _load_rule(rule: Section, group_caps: Mapping[str, Optional[float]]) -> Rule:
-    rule.check_keys(["name", "group", "points", "event_type", "url", "url_regex", "domains", "decay"])
-    name = rule.str("name")
-    group = rule.str("group")
-    if group not in group_caps:
-        raise rule.error("group", f"unknown group {group!r} (define it under groups: {', '.join(group_caps)})")
-    points = rule.number("points")
-    if points == 0:
-        raise rule.error("points", "must not be 0 (delete the rule instead)")
-    if "url" in rule and "url_regex" in rule:
-        raise rule.error("url_regex", "give either url (path patterns) or url_regex, not both")
-    if not any(key in rule for key in ("event_type", "url", "url_regex", "domains")):
-        raise rule.error("event_type", "is required unless the rule has url, url_regex or domains")
-
-    url_pattern = None
-    if "url" in rule:
-        url_pattern = _url_globs(rule, "url")
-    elif "url_regex" in rule:
-        url_pattern = _url_regex(rule, "url_regex")
-    domains = tuple(_domains(rule, "domains")) if "domains" in rule else ()
-    return Rule(
-        name=name,
-        group=group,
-        points=points,
-        event_types=frozenset(_event_types(rule, "event_type")) if "event_type" in rule else frozenset(),
-        url_pattern=url_pattern,
-        domains=domains,
-        decay=rule.bool("decay", True),
-    )
-
-
-def _load_high_intent(section: Section, rule_names: set[str]) -> HighIntent:
-    section.check_keys(["score_at_least", "recent_events", "not_after_rules"])
-    conditions = []
-    for condition in section.sections("recent_events", []):
-        condition.check_keys(["event_type", "at_least", "within_days"])
-        event_type = condition.str("event_type", choices=EVENT_TYPES)
-        conditions.append(
-            RecentEventsCondition(
-                event_type=event_type,
-                at_least=condition.integer("at_least", minimum=1),
-                within_days=condition.number("within_days", minimum=0.001),
-            )
-        )
-    score_at_least = section.number("score_at_least", None)
-    if score_at_least is None and not conditions:
-        raise section.error("score_at_least", "give score_at_least or recent_events (or both)")
-    not_after = section.list("not_after_rules", [])
-    for index, name in enumerate(not_after):
-        if name not in rule_names:
-            raise ConfigError(section.path, f"{section.where('not_after_rules')}[{index}]", f"unknown rule {name!r}")
-    return HighIntent(score_at_least=score_at_least, recent_events=tuple(conditions), not_after_rules=frozenset(not_after))
-
-
-def _strings(section: Section, key: str) -> list[str]:
-    """A value that may be one string or a list of strings."""
-    value = section.raw(key)
-    values = value if isinstance(value, list) else [value]
-    if not values:
-        raise section.error(key, "must not be an empty list")
-    for item in values:
-        if not isinstance(item, str) or not item.strip():
-            raise section.error(key, f"must be text or a list of text, got {item!r}")
-    return values
-
-
-def _event_types(section: Section, key: str) -> list[str]:
-    values = _strings(section, key)
-    for value in values:
-        if value not in EVENT_TYPES:
-            raise section.error(key, f"unknown event type {value!r} (expected one of: {', '.join(EVENT_TYPES)})")
-    return values
-
-
-def _url_globs(section: Section, key: str) -> re.Pattern:
-    globs = _strings(section, key)
-    for glob in globs:
-        if not glob.startswith("/"):
-            raise section.error(key, f"path pattern {glob!r} must start with '/', e.g. '/pricing*'")
-    # \A anchors each glob at the start of the path, so `search` matches whole paths only.
-    return re.compile("|".join(r"\A" + fnmatch.translate(glob.lower()) for glob in globs))
-
-
-def _url_regex(section: Section, key: str) -> re.Pattern:
-    expression = section.str(key)
-    try:
-        return re.compile(expression, re.IGNORECASE)
-    except re.error as exc:
-        raise section.error(key, f"is not a valid regular expression: {exc}") from None
-
-
-def _domains(section: Section, key: str) -> list[str]:
-    domains = [domain.strip().lower() for domain in _strings(section, key)]
-    for domain in domains:
-        if "." not in domain or any(character in domain for character in "@/ "):
-            raise section.error(key, f"{domain!r} is not a domain such as example.com")
-    return domains

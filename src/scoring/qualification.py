@@ -6,11 +6,14 @@ and every point is a `ScorePart` that names the rule that gave it.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable, Optional
 
-from appconfig.yamlfile import ConfigError, Section, load_yaml
+from pydantic import root_validator, validator
+
+from appconfig.yamlfile import (ConfigError, ConfigModel, Flag, Number, ProblemAt, choice, integer, number,
+                                parse_config)
 
 TIERS = ("sql", "mql", "unqualified")
 AUTHORITY_LEVELS = ("decision_maker", "influencer", "user", "none", "unknown")
@@ -29,8 +32,9 @@ class ScorePart:
 
 
 @dataclass(frozen=True)
-class LeadFacts:
-    """What is known about a lead, normalised. None means not known."""
+class QualificationFacts:
+    """The answers and fit facts `decide` scores, normalised. None means not known.
+    (`handoff.LeadFacts` is the different view routing and nurture use.)"""
 
     need: Optional[str] = None
     timeline_days: Optional[int] = None
@@ -43,55 +47,119 @@ class LeadFacts:
     email_is_free_mail: Optional[bool] = None
 
 
-@dataclass(frozen=True)
-class Band:
-    limit: float
-    points: float
+# -- the rules file (config/scoring.yml, documented there) ----------------------------------
+
+AuthorityLevel = choice(AUTHORITY_LEVELS, "authority level")
 
 
-@dataclass(frozen=True)
-class QualificationRules:
-    source: str
-    sql_threshold: float
-    mql_threshold: float
-    sql_authority: frozenset
-    sql_needs_need: bool
-    sql_max_timeline_days: Optional[int]
-    sql_min_annual_budget_usd: Optional[float]
-    disqualify_authority: frozenset
-    need_points: dict
-    authority_points: dict
-    budget_bands: tuple  # of Band(min annual USD, points), highest first
-    budget_no_budget: float
-    budget_unknown: float
-    timeline_bands: tuple  # of Band(max days, points), soonest first
-    timeline_open_ended: float
-    timeline_unknown: float
-    size_bands: tuple  # of Band(min employees, points), largest first
-    size_unknown: float
-    work_email_points: float
-    free_mail_points: float
-    currency_to_usd: dict = field(default_factory=dict)
-    behaviour_weight: float = 1.0
-    behaviour_max_points: Optional[float] = None
-    behaviour_min_points: Optional[float] = None
-    model: Optional["ModelRule"] = None
+def _bands_ordered_by(limit: str, descending: bool):
+    """A validator for a `bands` list: at least one band, ordered by `limit`."""
 
-    def annual_usd(self, amount: float, currency: Optional[str], period: Optional[str]) -> Optional[float]:
-        rate = self.currency_to_usd.get((currency or "USD").upper())
-        if rate is None:
-            return None
-        return amount * rate * (12 if period == "month" else 1)
+    def check(bands: tuple) -> tuple:
+        if not bands:
+            raise ValueError("needs at least one band")
+        limits = [getattr(band, limit) for band in bands]
+        if limits != sorted(limits, reverse=descending):
+            raise ValueError(f"bands must be ordered by {limit}, {'highest' if descending else 'lowest'} first")
+        return bands
+
+    return validator("bands", allow_reuse=True)(check)
 
 
-@dataclass(frozen=True)
-class ModelRule:
-    """A predictive model (trained with `python -m scoring train`) whose probability adds
-    `points × probability`; `columns` maps the model's column names to lead facts."""
+class Thresholds(ConfigModel):
+    sql: Number
+    mql: Number
 
-    path: Path
-    points: float
-    columns: dict  # model column -> fact name (see MODEL_FACTS)
+    @root_validator(skip_on_failure=True)
+    def _mql_not_above_sql(cls, values):
+        if values["mql"] > values["sql"]:
+            raise ProblemAt(("mql",), f"must not be above the sql threshold ({values['sql']})")
+        return values
+
+
+class SqlGates(ConfigModel):
+    authority_in: tuple[AuthorityLevel, ...]
+    need_stated: Flag = False
+    max_timeline_days: Optional[integer(minimum=0)] = None
+    min_annual_budget_usd: Optional[number(minimum=0)] = None
+
+
+class Disqualify(ConfigModel):
+    authority_in: tuple[AuthorityLevel, ...]
+
+
+class NeedPoints(ConfigModel):
+    stated: Number
+    unknown: Number
+
+
+class AuthorityPoints(ConfigModel):
+    decision_maker: Number
+    influencer: Number
+    user: Number
+    none: Number
+    unknown: Number
+
+
+class BudgetBand(ConfigModel):
+    min_annual_usd: number(minimum=0)
+    points: Number
+
+
+class BudgetPoints(ConfigModel):
+    bands: tuple[BudgetBand, ...]  # highest first: the first band the budget reaches counts
+    no_budget: Number
+    unknown: Number
+
+    _ordered = _bands_ordered_by("min_annual_usd", descending=True)
+
+
+class TimelineBand(ConfigModel):
+    max_days: number(minimum=0)
+    points: Number
+
+
+class TimelinePoints(ConfigModel):
+    bands: tuple[TimelineBand, ...]  # soonest first: the first band the timeline is within counts
+    open_ended: Number
+    unknown: Number
+
+    _ordered = _bands_ordered_by("max_days", descending=False)
+
+
+class Bant(ConfigModel):
+    need: NeedPoints
+    authority: AuthorityPoints
+    budget: BudgetPoints
+    timeline: TimelinePoints
+
+
+class SizeBand(ConfigModel):
+    min_employees: number(minimum=0)
+    points: Number
+
+
+class SizePoints(ConfigModel):
+    bands: tuple[SizeBand, ...]  # largest first
+    unknown: Number
+
+    _ordered = _bands_ordered_by("min_employees", descending=True)
+
+
+class EmailPoints(ConfigModel):
+    work_domain: Number
+    free_mail: Number
+
+
+class Fit(ConfigModel):
+    company_size: SizePoints
+    email: EmailPoints
+
+
+class BehaviourWeight(ConfigModel):
+    weight: number(minimum=0) = 1.0
+    max_points: Optional[number(minimum=0)] = None
+    min_points: Optional[number(maximum=0)] = None
 
 
 # Facts a model column can be fed from.
@@ -100,6 +168,70 @@ MODEL_FACTS = (
     "behaviour_score", "page_views", "pricing_views", "downloads", "webinar_registrations",
     "webinar_attendances", "email_clicks", "demo_requests",
 )
+
+
+class ModelRule(ConfigModel):
+    """A predictive model (trained with `python -m scoring train`) whose probability adds
+    `points × probability`; `columns` maps the model's column names to lead facts."""
+
+    path: Path  # relative paths are resolved by load_qualification_rules
+    points: number(minimum=0)
+    columns: dict[str, choice(MODEL_FACTS, "fact")]
+
+    @validator("columns")
+    def _some_columns(cls, columns):
+        if not columns:
+            raise ValueError("map at least one model column to a fact")
+        return columns
+
+
+class QualificationRules(ConfigModel):
+    version: integer()
+    thresholds: Thresholds
+    sql_gates: SqlGates
+    disqualify: Disqualify
+    bant: Bant
+    fit: Fit
+    currency_to_usd: dict[str, number(minimum=0)]
+    behaviour: BehaviourWeight = BehaviourWeight()
+    model: Optional[ModelRule] = None
+
+    @validator("version")
+    def _known_version(cls, version):
+        if version != 1:
+            raise ValueError("only version 1 is understood")
+        return version
+
+    @validator("currency_to_usd")
+    def _iso_codes(cls, rates):
+        for code in rates:
+            if not (len(code) == 3 and code.isalpha() and code.isupper()):
+                raise ProblemAt((code,), "must be a three-letter ISO 4217 code in capitals, e.g. EUR")
+        if "USD" not in rates:
+            raise ValueError("must include USD")
+        return rates
+
+    @property
+    def disqualify_authority(self) -> tuple[str, ...]:
+        return self.disqualify.authority_in
+
+    def annual_usd(self, amount: float, currency: Optional[str], period: Optional[str]) -> Optional[float]:
+        rate = self.currency_to_usd.get((currency or "USD").upper())
+        if rate is None:
+            return None
+        return amount * rate * (12 if period == "month" else 1)
+
+
+def load_qualification_rules(path: Path | str) -> QualificationRules:
+    rules = parse_config(QualificationRules, path)
+    if rules.model is None:
+        return rules
+    model_path = rules.model.path
+    if not model_path.is_absolute():
+        model_path = Path(path).resolve().parent.parent / model_path  # relative to the project
+    if not model_path.exists():
+        raise ConfigError(path, "model.path", f"no model file at {model_path} (train one with `python -m scoring train`)")
+    return rules.copy(update={"model": rules.model.copy(update={"path": model_path})})
 
 
 @dataclass(frozen=True)
@@ -113,131 +245,6 @@ class Decision:
         return [part.as_dict() for part in self.parts]
 
 
-# -- loading -------------------------------------------------------------------------------
-
-
-def _bands(section: Section, name: str, limit_key: str, descending: bool) -> tuple:
-    bands = []
-    for band in section.sections(name):
-        band.check_keys({limit_key, "points"})
-        bands.append(Band(band.number(limit_key, minimum=0), band.number("points")))
-    if not bands:
-        raise section.error(name, "needs at least one band")
-    limits = [band.limit for band in bands]
-    if limits != sorted(limits, reverse=descending):
-        order = "highest first" if descending else "lowest first"
-        raise section.error(name, f"bands must be ordered by {limit_key}, {order}")
-    return tuple(bands)
-
-
-def _levels(section: Section, name: str) -> frozenset:
-    levels = section.list(name)
-    for index, level in enumerate(levels):
-        if level not in AUTHORITY_LEVELS:
-            raise ConfigError(section.path, f"{section.where(name)}[{index}]",
-                              f"unknown authority level {level!r} (expected one of: {', '.join(AUTHORITY_LEVELS)})")
-    return frozenset(levels)
-
-
-def load_qualification_rules(path: Path | str) -> QualificationRules:
-    root = load_yaml(path)
-    root.check_keys({"version", "thresholds", "sql_gates", "disqualify", "bant", "fit", "currency_to_usd",
-                     "behaviour", "model"})
-    if root.integer("version") != 1:
-        raise root.error("version", "only version 1 is understood")
-
-    thresholds = root.section("thresholds")
-    thresholds.check_keys({"sql", "mql"})
-    sql, mql = thresholds.number("sql"), thresholds.number("mql")
-    if mql > sql:
-        raise thresholds.error("mql", f"must not be above the sql threshold ({sql})")
-
-    gates = root.section("sql_gates")
-    gates.check_keys({"authority_in", "need_stated", "max_timeline_days", "min_annual_budget_usd"})
-    disqualify = root.section("disqualify")
-    disqualify.check_keys({"authority_in"})
-
-    bant = root.section("bant")
-    bant.check_keys({"need", "authority", "budget", "timeline"})
-    need = bant.section("need")
-    need.check_keys({"stated", "unknown"})
-    authority = bant.section("authority")
-    authority.check_keys(AUTHORITY_LEVELS)
-    budget = bant.section("budget")
-    budget.check_keys({"bands", "no_budget", "unknown"})
-    timeline = bant.section("timeline")
-    timeline.check_keys({"bands", "open_ended", "unknown"})
-
-    fit = root.section("fit")
-    fit.check_keys({"company_size", "email"})
-    size = fit.section("company_size")
-    size.check_keys({"bands", "unknown"})
-    email = fit.section("email")
-    email.check_keys({"work_domain", "free_mail"})
-
-    rates = root.section("currency_to_usd")
-    currency_to_usd = {}
-    for code in rates.keys():
-        if not (isinstance(code, str) and len(code) == 3 and code.isalpha() and code.isupper()):
-            raise rates.error(code, "must be a three-letter ISO 4217 code in capitals, e.g. EUR")
-        currency_to_usd[code] = rates.number(code, minimum=0)
-    if "USD" not in currency_to_usd:
-        raise root.error("currency_to_usd", "must include USD")
-
-    behaviour = root.section("behaviour", None)
-    behaviour.check_keys({"weight", "max_points", "min_points"})
-    max_points = behaviour.number("max_points", None, minimum=0)
-    min_points = behaviour.number("min_points", None, maximum=0)
-
-    return QualificationRules(
-        source=str(path),
-        sql_threshold=sql,
-        mql_threshold=mql,
-        sql_authority=_levels(gates, "authority_in"),
-        sql_needs_need=gates.bool("need_stated", False),
-        sql_max_timeline_days=gates.integer("max_timeline_days", None, minimum=0),
-        sql_min_annual_budget_usd=gates.number("min_annual_budget_usd", None, minimum=0),
-        disqualify_authority=_levels(disqualify, "authority_in"),
-        need_points={key: need.number(key) for key in ("stated", "unknown")},
-        authority_points={key: authority.number(key) for key in AUTHORITY_LEVELS},
-        budget_bands=_bands(budget, "bands", "min_annual_usd", descending=True),
-        budget_no_budget=budget.number("no_budget"),
-        budget_unknown=budget.number("unknown"),
-        timeline_bands=_bands(timeline, "bands", "max_days", descending=False),
-        timeline_open_ended=timeline.number("open_ended"),
-        timeline_unknown=timeline.number("unknown"),
-        size_bands=_bands(size, "bands", "min_employees", descending=True),
-        size_unknown=size.number("unknown"),
-        work_email_points=email.number("work_domain"),
-        free_mail_points=email.number("free_mail"),
-        currency_to_usd=currency_to_usd,
-        behaviour_weight=behaviour.number("weight", 1.0, minimum=0),
-        behaviour_max_points=max_points,
-        behaviour_min_points=min_points,
-        model=_model_rule(root, Path(path)),
-    )
-
-
-def _model_rule(root: Section, rules_path: Path) -> Optional[ModelRule]:
-    if root.raw("model", None) is None:
-        return None
-    model = root.section("model")
-    model.check_keys({"path", "points", "columns"})
-    model_path = Path(model.str("path"))
-    if not model_path.is_absolute():
-        model_path = rules_path.resolve().parent.parent / model_path  # relative to the project
-    if not model_path.exists():
-        raise model.error("path", f"no model file at {model_path} (train one with `python -m scoring train`)")
-    columns = model.section("columns")
-    mapping = {}
-    for column in columns.keys():
-        fact = columns.str(column, choices=MODEL_FACTS)
-        mapping[str(column)] = fact
-    if not mapping:
-        raise model.error("columns", "map at least one model column to a fact")
-    return ModelRule(model_path, model.number("points", minimum=0), mapping)
-
-
 # -- scoring -------------------------------------------------------------------------------
 
 
@@ -246,63 +253,63 @@ def _money(amount: float, currency: Optional[str], period: Optional[str]) -> str
     return f"{amount:,.0f} {currency or 'USD'}{per}"
 
 
-def bant_parts(rules: QualificationRules, facts: LeadFacts) -> list[ScorePart]:
+def bant_parts(rules: QualificationRules, facts: QualificationFacts) -> list[ScorePart]:
     parts = []
     if facts.need:
-        parts.append(ScorePart("bant.need.stated", "bant", rules.need_points["stated"], f"need: {facts.need[:120]}"))
+        parts.append(ScorePart("bant.need.stated", "bant", rules.bant.need.stated, f"need: {facts.need[:120]}"))
     else:
-        parts.append(ScorePart("bant.need.unknown", "bant", rules.need_points["unknown"], "need not stated"))
+        parts.append(ScorePart("bant.need.unknown", "bant", rules.bant.need.unknown, "need not stated"))
 
     level = facts.authority if facts.authority in AUTHORITY_LEVELS else "unknown"
-    parts.append(ScorePart(f"bant.authority.{level}", "bant", rules.authority_points[level],
+    parts.append(ScorePart(f"bant.authority.{level}", "bant", getattr(rules.bant.authority, level),
                            f"authority: {level.replace('_', ' ')}"))
 
     if facts.budget_amount is None:
-        parts.append(ScorePart("bant.budget.unknown", "bant", rules.budget_unknown, "budget not stated"))
+        parts.append(ScorePart("bant.budget.unknown", "bant", rules.bant.budget.unknown, "budget not stated"))
     elif facts.budget_amount == 0:
-        parts.append(ScorePart("bant.budget.no_budget", "bant", rules.budget_no_budget, "no budget yet"))
+        parts.append(ScorePart("bant.budget.no_budget", "bant", rules.bant.budget.no_budget, "no budget yet"))
     else:
         stated = _money(facts.budget_amount, facts.budget_currency, facts.budget_period)
         annual = rules.annual_usd(facts.budget_amount, facts.budget_currency, facts.budget_period)
         if annual is None:
-            parts.append(ScorePart("bant.budget.unknown", "bant", rules.budget_unknown,
+            parts.append(ScorePart("bant.budget.unknown", "bant", rules.bant.budget.unknown,
                                    f"budget {stated}: no rate for {facts.budget_currency}"))
         else:
-            band = next((b for b in rules.budget_bands if annual >= b.limit), None)
+            band = next((b for b in rules.bant.budget.bands if annual >= b.min_annual_usd), None)
             if band is None:
                 parts.append(ScorePart("bant.budget.below_bands", "bant", 0, f"budget {stated}"))
             else:
-                parts.append(ScorePart(f"bant.budget.min_{band.limit:g}", "bant", band.points,
+                parts.append(ScorePart(f"bant.budget.min_{band.min_annual_usd:g}", "bant", band.points,
                                        f"budget {stated} (≈ {annual:,.0f} USD a year)"))
 
     if facts.timeline_days is not None:
-        band = next((b for b in rules.timeline_bands if facts.timeline_days <= b.limit), None)
+        band = next((b for b in rules.bant.timeline.bands if facts.timeline_days <= b.max_days), None)
         if band is None:
             parts.append(ScorePart("bant.timeline.beyond_bands", "bant", 0, f"timeline {facts.timeline_days} days"))
         else:
-            parts.append(ScorePart(f"bant.timeline.max_{band.limit:g}", "bant", band.points,
+            parts.append(ScorePart(f"bant.timeline.max_{band.max_days:g}", "bant", band.points,
                                    f"timeline {facts.timeline_days} days"))
     elif facts.timeline_open_ended:
-        parts.append(ScorePart("bant.timeline.open_ended", "bant", rules.timeline_open_ended,
+        parts.append(ScorePart("bant.timeline.open_ended", "bant", rules.bant.timeline.open_ended,
                                "no timeline: just researching"))
     else:
-        parts.append(ScorePart("bant.timeline.unknown", "bant", rules.timeline_unknown, "timeline not stated"))
+        parts.append(ScorePart("bant.timeline.unknown", "bant", rules.bant.timeline.unknown, "timeline not stated"))
     return parts
 
 
-def fit_parts(rules: QualificationRules, facts: LeadFacts) -> list[ScorePart]:
+def fit_parts(rules: QualificationRules, facts: QualificationFacts) -> list[ScorePart]:
     parts = []
     if facts.company_size is None:
-        parts.append(ScorePart("fit.company_size.unknown", "fit", rules.size_unknown, "company size not stated"))
+        parts.append(ScorePart("fit.company_size.unknown", "fit", rules.fit.company_size.unknown, "company size not stated"))
     else:
-        band = next((b for b in rules.size_bands if facts.company_size >= b.limit), None)
+        band = next((b for b in rules.fit.company_size.bands if facts.company_size >= b.min_employees), None)
         if band is not None:
-            parts.append(ScorePart(f"fit.company_size.min_{band.limit:g}", "fit", band.points,
+            parts.append(ScorePart(f"fit.company_size.min_{band.min_employees:g}", "fit", band.points,
                                    f"{facts.company_size} employees"))
     if facts.email_is_free_mail is True:
-        parts.append(ScorePart("fit.email.free_mail", "fit", rules.free_mail_points, "free-mail address"))
+        parts.append(ScorePart("fit.email.free_mail", "fit", rules.fit.email.free_mail, "free-mail address"))
     elif facts.email_is_free_mail is False:
-        parts.append(ScorePart("fit.email.work_domain", "fit", rules.work_email_points, "work email domain"))
+        parts.append(ScorePart("fit.email.work_domain", "fit", rules.fit.email.work_domain, "work email domain"))
     return parts
 
 
@@ -310,22 +317,22 @@ def behaviour_parts(rules: QualificationRules, behaviour_parts: Iterable[dict]) 
     """Behaviour points (config/behaviour.yml) weighted and bounded for the qualification score.
     A bound shows as its own part, so the parts still add up to the total."""
     parts = [
-        ScorePart(f"behaviour.{part['rule']}", "behaviour", round(part["points"] * rules.behaviour_weight, 2),
+        ScorePart(f"behaviour.{part['rule']}", "behaviour", round(part["points"] * rules.behaviour.weight, 2),
                   part.get("detail") or part["rule"], part.get("when"))
         for part in behaviour_parts
         if part.get("points")
     ]
     total = sum(part.points for part in parts)
-    if rules.behaviour_max_points is not None and total > rules.behaviour_max_points:
-        parts.append(ScorePart("behaviour.max_points", "behaviour", rules.behaviour_max_points - total,
-                               f"behaviour counts at most {rules.behaviour_max_points:g} points"))
-    if rules.behaviour_min_points is not None and total < rules.behaviour_min_points:
-        parts.append(ScorePart("behaviour.min_points", "behaviour", rules.behaviour_min_points - total,
-                               f"behaviour takes away at most {-rules.behaviour_min_points:g} points"))
+    if rules.behaviour.max_points is not None and total > rules.behaviour.max_points:
+        parts.append(ScorePart("behaviour.max_points", "behaviour", rules.behaviour.max_points - total,
+                               f"behaviour counts at most {rules.behaviour.max_points:g} points"))
+    if rules.behaviour.min_points is not None and total < rules.behaviour.min_points:
+        parts.append(ScorePart("behaviour.min_points", "behaviour", rules.behaviour.min_points - total,
+                               f"behaviour takes away at most {-rules.behaviour.min_points:g} points"))
     return parts
 
 
-def model_facts(rules: QualificationRules, facts: LeadFacts, behaviour_total: float = 0.0,
+def model_facts(rules: QualificationRules, facts: QualificationFacts, behaviour_total: float = 0.0,
                 summary: Optional[object] = None) -> dict:
     """The values of MODEL_FACTS for this lead (None when not known)."""
     annual = None
@@ -347,28 +354,28 @@ def model_record(rule: ModelRule, values: dict) -> dict:
     return {column: values.get(fact) for column, fact in rule.columns.items()}
 
 
-def _sql_gate_failures(rules: QualificationRules, facts: LeadFacts) -> list[str]:
+def _sql_gate_failures(rules: QualificationRules, facts: QualificationFacts) -> list[str]:
     failures = []
-    if rules.sql_authority and facts.authority not in rules.sql_authority:
+    if rules.sql_gates.authority_in and facts.authority not in rules.sql_gates.authority_in:
         failures.append(f"authority is {facts.authority.replace('_', ' ')}, "
-                        f"not {' or '.join(sorted(a.replace('_', ' ') for a in rules.sql_authority))}")
-    if rules.sql_needs_need and not facts.need:
+                        f"not {' or '.join(sorted(a.replace('_', ' ') for a in rules.sql_gates.authority_in))}")
+    if rules.sql_gates.need_stated and not facts.need:
         failures.append("no need stated")
-    if rules.sql_max_timeline_days is not None:
+    if rules.sql_gates.max_timeline_days is not None:
         if facts.timeline_days is None:
             failures.append("no timeline" if facts.timeline_open_ended else "timeline not stated")
-        elif facts.timeline_days > rules.sql_max_timeline_days:
-            failures.append(f"timeline {facts.timeline_days} days is beyond {rules.sql_max_timeline_days}")
-    if rules.sql_min_annual_budget_usd is not None and facts.budget_amount is not None:
+        elif facts.timeline_days > rules.sql_gates.max_timeline_days:
+            failures.append(f"timeline {facts.timeline_days} days is beyond {rules.sql_gates.max_timeline_days}")
+    if rules.sql_gates.min_annual_budget_usd is not None and facts.budget_amount is not None:
         annual = rules.annual_usd(facts.budget_amount, facts.budget_currency, facts.budget_period)
-        if annual is not None and annual < rules.sql_min_annual_budget_usd:
-            failures.append(f"budget ≈ {annual:,.0f} USD a year is below {rules.sql_min_annual_budget_usd:,.0f}")
+        if annual is not None and annual < rules.sql_gates.min_annual_budget_usd:
+            failures.append(f"budget ≈ {annual:,.0f} USD a year is below {rules.sql_gates.min_annual_budget_usd:,.0f}")
     return failures
 
 
 def decide(
     rules: QualificationRules,
-    facts: LeadFacts,
+    facts: QualificationFacts,
     behaviour: Iterable[dict] = (),
     model_probability: Optional[float] = None,
 ) -> Decision:
@@ -382,29 +389,29 @@ def decide(
     score = round(sum(part.points for part in parts), 2)
     scored = [f"{p.detail}: {p.points:+g}" for p in parts if p.points]
 
-    if facts.authority in rules.disqualify_authority:
+    if facts.authority in rules.disqualify.authority_in:
         who = {"none": "not a buyer (student, job seeker, competitor or press)"}.get(facts.authority, facts.authority)
         return Decision("unqualified", score, parts, (f"disqualified: {who}",) + tuple(scored))
 
-    if score >= rules.sql_threshold:
+    if score >= rules.thresholds.sql:
         failures = _sql_gate_failures(rules, facts)
         if not failures:
             return Decision("sql", score, parts,
-                            (f"score {score:g} ≥ SQL threshold {rules.sql_threshold:g}",) + tuple(scored))
+                            (f"score {score:g} ≥ SQL threshold {rules.thresholds.sql:g}",) + tuple(scored))
         held = f"score {score:g} reaches the SQL threshold but held at MQL: {'; '.join(failures)}"
         return Decision("mql", score, parts, (held,) + tuple(scored))
-    if score >= rules.mql_threshold:
+    if score >= rules.thresholds.mql:
         return Decision("mql", score, parts,
-                        (f"score {score:g} ≥ MQL threshold {rules.mql_threshold:g}, "
-                         f"below SQL {rules.sql_threshold:g}",) + tuple(scored))
+                        (f"score {score:g} ≥ MQL threshold {rules.thresholds.mql:g}, "
+                         f"below SQL {rules.thresholds.sql:g}",) + tuple(scored))
     return Decision("unqualified", score, parts,
-                    (f"score {score:g} below MQL threshold {rules.mql_threshold:g}",) + tuple(scored))
+                    (f"score {score:g} below MQL threshold {rules.thresholds.mql:g}",) + tuple(scored))
 
 
-def facts_from_record(record: dict) -> LeadFacts:
-    """LeadFacts from a stored lead (a mapping with the lead database's column names)."""
+def facts_from_record(record: dict) -> QualificationFacts:
+    """QualificationFacts from a stored lead (a mapping with the lead database's column names)."""
     need = record.get("need")
-    return LeadFacts(
+    return QualificationFacts(
         need=need if need and need != "unknown" else None,
         timeline_days=record.get("timeline_days"),
         timeline_open_ended=bool(record.get("timeline_open_ended")),

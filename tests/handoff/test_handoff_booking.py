@@ -27,11 +27,11 @@ from leaddb.outbox import OutboxMessage
 
 from .conftest import MONDAY
 from .helpers import add_meeting
-from .test_handoff_roster import PROJECT_ROSTER
+from appconfig.settings import PROJECT_ROOT
 
 UTC = timezone.utc
 TUESDAY_10_BERLIN = datetime(2026, 3, 3, 9, tzinfo=UTC)
-NURTURE = PROJECT_ROSTER.parent / "nurture.yml"
+NURTURE = PROJECT_ROOT / "config" / "nurture.yml"
 
 
 def utc(*args) -> datetime:

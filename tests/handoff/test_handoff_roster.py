@@ -1,8 +1,8 @@
-"""The roster file: the shipped example loads, and every kind of mistake is reported with the
-file, the key and the problem."""
+"""The roster file: read into reps and rules, and every kind of mistake is reported with the
+file, the key and the problem (tests/test_shipped_config.py checks that the shipped roster loads)."""
 from __future__ import annotations
 
-from pathlib import Path
+from datetime import time, timedelta
 
 import pytest
 import yaml
@@ -12,15 +12,15 @@ from appconfig.yamlfile import ConfigError
 
 from .conftest import ROSTER_YML
 
-PROJECT_ROSTER = Path(__file__).resolve().parents[2] / "config" / "roster.yml"
-
-
-def test_the_example_roster_loads():
-    roster = load_roster(PROJECT_ROSTER)
-    assert 5 <= len(roster.reps) <= 7
-    assert len({rep.timezone for rep in roster.reps.values()}) >= 3
-    assert roster.reps["anna.schmidt"].working_hours[0][1][0].hour == 13  # after the lunch gap
-    assert "NO" in roster.regions["nordics"]
+def test_the_file_is_read_into_reps_and_rules(roster):
+    berlin = roster.reps["berlin"]
+    assert berlin.working_hours[0] == ((time(9), time(12)), (time(13), time(17)))  # a lunch gap
+    assert set(berlin.working_hours) == {0, 1, 2, 3, 4}
+    assert berlin.countries == {"DE", "AT", "CH"} and berlin.industries == {"manufacturing"}
+    assert roster.reps["newyork"].weight == 1 and not roster.reps["retired"].active
+    assert roster.rules[0].when == {"segment": {"enterprise"}} and roster.rules[0].reps == ("berlin", "newyork")
+    assert roster.meetings.length == timedelta(minutes=30) and roster.meetings.minimum_notice == timedelta(hours=1)
+    assert (roster.fallback_rep, roster.fallback_queue) == (None, "sales-inbox")
     assert roster.segment_for(5000) == "enterprise" and roster.segment_for(200) == "mid" and roster.segment_for(199) == "smb"
 
 
@@ -56,7 +56,7 @@ MISTAKES = [
     (lambda d: d["segments"].update(mid="lots"), "segments.mid", "employee band"),
     (lambda d: d["regions"].update(nordics=["SE", False]), "regions.nordics[1]", "write country codes in quotes"),
     (lambda d: d["routing_rules"][0].update(reps=["berlin", "nobody"]), "routing_rules[0].reps[1]", "unknown rep 'nobody'"),
-    (lambda d: d["routing_rules"][0].update(match_on=["country"]), "routing_rules[0].match_on[0]", "must be one of"),
+    (lambda d: d["routing_rules"][0].update(match_on=["country"]), "routing_rules[0].match_on[0]", "unknown routing fact 'country'"),
     (lambda d: d["routing_rules"][2].pop("match_on"), "routing_rules[2].reps", "give the rule's reps"),
     (lambda d: d["routing_rules"][1].update(name="enterprise"), "routing_rules[1].name", "used twice"),
     (lambda d: d["routing_rules"][0]["when"].update(segment=["giant"]), "routing_rules[0].when.segment[0]", "unknown segment"),
@@ -65,6 +65,9 @@ MISTAKES = [
     (lambda d: d["meetings"].update(length_minutes=0), "meetings.length_minutes", "at least 5"),
     (lambda d: d["meetings"].pop("horizon_days"), "meetings.horizon_days", "is required"),
     (lambda d: d.update(rep=[]), "rep", "unknown key"),
+    (lambda d: _rep(d).update(territories=["dach", "narnia"]), "reps[0].territories[1]", "nor a region defined under"),
+    (lambda d: d["routing_rules"][0]["when"].update(territory=["XX"]), "routing_rules[0].when.territory[0]", "neither an ISO"),
+    (lambda d: d["regions"].update(Nordics=["SE"]), "regions.Nordics", "region names are lower-case words"),
 ]
 
 

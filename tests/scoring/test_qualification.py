@@ -1,17 +1,79 @@
 """The first decision: tiers for typical B2B visitors, gate and threshold edges, config errors."""
-from pathlib import Path
-
 import pytest
 
-from scoring.qualification import LeadFacts, decide, facts_from_record, load_qualification_rules
+from scoring.qualification import QualificationFacts, decide, facts_from_record, load_qualification_rules
 from appconfig.yamlfile import ConfigError
 
-RULES_FILE = Path(__file__).resolve().parents[2] / "config" / "scoring.yml"
+# The tests' own rules, so an operator's edit of config/scoring.yml never turns them red
+# (tests/test_shipped_config.py checks that the shipped file loads).
+RULES_YML = """\
+version: 1
+thresholds:
+  sql: 60
+  mql: 30
+sql_gates:
+  authority_in: [decision_maker, influencer]
+  need_stated: true
+  max_timeline_days: 100
+  min_annual_budget_usd: 5000
+disqualify:
+  authority_in: [none]
+bant:
+  need:
+    stated: 15
+    unknown: 0
+  authority:
+    decision_maker: 25
+    influencer: 15
+    user: 5
+    unknown: 0
+    none: 0
+  budget:
+    bands:
+      - {min_annual_usd: 100000, points: 25}
+      - {min_annual_usd: 25000, points: 20}
+      - {min_annual_usd: 5000, points: 12}
+      - {min_annual_usd: 1, points: 4}
+    no_budget: -5
+    unknown: 0
+  timeline:
+    bands:
+      - {max_days: 30, points: 25}
+      - {max_days: 100, points: 18}
+      - {max_days: 180, points: 8}
+      - {max_days: 365, points: 3}
+    open_ended: 0
+    unknown: 0
+fit:
+  company_size:
+    bands:
+      - {min_employees: 200, points: 10}
+      - {min_employees: 50, points: 8}
+      - {min_employees: 10, points: 4}
+      - {min_employees: 1, points: 0}
+    unknown: 0
+  email:
+    work_domain: 5
+    free_mail: -10
+behaviour:
+  weight: 0.5
+  max_points: 30
+  min_points: -40
+currency_to_usd:
+  USD: 1.0
+  EUR: 1.08
+"""
+
+
+def write_rules(tmp_path, text=RULES_YML):
+    path = tmp_path / "scoring.yml"
+    path.write_text(text)
+    return path
 
 
 @pytest.fixture(scope="module")
-def rules():
-    return load_qualification_rules(RULES_FILE)
+def rules(tmp_path_factory):
+    return load_qualification_rules(write_rules(tmp_path_factory.mktemp("rules")))
 
 
 CTO = dict(need="our reps lose leads between tools", authority="decision_maker", budget_amount=50_000,
@@ -38,11 +100,11 @@ CTO = dict(need="our reps lose leads between tools", authority="decision_maker",
     ],
 )
 def test_tiers(rules, facts, tier):
-    assert decide(rules, LeadFacts(**facts)).tier == tier
+    assert decide(rules, QualificationFacts(**facts)).tier == tier
 
 
 def test_parts_add_up_and_reasons_explain(rules):
-    decision = decide(rules, LeadFacts(**CTO))
+    decision = decide(rules, QualificationFacts(**CTO))
     assert decision.score == sum(part.points for part in decision.parts)
     assert {part.group for part in decision.parts} == {"bant", "fit"}
     assert decision.reasons[0].startswith("score 98")
@@ -50,35 +112,35 @@ def test_parts_add_up_and_reasons_explain(rules):
 
 
 def test_held_at_mql_says_which_gate_failed(rules):
-    decision = decide(rules, LeadFacts(**{**CTO, "authority": "user", "company_size": 5000}))
+    decision = decide(rules, QualificationFacts(**{**CTO, "authority": "user", "company_size": 5000}))
     assert decision.tier == "mql"
     assert "authority is user" in decision.reasons[0]
 
 
 def test_per_month_budget_counts_twelve_times(rules):
-    monthly = decide(rules, LeadFacts(budget_amount=3_000, budget_currency="USD", budget_period="month"))
+    monthly = decide(rules, QualificationFacts(budget_amount=3_000, budget_currency="USD", budget_period="month"))
     part = next(p for p in monthly.parts if p.group == "bant" and "budget" in p.rule)
     assert part.rule == "bant.budget.min_25000"
 
 
 @pytest.mark.parametrize("days, points", [(0, 25), (30, 25), (31, 18), (100, 18), (101, 8), (365, 3), (366, 0)])
 def test_timeline_band_edges(rules, days, points):
-    part = next(p for p in decide(rules, LeadFacts(timeline_days=days)).parts if "timeline" in p.rule)
+    part = next(p for p in decide(rules, QualificationFacts(timeline_days=days)).parts if "timeline" in p.rule)
     assert part.points == points
 
 
 def test_threshold_edges(rules):
     # 25 (decision maker) + 25 (≤30 days) + 15 (need) = 65 ≥ 60, and no budget stated passes the gate.
-    at = LeadFacts(need="x", authority="decision_maker", timeline_days=10)
+    at = QualificationFacts(need="x", authority="decision_maker", timeline_days=10)
     assert decide(rules, at).tier == "sql"
     # 15 + 18 = 33 ≥ 30 (MQL) but < 60.
-    assert decide(rules, LeadFacts(need="x", timeline_days=60)).tier == "mql"
+    assert decide(rules, QualificationFacts(need="x", timeline_days=60)).tier == "mql"
     # 15 + 8 + 5 = 28 < 30.
-    assert decide(rules, LeadFacts(need="x", timeline_days=150, authority="user")).tier == "unqualified"
+    assert decide(rules, QualificationFacts(need="x", timeline_days=150, authority="user")).tier == "unqualified"
 
 
 def test_unknown_currency_is_not_scored_as_usd(rules):
-    decision = decide(rules, LeadFacts(budget_amount=1_000_000, budget_currency="XYZ"))
+    decision = decide(rules, QualificationFacts(budget_amount=1_000_000, budget_currency="XYZ"))
     assert next(p for p in decision.parts if "budget" in p.rule).rule == "bant.budget.unknown"
 
 
@@ -88,20 +150,22 @@ def test_facts_from_record_treats_unknown_need_as_missing():
 
 
 def _broken(tmp_path, old, new):
-    text = RULES_FILE.read_text().replace(old, new, 1)
-    assert text != RULES_FILE.read_text(), f"test setup: {old!r} not in the file"
-    path = tmp_path / "scoring.yml"
-    path.write_text(text)
-    return path
+    text = RULES_YML.replace(old, new, 1)
+    assert text != RULES_YML, f"test setup: {old!r} not in the rules"
+    return write_rules(tmp_path, text)
 
 
 @pytest.mark.parametrize(
     "old, new, message",
     [
-        ("  sql: 60 ", "  sql: high ", "thresholds.sql: must be a number, got text 'high'"),
-        ("  mql: 30 ", "  mql: 90 ", "thresholds.mql: must not be above the sql threshold"),
+        ("  sql: 60\n", "  sql: high\n", "thresholds.sql: must be a number, got text 'high'"),
+        ("  mql: 30\n", "  mql: 90\n", "thresholds.mql: must not be above the sql threshold"),
         ("authority_in: [none]", "authority_in: [nobody]", "disqualify.authority_in[0]: unknown authority level 'nobody'"),
-        ("    stated: 15", "    stated: 15\n    stated_loudly: 30", "bant.need.stated_loudly: unknown key"),
+        ("  none: 0\n", "", "bant.authority.none: is required"),
+        ("  email:\n    work_domain: 5\n    free_mail: -10\n", "  email: 5\n", "fit.email: must be a mapping, got a number"),
+        ("version: 1\n", "", "version: is required"),
+        ("    stated: 15", "    stated: 15\n    stated_loudly: 30",
+         "bant.need.stated_loudly: unknown key (expected one of: stated, unknown)"),
         ("{min_annual_usd: 100000, points: 25}", "{min_annual_usd: 1, points: 25}", "bant.budget.bands: bands must be ordered"),
         ("  EUR: 1.08", "  euro: 1.08", "currency_to_usd.euro: must be a three-letter ISO 4217 code"),
         ("version: 1", "version: 2", "version: only version 1 is understood"),
@@ -134,19 +198,19 @@ def _behaviour(*points):
 
 
 def test_behaviour_is_weighted_and_bounded_and_still_adds_up(rules):
-    weighted = decide(rules, LeadFacts(), _behaviour(10, 10, 15))
+    weighted = decide(rules, QualificationFacts(), _behaviour(10, 10, 15))
     assert sum(p.points for p in weighted.parts if p.group == "behaviour") == 17.5
-    capped = decide(rules, LeadFacts(), _behaviour(40, 40, 40))
+    capped = decide(rules, QualificationFacts(), _behaviour(40, 40, 40))
     behaviour = [p for p in capped.parts if p.group == "behaviour"]
     assert sum(p.points for p in behaviour) == 30 and behaviour[-1].rule == "behaviour.max_points"
-    floored = decide(rules, LeadFacts(), _behaviour(-60, -60))
+    floored = decide(rules, QualificationFacts(), _behaviour(-60, -60))
     assert sum(p.points for p in floored.parts if p.group == "behaviour") == -40
     for decision in (weighted, capped, floored):
         assert decision.score == sum(p.points for p in decision.parts)
 
 
 def test_same_answers_different_history_different_tier(rules):
-    answers = LeadFacts(need="consolidate reporting", authority="influencer", timeline_days=60, company_size=20,
+    answers = QualificationFacts(need="consolidate reporting", authority="influencer", timeline_days=60, company_size=20,
                         email_is_free_mail=True)  # 15 + 15 + 18 + 4 - 10 = 42: an MQL on answers alone
     quiet = decide(rules, answers)
     keen = decide(rules, answers, _behaviour(10, 10, 10, 15))  # three pricing views and a webinar: +22.5
@@ -178,7 +242,7 @@ def test_a_configured_model_adds_points_by_probability(tmp_path):
 
     model_path = _tiny_model(tmp_path)
     config = tmp_path / "scoring.yml"
-    config.write_text(RULES_FILE.read_text() + f"""
+    config.write_text(RULES_YML + f"""
 model:
   path: {model_path}
   points: 20
@@ -192,7 +256,7 @@ model:
     class Summary:
         pricing_views, page_views = 6, 10
 
-    facts = LeadFacts(company_size=300)
+    facts = QualificationFacts(company_size=300)
     keen = model.predict_proba([model_record(rules.model, model_facts(rules, facts, 0, Summary()))])[0]
     cold = model.predict_proba([model_record(rules.model, model_facts(rules, facts, 0, None))])[0]
     assert keen > cold  # the model learned that pricing views matter
@@ -205,7 +269,7 @@ model:
     "model_yaml, message",
     [
         ("model:\n  path: nowhere.zip\n  points: 20\n  columns: {A: pricing_views}\n", "model.path: no model file"),
-        ("model:\n  path: {path}\n  points: 20\n  columns: {A: favourite_colour}\n", "model.columns.A: must be one of"),
+        ("model:\n  path: {path}\n  points: 20\n  columns: {A: favourite_colour}\n", "model.columns.A: unknown fact 'favourite_colour'"),
         ("model:\n  path: {path}\n  points: 20\n  columns: {}\n", "model.columns: map at least one"),
     ],
 )
@@ -213,6 +277,6 @@ def test_model_and_behaviour_config_errors(tmp_path, model_yaml, message):
     model_file = tmp_path / "m.zip"
     model_file.write_bytes(b"x")
     config = tmp_path / "scoring.yml"
-    config.write_text(RULES_FILE.read_text() + "\n" + model_yaml.replace("{path}", str(model_file)))
+    config.write_text(RULES_YML + model_yaml.replace("{path}", str(model_file)))
     with pytest.raises(ConfigError, match=message.replace("[", r"\[")):
         load_qualification_rules(config)
