@@ -3,17 +3,17 @@ at once (so a visitor who leaves halfway is still a lead), and is re-asked at mo
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Optional
+from typing import Any
 
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from scoring.answers import FORM_SLOTS, UNKNOWN, company_guess_from_email, normalise_answer
+from scoring.answers import UNKNOWN, company_guess_from_email, normalise_answer
 
 from .services import in_thread, lead_store, qualification_rules
 
 MAX_REASKS = 2
-# Which entity answers which slot (the domain's from_entity mappings).
+# Which entity answers which slot: the domain's from_entity mappings (tests/dialogue checks they agree).
 SLOT_ENTITY = {"timeline": "timeframe", "authority": "job_title", "budget": "amount",
                "company_size": "headcount", "email": "email"}
 
@@ -60,6 +60,31 @@ class ValidateQualificationForm(FormValidationAction):
             return []
         return domain_slots
 
+    # rasa_sdk calls validate_<slot> for each extracted slot; every one goes through _validate.
+    async def validate_need(self, slot_value, dispatcher, tracker, domain) -> dict[str, Any]:
+        return await self._validate("need", slot_value, dispatcher, tracker)
+
+    async def validate_timeline(self, slot_value, dispatcher, tracker, domain) -> dict[str, Any]:
+        return await self._validate("timeline", slot_value, dispatcher, tracker)
+
+    async def validate_authority(self, slot_value, dispatcher, tracker, domain) -> dict[str, Any]:
+        return await self._validate("authority", slot_value, dispatcher, tracker)
+
+    async def validate_budget(self, slot_value, dispatcher, tracker, domain) -> dict[str, Any]:
+        return await self._validate("budget", slot_value, dispatcher, tracker)
+
+    async def validate_company(self, slot_value, dispatcher, tracker, domain) -> dict[str, Any]:
+        return await self._validate("company", slot_value, dispatcher, tracker)
+
+    async def validate_company_size(self, slot_value, dispatcher, tracker, domain) -> dict[str, Any]:
+        return await self._validate("company_size", slot_value, dispatcher, tracker)
+
+    async def validate_person_name(self, slot_value, dispatcher, tracker, domain) -> dict[str, Any]:
+        return await self._validate("person_name", slot_value, dispatcher, tracker)
+
+    async def validate_email(self, slot_value, dispatcher, tracker, domain) -> dict[str, Any]:
+        return await self._validate("email", slot_value, dispatcher, tracker)
+
     async def _validate(self, slot: str, slot_value: Any, dispatcher: CollectingDispatcher,
                         tracker: Tracker) -> dict[str, Any]:
         visitor = tracker.sender_id
@@ -94,15 +119,3 @@ class ValidateQualificationForm(FormValidationAction):
         dispatcher.utter_message(response=f"utter_hint_{slot}", email_problem=answer.problem)
         return {slot: None, "reask_counts": counts}
 
-
-def _validator(slot: str):
-    async def validate(self, slot_value, dispatcher, tracker, domain) -> dict[str, Any]:
-        return await self._validate(slot, slot_value, dispatcher, tracker)
-
-    validate.__name__ = f"validate_{slot}"
-    return validate
-
-
-# One general validator serves every form slot (rasa_sdk looks them up as validate_<slot>).
-for _slot in FORM_SLOTS:
-    setattr(ValidateQualificationForm, f"validate_{_slot}", _validator(_slot))

@@ -57,18 +57,10 @@ def trained_model():
     return ensure_model(stack_environment())
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def smtp_server():
     """A real SMTP server (aiosmtpd) on a free local port, receiving the reps' emails."""
-    from tests.handoff.servers import LocalSmtpServer
+    from tests.support.servers import LocalSmtpServer
 
     with LocalSmtpServer() as server:
         yield server
@@ -77,7 +69,7 @@ def smtp_server():
 @pytest.fixture(scope="session")
 def crm_receiver():
     """A real HTTP server standing in for the CRM's webhook endpoint; keeps what it accepted."""
-    from tests.handoff.servers import ScriptedHttpServer
+    from tests.support.servers import ScriptedHttpServer
 
     with ScriptedHttpServer() as server:
         yield server
@@ -88,6 +80,7 @@ def stack_env(tmp_path_factory, smtp_server, crm_receiver):
     """Environment for a private copy of the whole stack: own ports, own SQLite files, the
     outbox delivering to the local SMTP server and CRM receiver."""
     from launcher.environment import stack_environment
+    from tests.support.servers import free_port
 
     var_dir = tmp_path_factory.mktemp("stack")
     action_port = free_port()

@@ -12,7 +12,7 @@ from typing import Iterator
 import httpx
 import pytest
 
-from .widget import ChatWidget, RasaAPI
+from tests.support.widget import ChatWidget, RasaAPI
 
 CHROMIUM = Path(os.getenv("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [

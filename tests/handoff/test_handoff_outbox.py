@@ -31,7 +31,7 @@ from handoff import (
 from handoff.outbox import retry_delay
 
 from .conftest import MONDAY
-from .servers import LocalSmtpServer, ScriptedHttpServer
+from tests.support.servers import LocalSmtpServer, ScriptedHttpServer
 
 POLICY = OutboxPolicy(max_attempts=4)
 

@@ -1,12 +1,12 @@
 """Fixtures for the web app tests: a real server on a temporary SQLite file (PostgreSQL
-schemas come from tests/conftest.py). Helpers to start more servers live in webapp_server.py."""
+schemas come from tests/conftest.py). Helpers to start more servers live in tests/support/servers.py."""
 from __future__ import annotations
 
 from typing import Iterator
 
 import pytest
 
-from tests.webapp.webapp_server import RunningWebapp, running_webapp
+from tests.support.servers import RunningWebapp, running_webapp
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from icalendar import Calendar
 
 from handoff import book_meeting, feed_token, invite_token, load_roster, open_times
 from leaddb import LeadStore, utcnow
-from tests.webapp.webapp_server import PROJECT_ROOT, running_webapp
+from tests.support.servers import PROJECT_ROOT, running_webapp
 
 SECRET = "test-secret-for-links"
 

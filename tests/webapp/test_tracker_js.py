@@ -13,7 +13,7 @@ import pytest
 
 from leaddb import make_engine
 from leaddb.events import visitor_events
-from tests.webapp.webapp_server import free_port, running_webapp
+from tests.support.servers import free_port, running_webapp
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from tests.webapp.webapp_server import SITE_ORIGIN, running_webapp
+from tests.support.servers import SITE_ORIGIN, running_webapp
 from leaddb import make_engine
 from leaddb.events import EVENT_TYPES, visitor_events
 

@@ -1,0 +1,157 @@
+"""Real local servers for tests: a scripted HTTP receiver and an SMTP server for delivery
+tests, and the real web app (`python -m webapp`) in a subprocess for HTTP tests.
+
+`running_webapp(database_url, **env)` is a context manager any test can use (the fixtures in
+tests/webapp/conftest.py are built on it)."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+
+from appconfig.settings import PROJECT_ROOT
+
+SITE_ORIGIN = "https://www.example-site.test"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class ScriptedHttpServer:
+    """Answers POSTs by a script: "500", "503", "close" (hang up without answering) or "ok"
+    for each request in turn, then `then` for all later ones. Keeps the bodies it accepted."""
+
+    def __init__(self, script: Iterable[str] = (), then: str = "ok"):
+        self.script, self.then = list(script), then
+        self.accepted: list[dict] = []
+        self.requests = 0
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with server._lock:
+                    server.requests += 1
+                    action = server.script.pop(0) if server.script else server.then
+                    if action == "ok":
+                        server.accepted.append(json.loads(body))
+                if action == "close":
+                    self.close_connection = True
+                    return
+                self.send_response(200 if action == "ok" else int(action))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._http.server_address[1]}/hook"
+
+    def __enter__(self) -> "ScriptedHttpServer":
+        threading.Thread(target=self._http.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._http.shutdown()
+        self._http.server_close()
+
+
+class _Inbox:
+    def __init__(self):
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+class LocalSmtpServer:
+    """aiosmtpd on a free local port; `envelopes` holds what it received."""
+
+    def __init__(self):
+        self._inbox = _Inbox()
+        self.port = free_port()
+        self._controller = Controller(self._inbox, hostname="127.0.0.1", port=self.port)
+
+    @property
+    def envelopes(self):
+        return self._inbox.envelopes
+
+    def __enter__(self) -> "LocalSmtpServer":
+        self._controller.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._controller.stop()
+
+
+@dataclass(frozen=True)
+class RunningWebapp:
+    url: str
+    database_url: str
+    log_path: Path
+
+
+@contextmanager
+def running_webapp(database_url: str, startup_timeout: float = 30.0, **env: str) -> Iterator[RunningWebapp]:
+    """Run `python -m webapp` on a free port until the block ends; extra keyword arguments
+    are environment variables (e.g. ALLOWED_ORIGINS="https://a.test,https://b.test")."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="webapp-") as workdir:
+        log_path = Path(workdir) / "webapp.log"
+        process_env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "LEADQUAL_VAR_DIR": workdir,
+            "ALLOWED_ORIGINS": SITE_ORIGIN,
+            **env,
+        }
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "webapp", "--host", "127.0.0.1", "--port", str(port)],
+                cwd=PROJECT_ROOT, env=process_env, stdout=log, stderr=subprocess.STDOUT,
+            )
+        server = RunningWebapp(url=f"http://127.0.0.1:{port}", database_url=database_url, log_path=log_path)
+        try:
+            _wait_until_healthy(server, process, startup_timeout)
+            yield server
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_until_healthy(server: RunningWebapp, process: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"webapp exited with {process.returncode}:\n{server.log_path.read_text(errors='replace')}")
+        try:
+            if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"webapp did not answer /healthz within {timeout}s:\n{server.log_path.read_text(errors='replace')}")
