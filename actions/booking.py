@@ -1,9 +1,10 @@
 """After the decision: an SQL is routed to a rep and books a meeting in the chat; everyone
 else gets the nurture track that fits. The rules live in src/handoff and config/."""
+
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rasa_sdk import Action, Tracker
@@ -28,11 +29,24 @@ from leaddb import utcnow
 
 from .services import in_thread, lead_store, notifications, nurture_tracks, roster
 
-_ORDINALS = {"first": 0, "1st": 0, "one": 0, "1": 0, "second": 1, "2nd": 1, "two": 1, "2": 1,
-             "third": 2, "3rd": 2, "three": 2, "3": 2, "last": -1}
+_ORDINALS = {
+    "first": 0,
+    "1st": 0,
+    "one": 0,
+    "1": 0,
+    "second": 1,
+    "2nd": 1,
+    "two": 1,
+    "2": 1,
+    "third": 2,
+    "3rd": 2,
+    "three": 2,
+    "3": 2,
+    "last": -1,
+}
 
 
-def visitor_timezone(tracker: Tracker) -> Optional[str]:
+def visitor_timezone(tracker: Tracker) -> str | None:
     """The IANA zone the website sends with the visitor's messages, newest first."""
     for event in reversed(tracker.events):
         if event.get("event") != "user":
@@ -56,7 +70,7 @@ def transcript(tracker: Tracker) -> list[tuple[str, str]]:
     return lines
 
 
-def _chosen_start(tracker: Tracker) -> Optional[str]:
+def _chosen_start(tracker: Tracker) -> str | None:
     """The meeting time the visitor picked: a button's payload, or "the second one" typed out."""
     picked = next(tracker.get_latest_entity_values("slot_start"), None)
     if picked:
@@ -71,8 +85,9 @@ def _chosen_start(tracker: Tracker) -> Optional[str]:
     return None
 
 
-async def offer_times(dispatcher: CollectingDispatcher, tracker: Tracker, rep_id: Optional[str] = None,
-                      after_offered: bool = False) -> list[dict[str, Any]]:
+async def offer_times(
+    dispatcher: CollectingDispatcher, tracker: Tracker, rep_id: str | None = None, after_offered: bool = False
+) -> list[dict[str, Any]]:
     """Route the lead if needed, then offer the rep's three soonest open times as buttons."""
     store, now, zone = lead_store(), utcnow(), visitor_timezone(tracker)
     events: list[dict[str, Any]] = []
@@ -98,8 +113,13 @@ async def offer_times(dispatcher: CollectingDispatcher, tracker: Tracker, rep_id
         return events + await _callback(dispatcher, tracker, f"{rep.name} has no open time")
 
     shown_zone = zone or rep.timezone
-    buttons = [{"title": format_meeting_time(meeting_time, shown_zone), "payload": f'/choose_slot{{"slot_start":"{meeting_time.payload}"}}'}
-               for meeting_time in times]
+    buttons = [
+        {
+            "title": format_meeting_time(meeting_time, shown_zone),
+            "payload": f'/choose_slot{{"slot_start":"{meeting_time.payload}"}}',
+        }
+        for meeting_time in times
+    ]
     buttons.append({"title": "Other times", "payload": "/more_slots"})
     zone_label = "your local time" if zone else f"times in {shown_zone}"
     dispatcher.utter_message(response="utter_offer_slots", rep_name=rep.name, zone_label=zone_label, buttons=buttons)
@@ -142,14 +162,16 @@ class ActionBookMeeting(Action):
             return await offer_times(dispatcher, tracker, rep_id)
 
         store, now, zone = lead_store(), utcnow(), visitor_timezone(tracker)
-        result = await in_thread(book_meeting, store, rep_id, tracker.sender_id, start, roster(), now,
-                                 notifications(), transcript(tracker))
+        result = await in_thread(
+            book_meeting, store, rep_id, tracker.sender_id, start, roster(), now, notifications(), transcript(tracker)
+        )
         if isinstance(result, Booking):
             rep = roster().reps[rep_id]
             shown_zone = zone or rep.timezone
             settings = load_settings()
             dispatcher.utter_message(
-                response="utter_meeting_booked", rep_name=rep.name,
+                response="utter_meeting_booked",
+                rep_name=rep.name,
                 when=format_meeting_time(MeetingTime(result.start, result.end), shown_zone),
                 invite_url=invite_url(settings.public_base_url, secret_key(settings), result.meeting_id),
             )
@@ -167,8 +189,11 @@ class ActionRequestCallback(Action):
         return "action_request_callback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        await in_thread(lead_store().record_person_request, tracker.sender_id,
-                        "callback requested: none of the offered times suit the visitor")
+        await in_thread(
+            lead_store().record_person_request,
+            tracker.sender_id,
+            "callback requested: none of the offered times suit the visitor",
+        )
         dispatcher.utter_message(response="utter_callback_noted")
         return []
 

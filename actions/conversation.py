@@ -1,4 +1,5 @@
 """Actions around the form: the opening, interruptions, stopping, and the decision."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -30,8 +31,10 @@ class ActionGreet(Action):
         behaviour = await in_thread(visitor_behaviour, tracker.sender_id)
         topic = opening_topic(behaviour.summary)
         titles = behaviour.summary.downloaded_titles
-        dispatcher.utter_message(response="utter_greet" if topic == "new" else f"utter_greet_{topic}",
-                                 download_title=titles[-1] if titles else "our guide")
+        dispatcher.utter_message(
+            response="utter_greet" if topic == "new" else f"utter_greet_{topic}",
+            download_title=titles[-1] if titles else "our guide",
+        )
         return []
 
 
@@ -90,8 +93,9 @@ class ActionQualify(Action):
             values = model_facts(rules, facts, behaviour.total, behaviour.summary)
             probability = model.predict_proba([model_record(rules.model, values)])[0]
         decision = decide(rules, facts, behaviour.parts, probability)
-        await in_thread(store.record_decision, visitor, decision.tier, decision.score,
-                        decision.reasons, decision.parts_as_dicts())
+        await in_thread(
+            store.record_decision, visitor, decision.tier, decision.score, decision.reasons, decision.parts_as_dicts()
+        )
 
         # What follows (booking or nurture) is the next action's; an SQL hears why first.
         if decision.tier == "sql":

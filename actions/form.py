@@ -1,5 +1,6 @@
 """Validation of the qualification form: every answer goes through scoring.answers, is stored
 at once (so a visitor who leaves halfway is still a lead), and is re-asked at most twice."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -14,8 +15,13 @@ from .services import in_thread, lead_store, qualification_rules
 
 MAX_REASKS = 2
 # Which entity answers which slot: the domain's from_entity mappings (tests/dialogue checks they agree).
-SLOT_ENTITY = {"timeline": "timeframe", "authority": "job_title", "budget": "amount",
-               "company_size": "headcount", "email": "email"}
+SLOT_ENTITY = {
+    "timeline": "timeframe",
+    "authority": "job_title",
+    "budget": "amount",
+    "company_size": "headcount",
+    "email": "email",
+}
 
 
 def _previous_value(tracker: Tracker, slot: str) -> Any:
@@ -46,7 +52,7 @@ def _answer_text(tracker: Tracker, slot: str, slot_value: Any) -> tuple[str, lis
         return text, [(e["start"], e["end"]) for e in entities if e.get("entity") != own_entity]
     own = [e for e in entities if e.get("entity") == own_entity]
     if own:
-        return own[-1].get("value") or text[own[-1]["start"]:own[-1]["end"]], []
+        return own[-1].get("value") or text[own[-1]["start"] : own[-1]["end"]], []
     return str(slot_value), []
 
 
@@ -85,8 +91,9 @@ class ValidateQualificationForm(FormValidationAction):
     async def validate_email(self, slot_value, dispatcher, tracker, domain) -> dict[str, Any]:
         return await self._validate("email", slot_value, dispatcher, tracker)
 
-    async def _validate(self, slot: str, slot_value: Any, dispatcher: CollectingDispatcher,
-                        tracker: Tracker) -> dict[str, Any]:
+    async def _validate(
+        self, slot: str, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
         visitor = tracker.sender_id
         requested = tracker.get_slot("requested_slot") == slot
         text, other_spans = _answer_text(tracker, slot, slot_value)
@@ -99,8 +106,14 @@ class ValidateQualificationForm(FormValidationAction):
             if slot == "email" and answer.status == "ok" and tracker.get_slot("company") is None:
                 company = company_guess_from_email(answer.fields)
                 if company:
-                    await in_thread(store.record_answer, visitor, "company", f"(from {answer.fields['email_domain']})",
-                                    {"company": company}, "ok")
+                    await in_thread(
+                        store.record_answer,
+                        visitor,
+                        "company",
+                        f"(from {answer.fields['email_domain']})",
+                        {"company": company},
+                        "ok",
+                    )
                     result["company"] = company
             return result
 
@@ -118,4 +131,3 @@ class ValidateQualificationForm(FormValidationAction):
             return {slot: UNKNOWN, "reask_counts": counts}
         dispatcher.utter_message(response=f"utter_hint_{slot}", email_problem=answer.problem)
         return {slot: None, "reask_counts": counts}
-

@@ -1,9 +1,11 @@
 """What every action shares, created once per action-server process."""
+
 from __future__ import annotations
 
 import asyncio
-from functools import lru_cache
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from functools import cache
+from typing import Any
 
 from appconfig.settings import load_settings
 from handoff import Notifications, NurtureConfig, Roster, load_nurture, load_roster
@@ -14,12 +16,12 @@ from scoring.predictive import LeadModel, load_model
 from scoring.qualification import QualificationRules, load_qualification_rules
 
 
-@lru_cache(maxsize=None)
+@cache
 def lead_store() -> LeadStore:
     return LeadStore.from_url(load_settings().database_url)
 
 
-@lru_cache(maxsize=None)
+@cache
 def qualification_rules() -> QualificationRules:
     return load_qualification_rules(load_settings().config_dir / "scoring.yml")
 
@@ -29,12 +31,12 @@ async def in_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> 
     return await asyncio.to_thread(function, *args, **kwargs)
 
 
-@lru_cache(maxsize=None)
+@cache
 def roster() -> Roster:
     return load_roster(load_settings().config_dir / "roster.yml")
 
 
-@lru_cache(maxsize=None)
+@cache
 def nurture_tracks() -> NurtureConfig:
     return load_nurture(load_settings().config_dir / "nurture.yml")
 
@@ -43,13 +45,13 @@ def notifications() -> Notifications:
     return Notifications.from_env()
 
 
-@lru_cache(maxsize=None)
+@cache
 def behaviour_rules() -> BehaviourRules:
     return load_behaviour_rules(load_settings().config_dir / "behaviour.yml")
 
 
-@lru_cache(maxsize=None)
-def lead_model() -> Optional[LeadModel]:
+@cache
+def lead_model() -> LeadModel | None:
     """The predictive model named in scoring.yml, or None when none is configured."""
     rule = qualification_rules().model
     return load_model(rule.path) if rule else None

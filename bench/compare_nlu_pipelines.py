@@ -73,15 +73,32 @@ def main() -> int:
         out.mkdir(parents=True)
         print(f"== {config.stem}: {args.folds}-fold cross-validation ...", flush=True)
         cv_seconds = run_timed(
-            [RASA, "test", "nlu", "--nlu", args.nlu, "--config", str(config), "--cross-validation",
-             "--folds", str(args.folds), "--domain", str(domain), "--out", str(out), "--no-plot"],
-            out / "cv.log", env,
+            [
+                RASA,
+                "test",
+                "nlu",
+                "--nlu",
+                args.nlu,
+                "--config",
+                str(config),
+                "--cross-validation",
+                "--folds",
+                str(args.folds),
+                "--domain",
+                str(domain),
+                "--out",
+                str(out),
+                "--no-plot",
+            ],
+            out / "cv.log",
+            env,
         )
         print(f"== {config.stem}: one training on all data ...", flush=True)
         with tempfile.TemporaryDirectory() as model_dir:
             train_seconds = run_timed(
                 [RASA, "train", "nlu", "--nlu", args.nlu, "--config", str(config), "--out", model_dir],
-                out / "train.log", env,
+                out / "train.log",
+                env,
             )
         row = {"candidate": config.stem, **read_scores(out), "cv_seconds": cv_seconds, "train_seconds": train_seconds}
         if "SpacyEntityExtractor" in config.read_text():

@@ -11,6 +11,7 @@ timed together, as the assistant does when a visitor starts to chat.
 SQLite runs on a temporary file; PostgreSQL in a schema of its own, dropped at the end.
 Figures are printed, never asserted.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,9 +19,9 @@ import random
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import create_engine, text
 
@@ -32,15 +33,27 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # (event type, path, weight): roughly what a B2B site sees.
 EVENT_MIX = [
-    ("page_view", "/", 25), ("page_view", "/blog/how-to-qualify-leads", 20), ("page_view", "/product", 12),
-    ("page_view", "/pricing", 10), ("page_view", "/customers/acme", 5), ("page_view", "/careers", 3),
-    ("pricing_view", "/pricing", 3), ("content_download", "/resources/roi-guide", 6),
-    ("webinar_registration", "/webinars/q3", 2), ("webinar_attendance", None, 1), ("form_submit", "/contact", 2),
-    ("demo_request", "/demo", 1), ("email_open", None, 5), ("email_click", "/pricing", 4), ("unsubscribe", None, 1),
+    ("page_view", "/", 25),
+    ("page_view", "/blog/how-to-qualify-leads", 20),
+    ("page_view", "/product", 12),
+    ("page_view", "/pricing", 10),
+    ("page_view", "/customers/acme", 5),
+    ("page_view", "/careers", 3),
+    ("pricing_view", "/pricing", 3),
+    ("content_download", "/resources/roi-guide", 6),
+    ("webinar_registration", "/webinars/q3", 2),
+    ("webinar_attendance", None, 1),
+    ("form_submit", "/contact", 2),
+    ("demo_request", "/demo", 1),
+    ("email_open", None, 5),
+    ("email_click", "/pricing", 4),
+    ("unsubscribe", None, 1),
 ]
 
 
-def synthetic_batches(events: int, visitors: int, batch_size: int, now: datetime, seed: int = 7) -> Iterator[list[TrackedEvent]]:
+def synthetic_batches(
+    events: int, visitors: int, batch_size: int, now: datetime, seed: int = 7
+) -> Iterator[list[TrackedEvent]]:
     rng = random.Random(seed)
     kinds = [(kind, path) for kind, path, _ in EVENT_MIX]
     weights = [weight for _, _, weight in EVENT_MIX]
@@ -97,7 +110,9 @@ def run(backend: str, engine, args) -> None:
     first_batch = next(synthetic_batches(args.batch_size, args.visitors, args.batch_size, now))
     started = time.perf_counter()
     resend = ingest_events(engine, first_batch)
-    print(f"[{backend}] resending one batch of {args.batch_size}: {resend.duplicates} duplicates in {(time.perf_counter() - started) * 1000:.1f} ms")
+    print(
+        f"[{backend}] resending one batch of {args.batch_size}: {resend.duplicates} duplicates in {(time.perf_counter() - started) * 1000:.1f} ms"
+    )
 
     rules = load_behaviour_rules(PROJECT_ROOT / "config" / "behaviour.yml")
     rng = random.Random(11)
@@ -114,7 +129,9 @@ def run(backend: str, engine, args) -> None:
             scores.append((done - read) * 1000)
             totals.append((done - started) * 1000)
             event_counts.append(len(events))
-    print(f"[{backend}] score one visitor, {len(totals)} random visitors, {statistics.mean(event_counts):.1f} events each on average:")
+    print(
+        f"[{backend}] score one visitor, {len(totals)} random visitors, {statistics.mean(event_counts):.1f} events each on average:"
+    )
     for name, values in [("DB read + score", totals), ("  DB read", reads), ("  score", scores)]:
         print(
             f"[{backend}]   {name:<16} p50 {percentile(values, 0.50):.2f} ms, p95 {percentile(values, 0.95):.2f} ms, "

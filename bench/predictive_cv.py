@@ -60,17 +60,23 @@ def main() -> None:
         model_aucs.append(roc_auc_score(y[test_rows], scores))
         chosen.append(model.metadata["model"])
 
-    baseline = cross_validated_probabilities(
-        "logistic_regression", table, y, args.target, args.exclude, folds
-    )
+    baseline = cross_validated_probabilities("logistic_regression", table, y, args.target, args.exclude, folds)
     baseline_aucs = [roc_auc_score(y[test], baseline[test]) for _, test in folds]
 
-    print(f"model     ROC AUC {np.mean(model_aucs):.4f} ± {np.std(model_aucs):.4f}  "
-          f"(picked per fold: {', '.join(chosen)})")
-    print(f"baseline  ROC AUC {np.mean(baseline_aucs):.4f} ± {np.std(baseline_aucs):.4f}  "
-          "(logistic regression, one-hot categoricals, standardised numerics)")
-    print("per fold  model " + " ".join(f"{a:.4f}" for a in model_aucs)
-          + " | baseline " + " ".join(f"{a:.4f}" for a in baseline_aucs))
+    print(
+        f"model     ROC AUC {np.mean(model_aucs):.4f} ± {np.std(model_aucs):.4f}  "
+        f"(picked per fold: {', '.join(chosen)})"
+    )
+    print(
+        f"baseline  ROC AUC {np.mean(baseline_aucs):.4f} ± {np.std(baseline_aucs):.4f}  "
+        "(logistic regression, one-hot categoricals, standardised numerics)"
+    )
+    print(
+        "per fold  model "
+        + " ".join(f"{a:.4f}" for a in model_aucs)
+        + " | baseline "
+        + " ".join(f"{a:.4f}" for a in baseline_aucs)
+    )
     print(f"train time per fold (inner CV + final fit): {np.mean(train_seconds):.1f} s")
 
 

@@ -5,6 +5,7 @@ this assistant and, in the same run, against Rasa's starter bot (`rasa init`, sa
 
 Prints messages/s and p50/p95 reply latency for each. Figures only; nothing is asserted.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,9 +23,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from launcher.build import ensure_model  # noqa: E402
-from launcher.environment import stack_environment  # noqa: E402
-from launcher.stack import Stack  # noqa: E402
+from launcher.build import ensure_model
+from launcher.environment import stack_environment
+from launcher.stack import Stack
 
 QUALIFICATION = [
     "hi there",
@@ -75,19 +76,25 @@ async def _load(url: str, script: list[str], conversations: int, rounds: int) ->
 
 
 def _report(name: str, figures: dict) -> None:
-    print(f"{name:<22} {figures['messages']:>6} msgs {figures['seconds']:>7.1f} s "
-          f"{figures['messages_per_s']:>8.1f} msg/s  p50 {figures['p50_ms']:>7.0f} ms  p95 {figures['p95_ms']:>7.0f} ms",
-          flush=True)
+    print(
+        f"{name:<22} {figures['messages']:>6} msgs {figures['seconds']:>7.1f} s "
+        f"{figures['messages_per_s']:>8.1f} msg/s  p50 {figures['p50_ms']:>7.0f} ms  p95 {figures['p95_ms']:>7.0f} ms",
+        flush=True,
+    )
 
 
 def bench_assistant(conversations: int, rounds: int) -> dict:
     var_dir = Path(tempfile.mkdtemp(prefix="bench-stack-"))
-    env = stack_environment({
-        "LEADQUAL_VAR_DIR": str(var_dir),
-        "DATABASE_URL": f"sqlite:///{var_dir}/leads.db",
-        "TRACKER_STORE_URL": f"sqlite:///{var_dir}/conversations.db",
-        "RASA_PORT": str(_free_port()), "ACTION_SERVER_PORT": str(_free_port()), "WEB_PORT": str(_free_port()),
-    })
+    env = stack_environment(
+        {
+            "LEADQUAL_VAR_DIR": str(var_dir),
+            "DATABASE_URL": f"sqlite:///{var_dir}/leads.db",
+            "TRACKER_STORE_URL": f"sqlite:///{var_dir}/conversations.db",
+            "RASA_PORT": str(_free_port()),
+            "ACTION_SERVER_PORT": str(_free_port()),
+            "WEB_PORT": str(_free_port()),
+        }
+    )
     env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{env['ACTION_SERVER_PORT']}/webhook"
     ensure_model(env)
     with Stack(env, only=("actions", "rasa")):
@@ -100,12 +107,23 @@ def bench_starter_bot(conversations: int, rounds: int) -> dict:
     env = stack_environment()
     folder = Path(tempfile.mkdtemp(prefix="rasa-init-"))
     print("Training Rasa's starter bot (rasa init) for the baseline...", flush=True)
-    subprocess.run([rasa, "init", "--no-prompt", "--init-dir", str(folder)], cwd=folder, env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [rasa, "init", "--no-prompt", "--init-dir", str(folder)],
+        cwd=folder,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     port = _free_port()
     log = open(folder / "rasa.log", "wb")
-    server = subprocess.Popen([rasa, "run", "--enable-api", "--port", str(port), "--model", "models"],
-                              cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [rasa, "run", "--enable-api", "--port", str(port), "--model", "models"],
+        cwd=folder,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 300
         while True:
@@ -129,8 +147,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip-baseline", action="store_true")
     args = parser.parse_args()
-    print(f"{args.conversations} concurrent conversations x {args.rounds} rounds, "
-          f"{len(QUALIFICATION)} messages each", flush=True)
+    print(
+        f"{args.conversations} concurrent conversations x {args.rounds} rounds, {len(QUALIFICATION)} messages each",
+        flush=True,
+    )
     ours = bench_assistant(args.conversations, args.rounds)
     _report("this assistant", ours)
     if not args.skip_baseline:

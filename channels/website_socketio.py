@@ -7,11 +7,13 @@
   `enter_room` without it (RasaHQ/rasa#13027), so with python-socketio >= 5.10 no reply reaches
   the widget when session_persistence is on.
 """
+
 from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput
@@ -30,7 +32,7 @@ class WebsiteSocketIOInput(SocketIOInput):
         rasa_connect = sio.handlers[namespace]["connect"]
 
         @sio.on("connect", namespace=namespace)
-        async def connect(sid: Text, environ: Dict, auth: Optional[Dict]) -> bool:
+        async def connect(sid: str, environ: dict, auth: dict | None) -> bool:
             origin = environ.get("HTTP_ORIGIN")
             if origin is not None and origin not in allowed_origins:
                 logger.warning("socket.io connection from %s refused: not in ALLOWED_ORIGINS", origin)
@@ -38,7 +40,7 @@ class WebsiteSocketIOInput(SocketIOInput):
             return await rasa_connect(sid, environ, auth)
 
         @sio.on("session_request", namespace=namespace)
-        async def session_request(sid: Text, data: Optional[Dict]) -> None:
+        async def session_request(sid: str, data: dict | None) -> None:
             session_id = (data or {}).get("session_id") or uuid.uuid4().hex
             if self.session_persistence:
                 await sio.enter_room(sid, session_id, namespace=namespace)

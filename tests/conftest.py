@@ -1,4 +1,5 @@
 """Fixtures shared by the whole suite."""
+
 from __future__ import annotations
 
 import os
@@ -26,7 +27,7 @@ def postgres_url():
     try:
         with admin.connect():
             pass
-    except Exception as error:  # noqa: BLE001 - any connection failure means: no server here
+    except Exception as error:
         admin.dispose()
         if os.getenv("CI"):
             pytest.fail(f"PostgreSQL at {POSTGRES_URL} is not reachable in CI: {error}")
@@ -84,19 +85,21 @@ def stack_env(tmp_path_factory, smtp_server, crm_receiver):
 
     var_dir = tmp_path_factory.mktemp("stack")
     action_port = free_port()
-    return stack_environment({
-        "LEADQUAL_VAR_DIR": str(var_dir),
-        "DATABASE_URL": f"sqlite:///{var_dir}/leads.db",
-        "TRACKER_STORE_URL": f"sqlite:///{var_dir}/conversations.db",
-        "RASA_PORT": str(free_port()),
-        "ACTION_SERVER_PORT": str(action_port),
-        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
-        "WEB_PORT": str(free_port()),
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(smtp_server.port),
-        "SMTP_STARTTLS": "false",
-        "CRM_WEBHOOK_URL": crm_receiver.url,
-    })
+    return stack_environment(
+        {
+            "LEADQUAL_VAR_DIR": str(var_dir),
+            "DATABASE_URL": f"sqlite:///{var_dir}/leads.db",
+            "TRACKER_STORE_URL": f"sqlite:///{var_dir}/conversations.db",
+            "RASA_PORT": str(free_port()),
+            "ACTION_SERVER_PORT": str(action_port),
+            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
+            "WEB_PORT": str(free_port()),
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(smtp_server.port),
+            "SMTP_STARTTLS": "false",
+            "CRM_WEBHOOK_URL": crm_receiver.url,
+        }
+    )
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,20 @@ from entity_pipeline import LABELS
 
 NLU_DIR = Path(__file__).resolve().parent.parent / "data" / "nlu"
 REQUIRED_INTENTS = [
-    "greet", "goodbye", "thank", "affirm", "deny", "request_demo", "ask_pricing", "inform",
-    "ask_why", "dont_know", "human_handoff", "bot_challenge", "stop", "out_of_scope",
+    "greet",
+    "goodbye",
+    "thank",
+    "affirm",
+    "deny",
+    "request_demo",
+    "ask_pricing",
+    "inform",
+    "ask_why",
+    "dont_know",
+    "human_handoff",
+    "bot_challenge",
+    "stop",
+    "out_of_scope",
 ]
 
 
@@ -51,8 +63,16 @@ def test_every_annotated_entity_is_one_of_the_five(examples):
 
 @pytest.mark.parametrize(
     "text, intent",
-    [("no", "deny"), ("nope", "deny"), ("not sure", "dont_know"), ("skip", "dont_know"),
-     ("rather not say", "dont_know"), ("not interested", "stop"), ("asap", "inform"), ("yes", "affirm")],
+    [
+        ("no", "deny"),
+        ("nope", "deny"),
+        ("not sure", "dont_know"),
+        ("skip", "dont_know"),
+        ("rather not say", "dont_know"),
+        ("not interested", "stop"),
+        ("asap", "inform"),
+        ("yes", "affirm"),
+    ],
 )
 def test_bare_answers_are_in_sensible_intents(examples, text, intent):
     assert {message.get("intent") for message in examples if normalised(message.get("text")) == text} == {intent}

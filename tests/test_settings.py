@@ -1,4 +1,5 @@
 """appconfig.settings: one Settings object, read from the environment, documented in .env.example."""
+
 from __future__ import annotations
 
 import os
@@ -38,10 +39,16 @@ def test_defaults_derive_from_the_var_dir_and_ports(tmp_path):
 
 
 def test_values_are_parsed_and_blank_means_unset():
-    settings = settings_from({
-        "ALLOWED_ORIGINS": " https://a.test, https://b.test ,", "SMTP_STARTTLS": "off", "SMTP_PORT": " 2525 ",
-        "PUBLIC_BASE_URL": "https://leads.example/", "SMTP_HOST": "  ", "EMAIL_REPS": "",
-    })
+    settings = settings_from(
+        {
+            "ALLOWED_ORIGINS": " https://a.test, https://b.test ,",
+            "SMTP_STARTTLS": "off",
+            "SMTP_PORT": " 2525 ",
+            "PUBLIC_BASE_URL": "https://leads.example/",
+            "SMTP_HOST": "  ",
+            "EMAIL_REPS": "",
+        }
+    )
     assert settings.allowed_origins == ("https://a.test", "https://b.test")
     assert (settings.smtp_starttls, settings.smtp_port) == (False, 2525)
     assert settings.public_base_url == "https://leads.example"
@@ -69,8 +76,12 @@ def test_settings_are_read_at_call_time(monkeypatch):
 def test_the_stack_environment_spells_out_every_setting(monkeypatch, tmp_path):
     for name in ("DATABASE_URL", "ALLOWED_ORIGINS", "PUBLIC_BASE_URL", "ACTION_ENDPOINT_URL"):
         monkeypatch.delenv(name, raising=False)
-    env = stack_environment({"LEADQUAL_VAR_DIR": str(tmp_path), "WEB_PORT": "9100", "SLACK_WEBHOOK_URL": "https://s.test"})
-    expected = settings_from({"LEADQUAL_VAR_DIR": str(tmp_path), "WEB_PORT": "9100", "SLACK_WEBHOOK_URL": "https://s.test"})
+    env = stack_environment(
+        {"LEADQUAL_VAR_DIR": str(tmp_path), "WEB_PORT": "9100", "SLACK_WEBHOOK_URL": "https://s.test"}
+    )
+    expected = settings_from(
+        {"LEADQUAL_VAR_DIR": str(tmp_path), "WEB_PORT": "9100", "SLACK_WEBHOOK_URL": "https://s.test"}
+    )
     assert {name: env[name] for name in expected.as_environment()} == expected.as_environment()
     assert env["ALLOWED_ORIGINS"] == "http://localhost:9100,http://127.0.0.1:9100"
     assert env["SLACK_WEBHOOK_URL"] == "https://s.test"
@@ -80,8 +91,9 @@ def test_the_stack_environment_spells_out_every_setting(monkeypatch, tmp_path):
 
 def test_the_launcher_names_a_bad_setting_without_a_traceback():
     env = {**os.environ, "SMTP_PORT": "abc"}
-    result = subprocess.run([sys.executable, "-m", "launcher", "check"], env=env, capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "launcher", "check"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 2
     assert "config error: SMTP_PORT: must be a whole number, got 'abc'" in result.stderr
     assert "Traceback" not in result.stderr

@@ -1,5 +1,6 @@
 """Every operator-edited file shipped under config/ loads. Library tests use their own small
 configs, so editing a shipped file (other points, other reps) only has to keep this test green."""
+
 from appconfig.settings import PROJECT_ROOT
 from launcher.checks import check_configs, config_files
 

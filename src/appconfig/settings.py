@@ -7,12 +7,14 @@ the embedded development profile: SQLite files under `var/`, everything on local
 A bad value stops with one line per problem naming the variable, e.g.
 `SMTP_PORT: must be a whole number, got 'abc'`.
 """
+
 from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any
 
 from dotenv import load_dotenv
 from pydantic import BaseModel, Extra, Field, ValidationError, conint, validator
@@ -50,26 +52,26 @@ class Settings(BaseModel):
     action_endpoint_url: str = Field("", alias="ACTION_ENDPOINT_URL")
     web_port: Port = Field(8000, alias="WEB_PORT")
     web_host: str = Field("127.0.0.1", alias="WEB_HOST")
-    rasa_api_token: Optional[str] = Field(None, alias="RASA_API_TOKEN")
-    signing_key: Optional[str] = Field(None, alias="LEADQUAL_SECRET_KEY")  # use secret_key(settings)
+    rasa_api_token: str | None = Field(None, alias="RASA_API_TOKEN")
+    signing_key: str | None = Field(None, alias="LEADQUAL_SECRET_KEY")  # use secret_key(settings)
     # --- Website
     allowed_origins: tuple[str, ...] = Field((), alias="ALLOWED_ORIGINS")
     public_base_url: str = Field("", alias="PUBLIC_BASE_URL")
-    chat_socket_url: Optional[str] = Field(None, alias="CHAT_SOCKET_URL")
+    chat_socket_url: str | None = Field(None, alias="CHAT_SOCKET_URL")
     track_max_body_bytes: PositiveInt = Field(64 * 1024, alias="TRACK_MAX_BODY_BYTES")
     track_max_events: PositiveInt = Field(100, alias="TRACK_MAX_EVENTS")
     track_max_event_age_days: PositiveInt = Field(30, alias="TRACK_MAX_EVENT_AGE_DAYS")
     # --- Outbound messages
-    smtp_host: Optional[str] = Field(None, alias="SMTP_HOST")
+    smtp_host: str | None = Field(None, alias="SMTP_HOST")
     smtp_port: Port = Field(587, alias="SMTP_PORT")
-    smtp_user: Optional[str] = Field(None, alias="SMTP_USER")
-    smtp_password: Optional[str] = Field(None, alias="SMTP_PASSWORD")
+    smtp_user: str | None = Field(None, alias="SMTP_USER")
+    smtp_password: str | None = Field(None, alias="SMTP_PASSWORD")
     smtp_from: str = Field("leadqual@localhost", alias="SMTP_FROM")
     smtp_starttls: bool = Field(True, alias="SMTP_STARTTLS")
     email_reps: bool = Field(True, alias="EMAIL_REPS")
-    slack_webhook_url: Optional[str] = Field(None, alias="SLACK_WEBHOOK_URL")
-    crm_webhook_url: Optional[str] = Field(None, alias="CRM_WEBHOOK_URL")
-    marketing_webhook_url: Optional[str] = Field(None, alias="MARKETING_WEBHOOK_URL")
+    slack_webhook_url: str | None = Field(None, alias="SLACK_WEBHOOK_URL")
+    crm_webhook_url: str | None = Field(None, alias="CRM_WEBHOOK_URL")
+    marketing_webhook_url: str | None = Field(None, alias="MARKETING_WEBHOOK_URL")
 
     class Config:
         allow_mutation = False
@@ -87,11 +89,12 @@ class Settings(BaseModel):
         return tuple(item.strip() for item in value.split(",") if item.strip()) if isinstance(value, str) else value
 
     @validator("public_base_url", "chat_socket_url")
-    def _no_trailing_slash(cls, value: Optional[str]) -> Optional[str]:
+    def _no_trailing_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
 
-    @validator("database_url", "tracker_store_url", "action_endpoint_url", "allowed_origins", "public_base_url",
-               always=True)
+    @validator(
+        "database_url", "tracker_store_url", "action_endpoint_url", "allowed_origins", "public_base_url", always=True
+    )
     def _derived_defaults(cls, value: Any, values: dict, field: Any) -> Any:
         if value:
             return value

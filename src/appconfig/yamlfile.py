@@ -4,10 +4,12 @@ Each config file is declared once, as a pydantic model (a `ConfigModel`), and re
 `parse_config`, so a marketer who breaks a file is told exactly where, e.g.
 `config/scoring.yml: thresholds.sql: must be a number, got text 'high'`.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable, Optional, Type, TypeVar
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -46,7 +48,7 @@ def load_yaml(path: Path | str) -> dict:
     return data
 
 
-def parse_config(model_class: Type[Model], path: Path | str) -> Model:
+def parse_config(model_class: type[Model], path: Path | str) -> Model:
     """Load a YAML file and validate it with `model_class`; the first problem found becomes a
     ConfigError naming the file, the dotted key and the problem."""
     data = load_yaml(path)
@@ -92,8 +94,8 @@ class CheckedValue:
 class Number(CheckedValue, float):
     """A YAML number (not true/false, not quoted text), optionally within bounds: `number(minimum=0)`."""
 
-    minimum: Optional[float] = None
-    maximum: Optional[float] = None
+    minimum: float | None = None
+    maximum: float | None = None
     whole = False
 
     @classmethod
@@ -109,11 +111,11 @@ class Number(CheckedValue, float):
         return int(value) if cls.whole else value
 
 
-def number(minimum: Optional[float] = None, maximum: Optional[float] = None) -> Type[Number]:
+def number(minimum: float | None = None, maximum: float | None = None) -> type[Number]:
     return type("Number", (Number,), {"minimum": minimum, "maximum": maximum})
 
 
-def integer(minimum: Optional[int] = None, maximum: Optional[int] = None) -> Type[Number]:
+def integer(minimum: int | None = None, maximum: int | None = None) -> type[Number]:
     return type("Integer", (Number,), {"minimum": minimum, "maximum": maximum, "whole": True})
 
 
@@ -140,7 +142,7 @@ class Choice(CheckedValue, str):
         return value
 
 
-def choice(options: Iterable[str], what: str) -> Type[Choice]:
+def choice(options: Iterable[str], what: str) -> type[Choice]:
     return type("Choice", (Choice,), {"options": tuple(options), "what": what})
 
 
@@ -175,7 +177,7 @@ def _dotted(loc: list) -> str:
     return key
 
 
-def _problem(error: dict, model_class: Type[BaseModel], data: Any, loc: list) -> str:
+def _problem(error: dict, model_class: type[BaseModel], data: Any, loc: list) -> str:
     kind_of_error = error["type"]
     if kind_of_error == "value_error.missing":
         return "is required"
@@ -191,7 +193,7 @@ def _problem(error: dict, model_class: Type[BaseModel], data: Any, loc: list) ->
     return error["msg"]  # the project's own validators already say it in words
 
 
-def _keys_at(model_class: Type[BaseModel], loc: list) -> list[str]:
+def _keys_at(model_class: type[BaseModel], loc: list) -> list[str]:
     """The keys allowed in the mapping at `loc`, found by following the models' fields."""
     current, skip_item = model_class, False
     for part in loc:

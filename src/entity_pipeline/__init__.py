@@ -10,7 +10,7 @@ import os
 # start-up log lines out of a marketer's terminal. Must be set before spaCy is imported.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from entity_pipeline.builder import build_pipeline, save_pipeline  # noqa: E402
-from entity_pipeline.patterns import LABELS, PatternFileError, load_patterns  # noqa: E402
+from entity_pipeline.builder import build_pipeline, save_pipeline
+from entity_pipeline.patterns import LABELS, PatternFileError, load_patterns
 
 __all__ = ["LABELS", "PatternFileError", "build_pipeline", "load_patterns", "save_pipeline"]

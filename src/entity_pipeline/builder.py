@@ -40,7 +40,12 @@ def save_pipeline(patterns_path: str | Path, out_dir: str | Path, force: bool = 
     """
     patterns_path, out_dir = Path(patterns_path), Path(out_dir)
     meta = out_dir / "meta.json"
-    if not force and meta.is_file() and patterns_path.is_file() and meta.stat().st_mtime > patterns_path.stat().st_mtime:
+    if (
+        not force
+        and meta.is_file()
+        and patterns_path.is_file()
+        and meta.stat().st_mtime > patterns_path.stat().st_mtime
+    ):
         return False
     nlp = build_pipeline(patterns_path)
     # Write next to the target first so a failed save never leaves half a pipeline behind.

@@ -38,7 +38,9 @@ def load_patterns(path: str | Path) -> list[dict[str, Any]]:
         for index, phrase in enumerate(_as_list(section.get("phrases", []), f"{where}.phrases")):
             ruler_patterns.append({"label": label, "pattern": _check_phrase(phrase, f"{where}.phrases[{index}]")})
         for index, tokens in enumerate(_as_list(section.get("patterns", []), f"{where}.patterns")):
-            ruler_patterns.append({"label": label, "pattern": _check_token_pattern(tokens, f"{where}.patterns[{index}]")})
+            ruler_patterns.append(
+                {"label": label, "pattern": _check_token_pattern(tokens, f"{where}.patterns[{index}]")}
+            )
     return ruler_patterns
 
 

@@ -40,6 +40,7 @@ Delivery (outbox; a worker started with the web or action server):
     await run_worker(db, default_senders(SmtpSettings.from_env()), stop_event)   # SMTP_HOST/PORT/USER/...
     parked_messages(db) / requeue(db, message_id)
 """
+
 from .booking import (
     Booking,
     BookingResult,
@@ -67,18 +68,71 @@ from .ics import (
 from .meeting_times import MeetingTime, format_meeting_time, open_times, parse_time_payload
 from .notify import Notifications, crm_payload, decision_links, slack_message
 from .nurture import ContentOffer, NurtureConfig, Track, choose_track, enrol_in_nurture, load_nurture
-from .outbox import DeliveryReport, OutboxPolicy, deliver_due, enqueue, outbox_message, parked_messages, requeue, run_worker
+from .outbox import (
+    DeliveryReport,
+    OutboxPolicy,
+    deliver_due,
+    enqueue,
+    outbox_message,
+    parked_messages,
+    requeue,
+    run_worker,
+)
 from .roster import Rep, Roster, load_roster
 from .routing import RoutingDecision, latest_assignment, route_lead
 from .senders import SmtpSettings, default_senders, post_json, smtp_sender
 
 __all__ = [
-    "Booking", "BookingResult", "check_invite_token", "invite_token", "invite_url", "ContentOffer", "DecisionRefused", "DeliveryReport", "LeadFacts",
-    "MeetingDecision", "Notifications", "NurtureConfig", "OutboxPolicy", "Rep", "Roster", "RoutingDecision",
-    "MeetingTime", "TimeNotOffered", "TimeTaken", "SmtpSettings", "Track", "book_meeting", "check_feed_token",
-    "choose_track", "country_for_timezone", "crm_payload", "decide_meeting", "decision_links", "default_senders",
-    "deliver_due", "enqueue", "enrol_in_nurture", "feed_token", "feed_url", "latest_assignment", "load_nurture",
-    "load_roster", "meeting_invite", "open_times", "outbox_message", "parked_messages", "post_json",
-    "rep_feed", "requeue", "route_lead", "run_worker", "slack_message", "smtp_sender", "format_meeting_time",
-    "invite_for", "meeting_summary", "parse_time_payload",
+    "Booking",
+    "BookingResult",
+    "check_invite_token",
+    "invite_token",
+    "invite_url",
+    "ContentOffer",
+    "DecisionRefused",
+    "DeliveryReport",
+    "LeadFacts",
+    "MeetingDecision",
+    "Notifications",
+    "NurtureConfig",
+    "OutboxPolicy",
+    "Rep",
+    "Roster",
+    "RoutingDecision",
+    "MeetingTime",
+    "TimeNotOffered",
+    "TimeTaken",
+    "SmtpSettings",
+    "Track",
+    "book_meeting",
+    "check_feed_token",
+    "choose_track",
+    "country_for_timezone",
+    "crm_payload",
+    "decide_meeting",
+    "decision_links",
+    "default_senders",
+    "deliver_due",
+    "enqueue",
+    "enrol_in_nurture",
+    "feed_token",
+    "feed_url",
+    "latest_assignment",
+    "load_nurture",
+    "load_roster",
+    "meeting_invite",
+    "open_times",
+    "outbox_message",
+    "parked_messages",
+    "post_json",
+    "rep_feed",
+    "requeue",
+    "route_lead",
+    "run_worker",
+    "slack_message",
+    "smtp_sender",
+    "format_meeting_time",
+    "invite_for",
+    "meeting_summary",
+    "parse_time_payload",
 ]

@@ -9,6 +9,7 @@
 The token is the one in the rep's booking email (the same that protects the web links).
 Reads DATABASE_URL, LEADQUAL_CONFIG_DIR and the other settings like the servers do.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,8 +20,8 @@ import signal
 import sys
 
 from appconfig.settings import load_settings, secret_key
-from leaddb import LeadStore
 from appconfig.yamlfile import ConfigError
+from leaddb import LeadStore
 
 from . import DecisionRefused, Notifications, decide_meeting, feed_url, load_nurture, load_roster
 from .outbox import parked_messages, requeue, run_worker
@@ -28,8 +29,9 @@ from .senders import SmtpSettings, default_senders
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m handoff", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m handoff", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     for verb in ("accept", "reject"):
         command = commands.add_parser(verb, help=f"{verb} a booked meeting")
@@ -82,9 +84,16 @@ def main(argv: list[str] | None = None) -> int:
             for message in parked_messages(store):
                 print(json.dumps(message, default=str))
             return 0
-        decision = decide_meeting(store, args.meeting_id, args.token, args.command == "accept", args.reason,
-                                  roster, notifications=Notifications.from_env(),
-                                  nurture=load_nurture(settings.config_dir / "nurture.yml"))
+        decision = decide_meeting(
+            store,
+            args.meeting_id,
+            args.token,
+            args.command == "accept",
+            args.reason,
+            roster,
+            notifications=Notifications.from_env(),
+            nurture=load_nurture(settings.config_dir / "nurture.yml"),
+        )
     except ConfigError as error:
         print(f"config error: {error}", file=sys.stderr)
         return 2

@@ -5,6 +5,7 @@ over holding meetings lets exactly one INSERT win; the others get `TimeTaken`. B
 daily cap involve other rows, so they are checked after the insert under the rep's booking
 lock, which makes concurrent bookings of different times for one rep take turns.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -13,7 +14,6 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Optional, Union
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -60,7 +60,7 @@ class TimeNotOffered:
     reason: str
 
 
-BookingResult = Union[Booking, TimeTaken, TimeNotOffered]
+BookingResult = Booking | TimeTaken | TimeNotOffered
 
 
 class _Clash(Exception):
@@ -74,7 +74,7 @@ def book_meeting(
     start: datetime,
     roster: Roster,
     now: datetime,
-    notifications: Optional[Notifications] = None,
+    notifications: Notifications | None = None,
     transcript: Transcript = (),
 ) -> BookingResult:
     """Book `start` with the rep for the visitor. With `notifications`, the rep's email (with
@@ -114,7 +114,9 @@ def book_meeting(
             move_stage(session, lead, "meeting_booked", f"meeting with {rep.name} at {meeting_time.start.isoformat()}")
             if notifications is not None:
                 enqueue_booking_news(session, notifications, rep, meeting, lead, token, transcript, now)
-            booking = Booking(meeting.id, rep.id, visitor_id, meeting_time.start, meeting_time.end, meeting.ics_uid, token)
+            booking = Booking(
+                meeting.id, rep.id, visitor_id, meeting_time.start, meeting_time.end, meeting.ics_uid, token
+            )
     except _Clash as clash:
         return TimeTaken(rep_id, start, str(clash))
     except IntegrityError:
@@ -130,7 +132,7 @@ class MeetingDecision:
     rep_id: str
     visitor_id: str
     status: str  # accepted | rejected
-    nurture_track: Optional[str] = None  # the track a rejected lead was recycled into
+    nurture_track: str | None = None  # the track a rejected lead was recycled into
 
 
 class DecisionRefused(Exception):
@@ -146,11 +148,11 @@ def decide_meeting(
     meeting_id: int,
     token: str,
     accept: bool,
-    reason: Optional[str],
+    reason: str | None,
     roster: Roster,
-    now: Optional[datetime] = None,
-    notifications: Optional[Notifications] = None,
-    nurture: Optional[NurtureConfig] = None,
+    now: datetime | None = None,
+    notifications: Notifications | None = None,
+    nurture: NurtureConfig | None = None,
 ) -> MeetingDecision:
     """The rep accepts or rejects (with a reason) a booked lead. A rejection frees the time and
     recycles the lead to nurture: with `nurture`, the track is chosen and its enrolment queued.
@@ -173,7 +175,7 @@ def decide_meeting(
             raise DecisionRefused("already_decided", f"this meeting is already {meeting.status}")
         meeting.status, meeting.reason, meeting.decided_at = status, reason, now
         rep = roster.rep(meeting.rep_id)
-        track: Optional[Track] = None
+        track: Track | None = None
         if accept:
             move_stage(session, lead, "accepted", f"{rep.name} accepted" + (f": {reason}" if reason else ""))
         else:
@@ -198,12 +200,17 @@ def _columns(lead: Lead) -> dict:
 
 def _time_is_held(db: LeadStore, rep_id: str, start: datetime) -> bool:
     with db.session() as session:
-        return session.execute(
-            select(Meeting.id).where(Meeting.rep_id == rep_id, Meeting.start == start, Meeting.status.in_(HOLDING_STATUSES))
-        ).first() is not None
+        return (
+            session.execute(
+                select(Meeting.id).where(
+                    Meeting.rep_id == rep_id, Meeting.start == start, Meeting.status.in_(HOLDING_STATUSES)
+                )
+            ).first()
+            is not None
+        )
 
 
-def meeting_summary(db: LeadStore, roster: Roster, meeting_id: int) -> Optional[dict]:
+def meeting_summary(db: LeadStore, roster: Roster, meeting_id: int) -> dict | None:
     """What a rep sees before accepting or rejecting: the meeting, in their timezone, and the lead."""
     with db.session() as session:
         meeting = session.get(Meeting, meeting_id)

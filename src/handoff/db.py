@@ -1,4 +1,5 @@
 """Database helpers shared by routing, booking and nurture (SQLite and PostgreSQL)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -36,5 +37,3 @@ def lead_for(session: Session, visitor_id: str) -> Lead:
     """The lead of this visitor, created if this is the first we hear of them."""
     insert_unless_present(session, Lead, {"visitor_id": visitor_id, "stage": "visitor"}, ["visitor_id"])
     return session.execute(select(Lead).where(Lead.visitor_id == visitor_id)).scalar_one()
-
-

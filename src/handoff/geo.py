@@ -1,7 +1,8 @@
 """Countries and time zones, from the IANA tables shipped with the `tzdata` package."""
+
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -11,13 +12,13 @@ def _table_rows(name: str) -> list[list[str]]:
     return [line.split("\t") for line in text.splitlines() if line and not line.startswith("#")]
 
 
-@lru_cache(maxsize=None)
+@cache
 def country_codes() -> frozenset[str]:
     """ISO 3166-1 alpha-2 codes."""
     return frozenset(row[0] for row in _table_rows("iso3166.tab"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _country_by_zone() -> dict[str, str]:
     # zone.tab names one country per zone (zone1970.tab may name several).
     return {row[2]: row[0] for row in _table_rows("zone.tab")}

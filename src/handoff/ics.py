@@ -1,10 +1,10 @@
 """Calendar files: the invite attached to the rep's email, and a per-rep feed (a VCALENDAR of
 all their meetings) that calendar apps subscribe to with a secret token in the URL."""
+
 from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Optional
 
 from icalendar import Calendar, Event, vCalAddress
 from sqlalchemy import select
@@ -46,7 +46,10 @@ def rep_feed(db: LeadStore, roster: Roster, rep_id: str) -> str:
     )
     with db.session() as session:
         rows = session.execute(
-            select(Meeting, Lead).join(Lead, Lead.id == Meeting.lead_id).where(Meeting.rep_id == rep.id).order_by(Meeting.start)
+            select(Meeting, Lead)
+            .join(Lead, Lead.id == Meeting.lead_id)
+            .where(Meeting.rep_id == rep.id)
+            .order_by(Meeting.start)
         ).all()
         for meeting, lead in rows:
             calendar.add_component(_event(meeting, rep, lead))
@@ -95,7 +98,7 @@ def invite_token(secret: str, meeting_id: int) -> str:
     return _signed(secret, f"ics-invite:{meeting_id}")
 
 
-def check_invite_token(secret: str, meeting_id: int, token: Optional[str]) -> bool:
+def check_invite_token(secret: str, meeting_id: int, token: str | None) -> bool:
     if not secret or not token:
         return False
     return hmac.compare_digest(invite_token(secret, meeting_id), token)
@@ -105,7 +108,7 @@ def invite_url(base_url: str, secret: str, meeting_id: int) -> str:
     return f"{base_url.rstrip('/')}/meetings/{meeting_id}/invite.ics?token={invite_token(secret, meeting_id)}"
 
 
-def check_feed_token(secret: str, rep_id: str, token: Optional[str]) -> bool:
+def check_feed_token(secret: str, rep_id: str, token: str | None) -> bool:
     if not secret or not token:
         return False
     return hmac.compare_digest(feed_token(secret, rep_id), token)

@@ -7,11 +7,12 @@ Working hours are wall-clock times, so a 09:00 start stays 09:00 local across a 
 (its UTC time moves). On a spring-forward night, local times that do not exist are skipped;
 on a fall-back night, a repeated local time is offered once (its first occurrence).
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterator, Optional
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -47,7 +48,7 @@ def parse_time_payload(text: str) -> datetime:
 
 
 def format_meeting_time(meeting_time: MeetingTime, zone_name: str) -> str:
-    """"Tue 10 Mar 2026, 15:00–15:30 CET" in the given IANA zone (the visitor's or the rep's)."""
+    """ "Tue 10 Mar 2026, 15:00–15:30 CET" in the given IANA zone (the visitor's or the rep's)."""
     tz = zone(zone_name)
     start, end = meeting_time.start.astimezone(tz), meeting_time.end.astimezone(tz)
     return f"{start:%a} {start.day} {start:%b %Y}, {start:%H:%M}–{end:%H:%M} {start:%Z}"
@@ -59,7 +60,7 @@ def open_times(
     db: LeadStore,
     now: datetime,
     count: int = 3,
-    after: Optional[datetime] = None,
+    after: datetime | None = None,
 ) -> list[MeetingTime]:
     """The `count` soonest open times of the rep, starting after `after` when given
     (pass the last time shown to offer "other times")."""
@@ -89,7 +90,7 @@ def has_a_day_under_the_cap(session: Session, rep: Rep, settings: MeetingSetting
     return any(not day_is_full(session, rep, day) for day, _ in _offerable_days(rep, settings, now))
 
 
-def meetings_on_day(session: Session, rep: Rep, day: date, except_meeting_id: Optional[int] = None) -> int:
+def meetings_on_day(session: Session, rep: Rep, day: date, except_meeting_id: int | None = None) -> int:
     """The rep's holding meetings that start on their local calendar `day`: what the daily
     cap counts, whenever they were booked."""
     day_start = datetime.combine(day, time(0), tzinfo=rep.zone)
@@ -105,7 +106,7 @@ def meetings_on_day(session: Session, rep: Rep, day: date, except_meeting_id: Op
     return session.execute(query).scalar_one()
 
 
-def day_is_full(session: Session, rep: Rep, day: date, except_meeting_id: Optional[int] = None) -> bool:
+def day_is_full(session: Session, rep: Rep, day: date, except_meeting_id: int | None = None) -> bool:
     """Whether the rep's local `day` already holds `daily_meeting_cap` meetings (other than
     `except_meeting_id`, the one being booked)."""
     return meetings_on_day(session, rep, day, except_meeting_id) >= rep.daily_meeting_cap
@@ -155,7 +156,7 @@ def _working_times(rep: Rep, settings: MeetingSettings, day: date) -> Iterator[M
             wall += settings.step
 
 
-def _local_to_utc(wall: datetime, tz: ZoneInfo) -> Optional[datetime]:
+def _local_to_utc(wall: datetime, tz: ZoneInfo) -> datetime | None:
     """The UTC instant of a naive local wall time, or None if the clocks skip it."""
     utc = wall.replace(tzinfo=tz).astimezone(timezone.utc)
     if utc.astimezone(tz).replace(tzinfo=None) != wall:
@@ -164,7 +165,9 @@ def _local_to_utc(wall: datetime, tz: ZoneInfo) -> Optional[datetime]:
 
 
 def _clashes(meeting_time: MeetingTime, meetings: list[Meeting], buffer: timedelta) -> bool:
-    return any(meeting_time.start < meeting.end + buffer and meeting.start < meeting_time.end + buffer for meeting in meetings)
+    return any(
+        meeting_time.start < meeting.end + buffer and meeting.start < meeting_time.end + buffer for meeting in meetings
+    )
 
 
 def _holding_meetings(session: Session, rep: Rep, now: datetime, settings: MeetingSettings) -> list[Meeting]:
@@ -181,14 +184,18 @@ def _holding_meetings(session: Session, rep: Rep, now: datetime, settings: Meeti
     )
 
 
-def clashing_meeting(session: Session, rep: Rep, meeting_time: MeetingTime, buffer: timedelta, except_meeting_id: int) -> Optional[Meeting]:
+def clashing_meeting(
+    session: Session, rep: Rep, meeting_time: MeetingTime, buffer: timedelta, except_meeting_id: int
+) -> Meeting | None:
     """Another holding meeting of the rep within `buffer` of `meeting_time`, if any."""
     return session.execute(
-        select(Meeting).where(
+        select(Meeting)
+        .where(
             Meeting.rep_id == rep.id,
             Meeting.status.in_(HOLDING_STATUSES),
             Meeting.id != except_meeting_id,
             Meeting.start < meeting_time.end + buffer,
             Meeting.end > meeting_time.start - buffer,
-        ).limit(1)
+        )
+        .limit(1)
     ).scalar_one_or_none()

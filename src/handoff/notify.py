@@ -14,11 +14,12 @@ Nurture enrolment (kind `webhook`, to MARKETING_WEBHOOK_URL):
 
     {"event": "nurture.enrol", "track": {"id", "name", "list"}, "lead": {...as above}}
 """
+
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,12 +43,12 @@ class Notifications:
 
     public_base_url: str = DEFAULTS.public_base_url  # for the rep's accept/reject links
     email_reps: bool = DEFAULTS.email_reps
-    slack_webhook_url: Optional[str] = None
-    crm_webhook_url: Optional[str] = None
-    marketing_webhook_url: Optional[str] = None
+    slack_webhook_url: str | None = None
+    crm_webhook_url: str | None = None
+    marketing_webhook_url: str | None = None
 
     @classmethod
-    def from_env(cls, settings: Optional[Settings] = None) -> "Notifications":
+    def from_env(cls, settings: Settings | None = None) -> Notifications:
         """PUBLIC_BASE_URL, EMAIL_REPS and the *_WEBHOOK_URL settings (read now unless given)."""
         settings = settings or load_settings()
         return cls(
@@ -90,8 +91,12 @@ def enqueue_booking_news(
                 "subject": f"New meeting: {who} – {when}",
                 "text": rep_email_text(notifications, rep, meeting, lead, decision, assignment, token, transcript),
                 "attachments": [
-                    {"filename": "invite.ics", "content_type": "text/calendar", "method": "REQUEST",
-                     "content": meeting_invite(meeting, rep, lead)}
+                    {
+                        "filename": "invite.ics",
+                        "content_type": "text/calendar",
+                        "method": "REQUEST",
+                        "content": meeting_invite(meeting, rep, lead),
+                    }
                 ],
             },
             now,
@@ -109,7 +114,12 @@ def enqueue_crm_push(
 ) -> None:
     if notifications.crm_webhook_url:
         payload = crm_payload(
-            event, lead, _latest(session, QualificationDecision, lead.id), _latest(session, LeadAssignment, lead.id), rep, meeting
+            event,
+            lead,
+            _latest(session, QualificationDecision, lead.id),
+            _latest(session, LeadAssignment, lead.id),
+            rep,
+            meeting,
         )
         enqueue(session, "crm", notifications.crm_webhook_url, payload, now)
 
@@ -134,8 +144,8 @@ def lead_summary(lead: Lead) -> dict:
 def crm_payload(
     event: str,
     lead: Lead,
-    decision: Optional[QualificationDecision],
-    assignment: Optional[LeadAssignment],
+    decision: QualificationDecision | None,
+    assignment: LeadAssignment | None,
     rep: Rep,
     meeting: Meeting,
 ) -> dict:
@@ -172,8 +182,8 @@ def rep_email_text(
     rep: Rep,
     meeting: Meeting,
     lead: Lead,
-    decision: Optional[QualificationDecision],
-    assignment: Optional[LeadAssignment],
+    decision: QualificationDecision | None,
+    assignment: LeadAssignment | None,
     token: str,
     transcript: Transcript,
 ) -> str:
@@ -209,7 +219,8 @@ def rep_email_text(
     lines += [f"  - {reason}" for reason in (lead.reasons or [])]
     if decision and decision.parts:
         lines += ["  Parts:"] + [
-            f"    {part.get('points', 0):+g}  {part.get('rule', '')}  {part.get('detail', '')}".rstrip() for part in decision.parts
+            f"    {part.get('points', 0):+g}  {part.get('rule', '')}  {part.get('detail', '')}".rstrip()
+            for part in decision.parts
         ]
     if assignment:
         lines += ["", f"WHY YOU: {assignment.rule}"] + [f"  - {reason}" for reason in assignment.reasons]
@@ -242,9 +253,11 @@ def _budget(lead: Lead) -> str:
     return " ".join(parts)
 
 
-def _timeline(days: Optional[int]) -> str:
+def _timeline(days: int | None) -> str:
     return "-" if days is None else f"in about {days} days"
 
 
 def _latest(session: Session, model, lead_id: int):
-    return session.execute(select(model).where(model.lead_id == lead_id).order_by(model.id.desc()).limit(1)).scalar_one_or_none()
+    return session.execute(
+        select(model).where(model.lead_id == lead_id).order_by(model.id.desc()).limit(1)
+    ).scalar_one_or_none()

@@ -5,25 +5,27 @@ holds content to offer in the chat and the marketing-automation list to enrol th
 (through the outbox). A `closed` track is for people who are not prospects (students, job
 seekers, competitors): they may get content, but never a sales or marketing enrolment.
 """
+
 from __future__ import annotations
 
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import urlparse
 
 from pydantic import Field, root_validator, validator
 from sqlalchemy.orm import Session
 
+from appconfig.yamlfile import CheckedValue, ConfigModel, Flag, ProblemAt, Text, kind, parse_config
 from leaddb import LeadStore
 from leaddb.leads import Lead
-from appconfig.yamlfile import CheckedValue, ConfigModel, Flag, ProblemAt, Text, kind, parse_config
 
 from .db import lead_for, move_stage
 from .facts import LeadFacts
 from .notify import Notifications, lead_summary
 from .outbox import enqueue
+
 
 class ContentOffer(ConfigModel):
     title: Text
@@ -42,14 +44,16 @@ class Track(ConfigModel):
     name: Text
     closed: Flag = False  # not a prospect: no enrolment, no sales follow-up
     content: tuple[ContentOffer, ...] = ()
-    enrolment_list: Optional[Text] = Field(None, alias="list")  # the marketing-automation list or campaign id
+    enrolment_list: Text | None = Field(None, alias="list")  # the marketing-automation list or campaign id
 
     @root_validator(skip_on_failure=True)
     def _list_unless_closed(cls, values):
         if values["closed"] and values["enrolment_list"]:
             raise ProblemAt(("list",), "a closed track enrols nobody; remove `list` or set closed: false")
         if not values["closed"] and not values["enrolment_list"]:
-            raise ProblemAt(("list",), "is required (the marketing-automation list to enrol leads in) unless closed: true")
+            raise ProblemAt(
+                ("list",), "is required (the marketing-automation list to enrol leads in) unless closed: true"
+            )
         return values
 
 
@@ -67,10 +71,10 @@ class Keywords(CheckedValue):
 class Conditions(ConfigModel):
     """A rule's `when`: every condition given must hold."""
 
-    need_keywords: Optional[Keywords] = None
-    tier: Optional[tuple[Text, ...]] = None
-    stage: Optional[tuple[Text, ...]] = None
-    authority: Optional[tuple[Text, ...]] = None
+    need_keywords: Keywords | None = None
+    tier: tuple[Text, ...] | None = None
+    stage: tuple[Text, ...] | None = None
+    authority: tuple[Text, ...] | None = None
 
 
 class NurtureRule(ConfigModel):
@@ -102,7 +106,9 @@ class NurtureConfig(ConfigModel):
             ids.append(track.id)
         for index, rule in enumerate(values["rules"]):
             if rule.track not in ids:
-                raise ProblemAt(("rules", index, "track"), f"no track with id {rule.track!r} (tracks: {', '.join(ids)})")
+                raise ProblemAt(
+                    ("rules", index, "track"), f"no track with id {rule.track!r} (tracks: {', '.join(ids)})"
+                )
         if values["default_track"] not in ids:
             raise ProblemAt(("default_track",), f"no track with id {values['default_track']!r}")
         return values
@@ -124,7 +130,7 @@ def choose_track(config: NurtureConfig, lead: LeadFacts) -> Track:
 
 
 def enrol_in_nurture(
-    db: LeadStore, config: NurtureConfig, lead: LeadFacts, notifications: Notifications, now: Optional[datetime] = None
+    db: LeadStore, config: NurtureConfig, lead: LeadFacts, notifications: Notifications, now: datetime | None = None
 ) -> Track:
     """Choose the lead's track; unless it is closed, move the lead to the nurture stage and
     queue its enrolment, in one transaction. Returns the track (offer its content in the chat)."""
@@ -139,7 +145,7 @@ def enrol_in_nurture(
     return track
 
 
-def enqueue_enrolment(session: Session, url: str, track: Track, lead: Lead, now: Optional[datetime] = None) -> None:
+def enqueue_enrolment(session: Session, url: str, track: Track, lead: Lead, now: datetime | None = None) -> None:
     if track.closed:
         return
     payload = {

@@ -5,15 +5,17 @@ failing is parked (kept with its last error, listable, re-queueable) instead of 
 Delivery is at least once: a worker that crashes after sending but before recording it sends
 again when its claim runs out, so receivers should tolerate duplicates (payloads carry ids).
 """
+
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
 import random
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Awaitable, Callable, Mapping, Optional
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -45,7 +47,7 @@ class DeliveryReport:
     parked: int = 0
 
 
-def enqueue(session: Session, kind: str, target: str, payload: dict, now: Optional[datetime] = None) -> OutboxMessage:
+def enqueue(session: Session, kind: str, target: str, payload: dict, now: datetime | None = None) -> OutboxMessage:
     """Add a message in the caller's transaction, so it exists exactly when the change it
     reports was committed."""
     if kind not in KINDS:
@@ -55,7 +57,9 @@ def enqueue(session: Session, kind: str, target: str, payload: dict, now: Option
     # Fail now, in the caller's code, rather than in the worker.
     payload = json.loads(json.dumps(payload))
     now = now or utcnow()
-    message = OutboxMessage(kind=kind, target=target, payload=payload, status="pending", attempts=0, next_attempt_at=now, created_at=now)
+    message = OutboxMessage(
+        kind=kind, target=target, payload=payload, status="pending", attempts=0, next_attempt_at=now, created_at=now
+    )
     session.add(message)
     session.flush()
     return message
@@ -71,9 +75,9 @@ def retry_delay(attempts: int, policy: OutboxPolicy, rng: random.Random) -> time
 async def deliver_due(
     db: LeadStore,
     senders: Mapping[str, Sender],
-    now: Optional[datetime] = None,
+    now: datetime | None = None,
     policy: OutboxPolicy = OutboxPolicy(),
-    rng: Optional[random.Random] = None,
+    rng: random.Random | None = None,
 ) -> DeliveryReport:
     """Deliver the messages that are due and have a sender; record each outcome."""
     now = now or utcnow()
@@ -118,17 +122,19 @@ async def run_worker(
 
 def parked_messages(db: LeadStore) -> list[dict[str, Any]]:
     with db.session() as session:
-        rows = session.execute(select(OutboxMessage).where(OutboxMessage.status == "parked").order_by(OutboxMessage.id)).scalars()
+        rows = session.execute(
+            select(OutboxMessage).where(OutboxMessage.status == "parked").order_by(OutboxMessage.id)
+        ).scalars()
         return [_as_dict(row) for row in rows]
 
 
-def outbox_message(db: LeadStore, message_id: int) -> Optional[dict[str, Any]]:
+def outbox_message(db: LeadStore, message_id: int) -> dict[str, Any] | None:
     with db.session() as session:
         row = session.get(OutboxMessage, message_id)
         return _as_dict(row) if row else None
 
 
-def requeue(db: LeadStore, message_id: int, now: Optional[datetime] = None) -> bool:
+def requeue(db: LeadStore, message_id: int, now: datetime | None = None) -> bool:
     """Give a parked message a fresh set of attempts (after the receiver is fixed)."""
     with db.session() as session:
         result = session.execute(
@@ -149,21 +155,30 @@ def _claim_due(db: LeadStore, kinds: list[str], now: datetime, policy: OutboxPol
         or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
     )
     with db.session() as session:
-        candidates = session.execute(
-            select(OutboxMessage.id).where(*due).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(policy.batch_size)
-        ).scalars().all()
+        candidates = (
+            session.execute(
+                select(OutboxMessage.id)
+                .where(*due)
+                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                .limit(policy.batch_size)
+            )
+            .scalars()
+            .all()
+        )
     claimed = []
     for message_id in candidates:
         with db.session() as session:
             result = session.execute(
-                update(OutboxMessage).where(OutboxMessage.id == message_id, *due).values(claimed_until=now + policy.claim_for)
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message_id, *due)
+                .values(claimed_until=now + policy.claim_for)
             )
             if result.rowcount == 1:
                 claimed.append(message_id)
     return claimed
 
 
-def _record_outcome(db: LeadStore, message_id: int, error: Optional[str], now: datetime, policy: OutboxPolicy, rng) -> str:
+def _record_outcome(db: LeadStore, message_id: int, error: str | None, now: datetime, policy: OutboxPolicy, rng) -> str:
     with db.session() as session:
         message = session.get(OutboxMessage, message_id)
         message.attempts += 1

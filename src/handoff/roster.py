@@ -3,6 +3,7 @@
 `load_roster(path)` validates the whole file and raises `ConfigError` naming the file, the key
 and the problem, so a typo never reaches a visitor.
 """
+
 from __future__ import annotations
 
 import math
@@ -10,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
@@ -54,14 +55,14 @@ class RoutingRule:
     # Conditions on the lead, all of which must hold: fact -> allowed values
     # (territory conditions are expanded to country codes).
     when: dict[str, frozenset[str]]
-    reps: Optional[tuple[str, ...]]  # the pool; None means every rep on the roster
+    reps: tuple[str, ...] | None  # the pool; None means every rep on the roster
     match_on: tuple[str, ...]  # facts each rep of the pool must cover for this lead
 
 
 class MeetingSettings(ConfigModel):
     length_minutes: integer(minimum=5, maximum=480)
     buffer_minutes: integer(minimum=0, maximum=240) = 0  # kept free before and after every booked meeting
-    slot_step_minutes: Optional[integer(minimum=5, maximum=480)] = None  # between offered starts; default: the length
+    slot_step_minutes: integer(minimum=5, maximum=480) | None = None  # between offered starts; default: the length
     horizon_days: integer(minimum=1, maximum=180)  # how far ahead meetings can be booked
     minimum_notice_minutes: integer(minimum=0, maximum=60 * 24 * 14) = 0
 
@@ -91,11 +92,11 @@ class Roster:
     path: str
     meetings: MeetingSettings
     regions: dict[str, frozenset[str]]
-    segments: dict[str, tuple[int, Optional[int]]]  # name -> (min employees, max or None)
+    segments: dict[str, tuple[int, int | None]]  # name -> (min employees, max or None)
     reps: dict[str, Rep]
     rules: tuple[RoutingRule, ...]
-    fallback_rep: Optional[str]
-    fallback_queue: Optional[str]
+    fallback_rep: str | None
+    fallback_queue: str | None
 
     def rep(self, rep_id: str) -> Rep:
         try:
@@ -103,7 +104,7 @@ class Roster:
         except KeyError:
             raise ValueError(f"no rep {rep_id!r} on the roster {self.path}") from None
 
-    def segment_for(self, company_size: Optional[int]) -> Optional[str]:
+    def segment_for(self, company_size: int | None) -> str | None:
         if company_size is None:
             return None
         for name, (low, high) in self.segments.items():
@@ -111,7 +112,7 @@ class Roster:
                 return name
         return None
 
-    def owner_of(self, domain: Optional[str]) -> Optional[Rep]:
+    def owner_of(self, domain: str | None) -> Rep | None:
         """The rep owning `domain` or a parent of it (eu.acme.com is owned with acme.com)."""
         if not domain:
             return None
@@ -195,10 +196,10 @@ class EmployeeBand(CheckedValue):
     """ "1-199" or "1000+", read as (low, high or None)."""
 
     @classmethod
-    def validate(cls, value: Any) -> tuple[int, Optional[int]]:
+    def validate(cls, value: Any) -> tuple[int, int | None]:
         match = _SEGMENT_BAND.match(str(value).replace(" ", ""))
         if not match:
-            raise ValueError(f"must be an employee band like \"1-199\" or \"1000+\", got {value!r}")
+            raise ValueError(f'must be an employee band like "1-199" or "1000+", got {value!r}')
         low, high = int(match.group(1)), (int(match.group(2)) if match.group(2) else None)
         if high is not None and high < low:
             raise ValueError(f"band {value!r} ends before it starts")
@@ -229,7 +230,7 @@ class WorkingHours(CheckedValue):
 
 
 def _weekdays(spec: str) -> list[int]:
-    """"mon-fri" -> [0..4]; "mon,wed" -> [0, 2]; "sat" -> [5]."""
+    """ "mon-fri" -> [0..4]; "mon,wed" -> [0, 2]; "sat" -> [5]."""
     days: list[int] = []
     for part in spec.replace(" ", "").split(","):
         first, _, last = part.partition("-")
@@ -247,7 +248,7 @@ def _time_ranges(value: Any) -> tuple[tuple[time, time], ...]:
     for text in value if isinstance(value, list) else [value]:
         match = _TIME_RANGE.match(str(text).replace(" ", ""))
         if not match:
-            raise ValueError(f"must be \"HH:MM-HH:MM\" or a list of them (e.g. lunch gaps), got {text!r}")
+            raise ValueError(f'must be "HH:MM-HH:MM" or a list of them (e.g. lunch gaps), got {text!r}')
         start, end = time(int(match[1]), int(match[2])), time(int(match[3]), int(match[4]))
         if end <= start:
             raise ValueError(f"{text!r} ends before it starts")
@@ -275,27 +276,29 @@ class RepEntry(ConfigModel):
 
 
 class RuleConditions(ConfigModel):
-    territory: Optional[tuple[Territory, ...]] = None
-    segment: Optional[tuple[Text, ...]] = None
-    industry: Optional[tuple[Text, ...]] = None
+    territory: tuple[Territory, ...] | None = None
+    segment: tuple[Text, ...] | None = None
+    industry: tuple[Text, ...] | None = None
 
 
 class RuleEntry(ConfigModel):
     name: Text
     when: RuleConditions = RuleConditions()
-    reps: Optional[tuple[Text, ...]] = None
+    reps: tuple[Text, ...] | None = None
     match_on: tuple[choice(RULE_FACTS, "routing fact"), ...] = ()
 
     @root_validator(skip_on_failure=True)
     def _some_reps(cls, values):
         if values["reps"] is None and not values["match_on"]:
-            raise ProblemAt(("reps",), "give the rule's reps, or `match_on` to pick the reps covering the lead, or both")
+            raise ProblemAt(
+                ("reps",), "give the rule's reps, or `match_on` to pick the reps covering the lead, or both"
+            )
         return values
 
 
 class Fallback(ConfigModel):
-    rep: Optional[Text] = None
-    queue: Optional[Text] = None
+    rep: Text | None = None
+    queue: Text | None = None
 
     @root_validator(skip_on_failure=True)
     def _exactly_one(cls, values):
@@ -323,7 +326,7 @@ class RosterFile(ConfigModel):
     def _bands_apart(cls, segments):
         if not segments:
             raise ValueError("must define at least one company-size band")
-        seen: dict[str, tuple[int, Optional[int]]] = {}
+        seen: dict[str, tuple[int, int | None]] = {}
         for name, (low, high) in segments.items():
             for other, (other_low, other_high) in seen.items():
                 if low <= _or_infinity(other_high) and other_low <= _or_infinity(high):
@@ -366,7 +369,7 @@ class RosterFile(ConfigModel):
         return values
 
 
-def _check_known(at: tuple, names: tuple[str, ...], known, what: Optional[str] = None) -> None:
+def _check_known(at: tuple, names: tuple[str, ...], known, what: str | None = None) -> None:
     """Each name must be in `known`; without `what`, names are territories (regions or countries)."""
     for index, name in enumerate(names):
         if what is None and name not in known and name not in country_codes():
@@ -384,10 +387,18 @@ def load_roster(path: Path | str) -> Roster:
 
     reps = {
         rep.id: Rep(
-            id=rep.id, name=rep.name, email=rep.email, timezone=rep.timezone, working_hours=rep.working_hours,
-            countries=countries(rep.territories), segments=frozenset(rep.segments),
-            industries=frozenset(industry.lower() for industry in rep.industries), weight=rep.weight,
-            daily_meeting_cap=rep.daily_meeting_cap, active=rep.active, accounts=frozenset(rep.accounts),
+            id=rep.id,
+            name=rep.name,
+            email=rep.email,
+            timezone=rep.timezone,
+            working_hours=rep.working_hours,
+            countries=countries(rep.territories),
+            segments=frozenset(rep.segments),
+            industries=frozenset(industry.lower() for industry in rep.industries),
+            weight=rep.weight,
+            daily_meeting_cap=rep.daily_meeting_cap,
+            active=rep.active,
+            accounts=frozenset(rep.accounts),
         )
         for rep in roster.reps
     }
@@ -413,7 +424,7 @@ def load_roster(path: Path | str) -> Roster:
     )
 
 
-def _or_infinity(high: Optional[int]) -> float:
+def _or_infinity(high: int | None) -> float:
     return math.inf if high is None else high
 
 

@@ -1,10 +1,10 @@
 """Routing a sales-qualified lead to a rep: account owner, ordered rules, weighted round-robin,
 fallback. Every decision is stored in `lead_assignments` with its rule and reasons."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,17 +18,16 @@ from .facts import LeadFacts
 from .meeting_times import has_a_day_under_the_cap
 from .roster import Rep, Roster, RoutingRule
 
-
 # Why a covering rep was skipped: no day they could still take a meeting on.
 _FULL = "at the daily cap on every day of the booking horizon"
 
 
 @dataclass(frozen=True)
 class RoutingDecision:
-    rep_id: Optional[str]  # None when the lead went to the fallback queue
+    rep_id: str | None  # None when the lead went to the fallback queue
     rule: str  # "account_owner", a routing rule's name, or "fallback"
     reasons: tuple[str, ...]
-    queue: Optional[str] = None
+    queue: str | None = None
 
 
 def route_lead(roster: Roster, lead: LeadFacts, db: LeadStore, now: datetime) -> RoutingDecision:
@@ -49,7 +48,7 @@ def route_lead(roster: Roster, lead: LeadFacts, db: LeadStore, now: datetime) ->
     return decision
 
 
-def latest_assignment(db: LeadStore, visitor_id: str) -> Optional[RoutingDecision]:
+def latest_assignment(db: LeadStore, visitor_id: str) -> RoutingDecision | None:
     """The visitor's most recent routing decision, if any."""
     with db.session() as session:
         row = session.execute(
@@ -86,12 +85,16 @@ def _decide(session: Session, roster: Roster, lead: LeadFacts, now: datetime) ->
         if not all(facts[fact] in allowed for fact, allowed in rule.when.items()):
             continue
         pool = [roster.reps[rep_id] for rep_id in rule.reps] if rule.reps is not None else list(roster.reps.values())
-        covering = [rep for rep in pool if rep.active and all(_covers(rep, fact, facts[fact]) for fact in rule.match_on)]
+        covering = [
+            rep for rep in pool if rep.active and all(_covers(rep, fact, facts[fact]) for fact in rule.match_on)
+        ]
         full = [rep for rep in covering if not has_a_day_under_the_cap(session, rep, roster.meetings, now)]
         available = [rep for rep in covering if rep not in full]
         if not available:
             at_cap = f" ({', '.join(rep.name for rep in full)} {_FULL})" if full else ""
-            reasons.append(f"rule {rule.name} matched but no active rep covers the lead with a day left to book{at_cap}")
+            reasons.append(
+                f"rule {rule.name} matched but no active rep covers the lead with a day left to book{at_cap}"
+            )
             continue
         chosen = _weighted_round_robin(session, rule.name, available)
         reasons.append(f"rule {rule.name} matched: {_describe(rule)}")
@@ -105,10 +108,12 @@ def _decide(session: Session, roster: Roster, lead: LeadFacts, now: datetime) ->
     if roster.fallback_rep:
         rep = roster.reps[roster.fallback_rep]
         return RoutingDecision(rep.id, "fallback", tuple(reasons + [f"fallback rep {rep.name}"]))
-    return RoutingDecision(None, "fallback", tuple(reasons + [f"fallback queue {roster.fallback_queue}"]), roster.fallback_queue)
+    return RoutingDecision(
+        None, "fallback", tuple(reasons + [f"fallback queue {roster.fallback_queue}"]), roster.fallback_queue
+    )
 
 
-def _covers(rep: Rep, fact: str, value: Optional[str]) -> bool:
+def _covers(rep: Rep, fact: str, value: str | None) -> bool:
     if value is None:
         return False
     if fact == "territory":
@@ -136,7 +141,9 @@ def _weighted_round_robin(session: Session, pool: str, reps: list[Rep]) -> Rep:
     rows = {
         row.rep_id: row
         for row in session.execute(
-            select(RoundRobinWeight).where(RoundRobinWeight.pool == pool, RoundRobinWeight.rep_id.in_([r.id for r in reps]))
+            select(RoundRobinWeight).where(
+                RoundRobinWeight.pool == pool, RoundRobinWeight.rep_id.in_([r.id for r in reps])
+            )
         ).scalars()
     }
     for rep in reps:

@@ -1,4 +1,5 @@
 """How outbox messages leave: SMTP email and JSON webhooks (Slack-compatible, CRM, marketing)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -7,7 +8,6 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
-from typing import Optional
 
 import httpx
 
@@ -22,14 +22,14 @@ WEBHOOK_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 class SmtpSettings:
     host: str
     port: int = DEFAULTS.smtp_port
-    user: Optional[str] = None
-    password: Optional[str] = None
+    user: str | None = None
+    password: str | None = None
     sender: str = DEFAULTS.smtp_from  # the From address
     starttls: bool = DEFAULTS.smtp_starttls
     timeout: float = 20.0
 
     @classmethod
-    def from_env(cls, settings: Optional[Settings] = None) -> Optional["SmtpSettings"]:
+    def from_env(cls, settings: Settings | None = None) -> SmtpSettings | None:
         """The SMTP_* settings (read now unless given); None without SMTP_HOST (email then
         waits in the outbox until it is configured)."""
         settings = settings or load_settings()
@@ -55,9 +55,13 @@ def build_email(sender: str, to: str, payload: dict) -> EmailMessage:
         maintype, subtype = attachment["content_type"].split("/", 1)
         params = {"method": attachment["method"]} if attachment.get("method") else {}
         if maintype == "text":
-            message.add_attachment(attachment["content"], subtype=subtype, filename=attachment["filename"], params=params)
+            message.add_attachment(
+                attachment["content"], subtype=subtype, filename=attachment["filename"], params=params
+            )
         else:
-            message.add_attachment(attachment["content"].encode(), maintype=maintype, subtype=subtype, filename=attachment["filename"])
+            message.add_attachment(
+                attachment["content"].encode(), maintype=maintype, subtype=subtype, filename=attachment["filename"]
+            )
     return message
 
 
@@ -85,7 +89,7 @@ async def post_json(url: str, payload: dict) -> None:
         response.raise_for_status()
 
 
-def default_senders(smtp: Optional[SmtpSettings]) -> dict[str, Sender]:
+def default_senders(smtp: SmtpSettings | None) -> dict[str, Sender]:
     senders: dict[str, Sender] = {"webhook": post_json, "crm": post_json}
     if smtp is not None:
         senders["email"] = smtp_sender(smtp)

@@ -2,6 +2,7 @@
 
 Commands: start (default), build (train only), check (validate config files).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
             f"\nReady.\n"
             f"  Website with the chat:  http://localhost:{web}/\n"
             f"  Rasa REST channel:      POST http://localhost:{rasa}/webhooks/rest/webhook\n"
-            f"                          {{\"sender\": \"visitor-1\", \"message\": \"hi\"}}\n"
+            f'                          {{"sender": "visitor-1", "message": "hi"}}\n'
             f"  Logs:                   {stack.log_dir}\n"
             f"Press Ctrl+C to stop.",
             flush=True,

@@ -1,4 +1,5 @@
 """Build steps, each skipped when its inputs have not changed since the last build."""
+
 from __future__ import annotations
 
 import hashlib
@@ -42,8 +43,20 @@ def _run(command: list[str], env: dict[str, str], what: str) -> None:
 
 def ensure_spacy_pipeline(env: dict[str, str]) -> Path:
     """The blank-English spaCy pipeline with the entity patterns marketers edit."""
-    _run([sys.executable, "-m", "entity_pipeline", "build", "--patterns", str(ENTITY_PATTERNS),
-          "--out", str(SPACY_PIPELINE_DIR)], env, "building the spaCy pipeline")
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "entity_pipeline",
+            "build",
+            "--patterns",
+            str(ENTITY_PATTERNS),
+            "--out",
+            str(SPACY_PIPELINE_DIR),
+        ],
+        env,
+        "building the spaCy pipeline",
+    )
     return SPACY_PIPELINE_DIR
 
 
@@ -57,8 +70,7 @@ def ensure_model(env: dict[str, str], force: bool = False) -> Path:
     if model_is_current() and not force:
         return MODEL_PATH
     digest = inputs_digest()
-    print("Training the assistant (once per change of data/, domain.yml, config.yml or entity patterns)...",
-          flush=True)
+    print("Training the assistant (once per change of data/, domain.yml, config.yml or entity patterns)...", flush=True)
     rasa = str(Path(sys.executable).with_name("rasa"))
     _run([rasa, "train", "--fixed-model-name", MODEL_NAME, "--out", str(MODEL_DIR)], env, "rasa train")
     _MODEL_DIGEST.write_text(digest)

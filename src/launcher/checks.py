@@ -1,9 +1,10 @@
 """Load every operator-edited config file once, so a broken one stops start-up with a message
 naming the file, the key and the problem instead of failing in the middle of a conversation."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from appconfig.yamlfile import ConfigError
 
@@ -49,5 +50,8 @@ def check_environment(env: dict[str, str]) -> list[str]:
         "RASA_API_TOKEN": "protects Rasa's HTTP API (conversations, model management)",
         "LEADQUAL_SECRET_KEY": "signs calendar-feed and invite links",
     }
-    return [f"{name} must be set when LEADQUAL_ENV={env['LEADQUAL_ENV']}: it {why}"
-            for name, why in required.items() if not env.get(name)]
+    return [
+        f"{name} must be set when LEADQUAL_ENV={env['LEADQUAL_ENV']}: it {why}"
+        for name, why in required.items()
+        if not env.get(name)
+    ]

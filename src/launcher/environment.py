@@ -2,6 +2,7 @@
 the defaults of `appconfig.settings.Settings` (the embedded profile: SQLite files under var/,
 in-memory lock store, so a new user needs no outside service). `.env.example` documents every
 variable."""
+
 from __future__ import annotations
 
 import os

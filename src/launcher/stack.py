@@ -3,6 +3,7 @@
 Used by `python -m launcher start` and by the end-to-end tests, so both run the same thing.
 Each process logs to var/logs/<name>.log.
 """
+
 from __future__ import annotations
 
 import os
@@ -13,7 +14,6 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import httpx
 
@@ -31,11 +31,11 @@ class StackError(RuntimeError):
 class Service:
     name: str
     command: list[str]
-    port: Optional[int] = None  # None: no HTTP; ready once it has run for a moment
+    port: int | None = None  # None: no HTTP; ready once it has run for a moment
     health_path: str = "/"
 
     @property
-    def health_url(self) -> Optional[str]:
+    def health_url(self) -> str | None:
         return f"http://127.0.0.1:{self.port}{self.health_path}" if self.port else None
 
 
@@ -44,19 +44,38 @@ def services(env: dict[str, str]) -> list[Service]:
     rasa = str(Path(sys.executable).with_name("rasa"))
     rasa_port, action_port, web_port = int(env["RASA_PORT"]), int(env["ACTION_SERVER_PORT"]), int(env["WEB_PORT"])
     rasa_command = [
-        rasa, "run", "--model", str(MODEL_PATH), "--enable-api", "--port", str(rasa_port),
-        "--interface", env["RASA_HOST"],
-        "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-        "--cors", *env["ALLOWED_ORIGINS"].split(","),
+        rasa,
+        "run",
+        "--model",
+        str(MODEL_PATH),
+        "--enable-api",
+        "--port",
+        str(rasa_port),
+        "--interface",
+        env["RASA_HOST"],
+        "--endpoints",
+        "endpoints.yml",
+        "--credentials",
+        "credentials.yml",
+        "--cors",
+        *env["ALLOWED_ORIGINS"].split(","),
     ]
     if env.get("RASA_API_TOKEN"):
         rasa_command += ["--auth-token", env["RASA_API_TOKEN"]]
     return [
-        Service("actions", [rasa, "run", "actions", "--actions", "actions", "--port", str(action_port)],
-                action_port, "/health"),
+        Service(
+            "actions",
+            [rasa, "run", "actions", "--actions", "actions", "--port", str(action_port)],
+            action_port,
+            "/health",
+        ),
         Service("rasa", rasa_command, rasa_port, "/"),
-        Service("web", [sys.executable, "-m", "webapp", "--host", env["WEB_HOST"],
-                        "--port", str(web_port)], web_port, "/healthz"),
+        Service(
+            "web",
+            [sys.executable, "-m", "webapp", "--host", env["WEB_HOST"], "--port", str(web_port)],
+            web_port,
+            "/healthz",
+        ),
         Service("worker", [sys.executable, "-m", "handoff", "worker"]),
     ]
 
@@ -85,11 +104,13 @@ class Stack:
         self.services = [s for s in services(self.env) if not only or s.name in only]
         self.processes: dict[str, subprocess.Popen] = {}
 
-    def start(self, timeout: float = 300) -> "Stack":
+    def start(self, timeout: float = 300) -> Stack:
         busy = [f"{s.name} ({s.port})" for s in self.services if s.port and not port_is_free(s.port)]
         if busy:
-            raise StackError(f"ports already in use: {', '.join(busy)}. Stop what uses them or set "
-                             "RASA_PORT / ACTION_SERVER_PORT / WEB_PORT in .env.")
+            raise StackError(
+                f"ports already in use: {', '.join(busy)}. Stop what uses them or set "
+                "RASA_PORT / ACTION_SERVER_PORT / WEB_PORT in .env."
+            )
         self.log_dir.mkdir(parents=True, exist_ok=True)
         # The schema is created once here, not raced for by every process at start-up.
         LeadStore.from_url(self.env["DATABASE_URL"]).engine.dispose()
@@ -97,8 +118,13 @@ class Stack:
             for service in self.services:
                 log = open(self.log_dir / f"{service.name}.log", "ab")
                 self.processes[service.name] = subprocess.Popen(
-                    service.command, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL, start_new_session=True,
+                    service.command,
+                    cwd=PROJECT_ROOT,
+                    env=self.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
                 )
             self._wait_healthy(timeout)
         except BaseException:
@@ -129,8 +155,9 @@ class Stack:
         for name, process in self.processes.items():
             if process.poll() is not None:
                 log = self.log_dir / f"{name}.log"
-                raise StackError(f"{name} exited with code {process.returncode}. Last lines of {log}:\n"
-                                 f"{_log_tail(log)}")
+                raise StackError(
+                    f"{name} exited with code {process.returncode}. Last lines of {log}:\n{_log_tail(log)}"
+                )
 
     def stop(self) -> None:
         for process in self.processes.values():
@@ -145,7 +172,7 @@ class Stack:
                 process.wait()
         self.processes.clear()
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -3,6 +3,7 @@
 Each table module registers itself on `Base`; importing this package imports them all, so
 `LeadStore.create_tables()` creates the whole schema.
 """
+
 from . import events, leads, locks, meetings, outbox  # noqa: F401  (registers their tables)
 from .base import Base, UTCDateTime, make_engine, make_session_factory, session_scope, utcnow
 from .store import LeadStore

@@ -1,4 +1,5 @@
 """`python -m leaddb funnel [--since YYYY-MM-DD]`: conversion and velocity between stages."""
+
 from __future__ import annotations
 
 import argparse

@@ -1,10 +1,11 @@
 """Engine, sessions and column types shared by every table of the lead database."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import DateTime, create_engine, event
 from sqlalchemy.engine import Engine
@@ -47,8 +48,9 @@ def make_engine(url: str) -> Engine:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         # A pool keeps connections (and SQLite's page cache) warm; SQLAlchemy 1.4 would open a
         # new connection for every use of a file database.
-        engine = create_engine(url, future=True, poolclass=QueuePool,
-                               connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(
+            url, future=True, poolclass=QueuePool, connect_args={"timeout": 30, "check_same_thread": False}
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):

@@ -3,11 +3,13 @@
 Ingest is idempotent: an event id seen before (for the same visitor) is counted as a
 duplicate, never stored twice, so a browser may resend a batch whose answer it did not receive.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable, Optional, Union
+from typing import Any
 
 from sqlalchemy import JSON, Column, String, Text, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -65,8 +67,8 @@ class TrackedEvent:
     visitor_id: str
     type: str
     occurred_at: datetime
-    url: Optional[str] = None
-    referrer: Optional[str] = None
+    url: str | None = None
+    referrer: str | None = None
     utm: dict[str, str] = field(default_factory=dict)
     properties: dict[str, Any] = field(default_factory=dict)
 
@@ -77,7 +79,7 @@ class IngestResult:
     duplicates: int
 
 
-EngineOrSessions = Union[Engine, sessionmaker]
+EngineOrSessions = Engine | sessionmaker
 
 
 def _engine(target: EngineOrSessions) -> Engine:
@@ -141,9 +143,7 @@ def ingest_events(target: EngineOrSessions, events: Iterable[TrackedEvent]) -> I
     return IngestResult(accepted=accepted, duplicates=given - accepted)
 
 
-def visitor_events(
-    target: EngineOrSessions, visitor_id: str, since: Optional[datetime] = None
-) -> list[TrackedEvent]:
+def visitor_events(target: EngineOrSessions, visitor_id: str, since: datetime | None = None) -> list[TrackedEvent]:
     """One visitor's events, oldest first; only those that occurred at or after `since`."""
     table = Event.__table__
     query = select(table).where(table.c.visitor_id == visitor_id).order_by(table.c.occurred_at, table.c.event_id)

@@ -1,4 +1,5 @@
 """Leads: who the visitor is, what they answered, what was decided and when."""
+
 from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, Column, Float, ForeignKey, Integer, String, Text

@@ -1,5 +1,6 @@
 """Named locks kept in the database, so that several processes can take turns on one thing
 (a round-robin pool, a rep's calendar). `handoff.db.take_lock` takes them."""
+
 from __future__ import annotations
 
 from sqlalchemy import Column, Integer, String

@@ -3,6 +3,7 @@
 The rules that fill these tables live in the `handoff` package; this module only says what
 is stored.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Text, text

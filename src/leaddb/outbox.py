@@ -1,4 +1,5 @@
 """The outbox: messages waiting to be delivered. The `handoff.outbox` worker delivers them."""
+
 from __future__ import annotations
 
 from sqlalchemy import JSON, Column, Index, Integer, String, Text

@@ -1,8 +1,10 @@
 """Reading and writing leads. Every write is its own transaction, so a visitor who leaves
 halfway through the conversation is still a lead with everything they said."""
+
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -15,8 +17,19 @@ from .leads import STAGES, Lead, LeadAnswer, PersonRequest, QualificationDecisio
 # Lead columns an answer may set (the normalised fields of each form slot).
 ANSWER_COLUMNS = frozenset(
     {
-        "need", "timeline_days", "timeline_open_ended", "authority", "budget_amount", "budget_currency", "budget_period",
-        "company", "company_size", "person_name", "email", "email_domain", "email_is_free_mail",
+        "need",
+        "timeline_days",
+        "timeline_open_ended",
+        "authority",
+        "budget_amount",
+        "budget_currency",
+        "budget_period",
+        "company",
+        "company_size",
+        "person_name",
+        "email",
+        "email_domain",
+        "email_is_free_mail",
         "timezone",
     }
 )
@@ -43,7 +56,7 @@ class LeadStore:
         self._sessions = make_session_factory(engine)
 
     @classmethod
-    def from_url(cls, url: str, create: bool = True) -> "LeadStore":
+    def from_url(cls, url: str, create: bool = True) -> LeadStore:
         store = cls(make_engine(url))
         if create:
             store.create_tables()
@@ -75,7 +88,7 @@ class LeadStore:
         with self.session() as session:
             self._lead(session, visitor_id)
 
-    def get_lead(self, visitor_id: str) -> Optional[dict[str, Any]]:
+    def get_lead(self, visitor_id: str) -> dict[str, Any] | None:
         with self.session() as session:
             lead = session.execute(select(Lead).where(Lead.visitor_id == visitor_id)).scalar_one_or_none()
             return lead_as_dict(lead) if lead else None
@@ -94,8 +107,8 @@ class LeadStore:
         self,
         visitor_id: str,
         slot: str,
-        raw_text: Optional[str],
-        fields: Optional[dict[str, Any]],
+        raw_text: str | None,
+        fields: dict[str, Any] | None,
         status: str = "ok",
     ) -> None:
         """Keep the raw answer and, when understood, copy its normalised fields onto the lead."""
@@ -132,24 +145,23 @@ class LeadStore:
         with self.session() as session:
             move_stage(session, self._lead(session, visitor_id), to_stage, reason)
 
-    def record_person_request(self, visitor_id: str, message: Optional[str]) -> None:
+    def record_person_request(self, visitor_id: str, message: str | None) -> None:
         """The visitor asked to talk to a person (or for a callback): someone must pick it up."""
         with self.session() as session:
             lead = self._lead(session, visitor_id)
             session.add(PersonRequest(lead_id=lead.id, message=message))
             lead.handoff_requested_at = utcnow()
 
-    def record_stop(self, visitor_id: str, message: Optional[str]) -> None:
+    def record_stop(self, visitor_id: str, message: str | None) -> None:
         with self.session() as session:
             lead = self._lead(session, visitor_id)
             lead.stopped_at = utcnow()
             if lead.tier is None:
                 move_stage(session, lead, "stopped", reason=f"visitor stopped: {message or ''}".strip())
 
-    def transitions(self, visitor_id: str) -> list[tuple[Optional[str], str]]:
+    def transitions(self, visitor_id: str) -> list[tuple[str | None, str]]:
         with self.session() as session:
             rows = session.execute(
                 select(StageTransition).join(Lead).where(Lead.visitor_id == visitor_id).order_by(StageTransition.id)
             ).scalars()
             return [(t.from_stage, t.to_stage) for t in rows]
-

@@ -68,9 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="columns not to learn from, e.g. filled in after sales contact (they leak the result)",
     )
     train_command.add_argument("--out", required=True, help="model file to write")
-    train_command.add_argument(
-        "--folds", type=int, default=5, help="cross-validation folds for the reported metrics"
-    )
+    train_command.add_argument("--folds", type=int, default=5, help="cross-validation folds for the reported metrics")
     train_command.set_defaults(run=run_train)
 
     evaluate_command = commands.add_parser("evaluate", help="score a labelled CSV with a model")

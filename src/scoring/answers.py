@@ -4,12 +4,14 @@
 answer. It decides whether the answer was understood (`ok`), deliberately skipped
 (`unknown`), or needs asking again (`invalid`, with the problem in words).
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Callable, Iterable, Optional
+from typing import Any
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
@@ -37,8 +39,31 @@ _DONT_KNOW = re.compile(
 
 # Words that carry no answer on their own: English stop words plus chat filler.
 _FILLER = STOP_WORDS | {
-    "yes", "yeah", "yep", "nope", "okay", "hello", "hey", "sure", "thanks", "thank", "maybe", "stuff", "things",
-    "idk", "dunno", "hmm", "hmmm", "lol", "want", "need", "needs", "needed", "like", "just", "looking",
+    "yes",
+    "yeah",
+    "yep",
+    "nope",
+    "okay",
+    "hello",
+    "hey",
+    "sure",
+    "thanks",
+    "thank",
+    "maybe",
+    "stuff",
+    "things",
+    "idk",
+    "dunno",
+    "hmm",
+    "hmmm",
+    "lol",
+    "want",
+    "need",
+    "needs",
+    "needed",
+    "like",
+    "just",
+    "looking",
 }
 
 
@@ -128,8 +153,14 @@ def _email(text: str, today: date) -> Answer:
 
 
 _NORMALISERS: dict[str, Callable[[str, date], Answer]] = {
-    "need": _need, "timeline": _timeline, "authority": _authority, "budget": _budget, "company": _company,
-    "company_size": _company_size, "person_name": _person_name, "email": _email,
+    "need": _need,
+    "timeline": _timeline,
+    "authority": _authority,
+    "budget": _budget,
+    "company": _company,
+    "company_size": _company_size,
+    "person_name": _person_name,
+    "email": _email,
 }
 # Slots answered in free text: what is left after removing other answers must say something.
 _FREE_TEXT_SLOTS = {"need", "company", "person_name"}
@@ -137,7 +168,7 @@ _FREE_TEXT_SLOTS = {"need", "company", "person_name"}
 
 def normalise_answer(
     slot: str,
-    text: Optional[str],
+    text: str | None,
     today: date,
     other_spans: Iterable[tuple[int, int]] = (),
 ) -> Answer:
@@ -162,7 +193,7 @@ def normalise_answer(
     return answer
 
 
-def company_guess_from_email(address_fields: dict) -> Optional[str]:
+def company_guess_from_email(address_fields: dict) -> str | None:
     """A company name from a work email's domain, so the visitor need not type it."""
     if address_fields.get("email_is_free_mail") or not address_fields.get("email_domain"):
         return None
@@ -174,7 +205,7 @@ def company_guess_from_email(address_fields: dict) -> Optional[str]:
 _PROPER_NOUN_WORD = re.compile(r"^(?:[A-Z0-9][\w&.'-]*|&|of|and|the|de|van|von|da|der)$")
 
 
-def off_topic_answer(slot: Optional[str], text: str, today: date) -> Optional[Answer]:
+def off_topic_answer(slot: str | None, text: str, today: date) -> Answer | None:
     """The answer to the question being asked, when a message classified as off-topic is in
     fact a name or a company; None when it really is off-topic."""
     if slot not in ("person_name", "company"):

@@ -5,28 +5,40 @@ function of the rules, the visitor's events and `now`, so it is easy to test and
 Every point comes with a part `{rule, group, points, when, event_type, detail}`; the parts
 always add up to the total, including what a group cap cut off.
 """
+
 from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional, Protocol, Sequence
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from pydantic import Field, root_validator, validator
 
+from appconfig.yamlfile import (
+    CheckedValue,
+    ConfigModel,
+    Flag,
+    Number,
+    ProblemAt,
+    Text,
+    choice,
+    integer,
+    number,
+    parse_config,
+)
 from leaddb.events import EVENT_TYPES
-from appconfig.yamlfile import (CheckedValue, ConfigModel, Flag, Number, ProblemAt, Text, choice, integer, number,
-                                parse_config)
 
 
 class ScorableEvent(Protocol):
     """What scoring needs from an event (`leaddb.events.TrackedEvent` has it)."""
 
     type: str
-    url: Optional[str]
+    url: str | None
     occurred_at: datetime
     properties: Mapping[str, Any]
 
@@ -92,7 +104,7 @@ def _strings(value: Any) -> list[str]:
 
 
 class Group(ConfigModel):
-    cap: Optional[number(minimum=0)] = None
+    cap: number(minimum=0) | None = None
 
 
 class Rule(ConfigModel):
@@ -100,8 +112,8 @@ class Rule(ConfigModel):
     group: Text
     points: Number
     event_types: EventTypes = Field(frozenset(), alias="event_type")  # empty: any type
-    url: Optional[PathGlobs] = None  # searched in the lower-cased path
-    url_regex: Optional[UrlRegex] = None
+    url: PathGlobs | None = None  # searched in the lower-cased path
+    url_regex: UrlRegex | None = None
     domains: Domains = ()
     decay: Flag = True
 
@@ -119,15 +131,13 @@ class Rule(ConfigModel):
             raise ProblemAt(("event_type",), "is required unless the rule has url, url_regex or domains")
         return values
 
-    def matches(self, event_type: str, path: Optional[str], domains: Sequence[str]) -> bool:
+    def matches(self, event_type: str, path: str | None, domains: Sequence[str]) -> bool:
         if self.event_types and event_type not in self.event_types:
             return False
         url_pattern = self.url or self.url_regex
         if url_pattern is not None and (path is None or not url_pattern.search(path)):
             return False
-        if self.domains and not any(_in_domain(domain, self.domains) for domain in domains):
-            return False
-        return True
+        return not (self.domains and not any(_in_domain(domain, self.domains) for domain in domains))
 
 
 class RecentEventsCondition(ConfigModel):
@@ -137,7 +147,7 @@ class RecentEventsCondition(ConfigModel):
 
 
 class HighIntent(ConfigModel):
-    score_at_least: Optional[Number] = None
+    score_at_least: Number | None = None
     recent_events: tuple[RecentEventsCondition, ...] = ()
     not_after_rules: tuple[Text, ...] = ()
 
@@ -165,7 +175,11 @@ class BehaviourRules(ConfigModel):
 
     @validator("groups", pre=True)
     def _empty_group_has_no_cap(cls, groups):
-        return {name: {} if group is None else group for name, group in groups.items()} if isinstance(groups, dict) else groups
+        return (
+            {name: {} if group is None else group for name, group in groups.items()}
+            if isinstance(groups, dict)
+            else groups
+        )
 
     @validator("rules")
     def _some_rules(cls, rules):
@@ -178,8 +192,10 @@ class BehaviourRules(ConfigModel):
         names: set[str] = set()
         for index, rule in enumerate(values["rules"]):
             if rule.group not in values["groups"]:
-                raise ProblemAt(("rules", index, "group"),
-                                f"unknown group {rule.group!r} (define it under groups: {', '.join(values['groups'])})")
+                raise ProblemAt(
+                    ("rules", index, "group"),
+                    f"unknown group {rule.group!r} (define it under groups: {', '.join(values['groups'])})",
+                )
             if rule.name in names:
                 raise ProblemAt(("rules", index, "name"), f"duplicate rule name {rule.name!r}")
             names.add(rule.name)
@@ -211,14 +227,16 @@ class VisitorSummary:
     webinar_attendances: int = 0
     email_clicks: int = 0
     demo_requests: int = 0
-    first_seen: Optional[datetime] = None
-    last_seen: Optional[datetime] = None
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
 
     def describe(self) -> str:
         """A short sentence for people, e.g. '3 pricing views (3 in the last 7 days), 1 download'."""
         bits = []
         if self.pricing_views:
-            bits.append(f"{_plural(self.pricing_views, 'pricing view')} ({self.pricing_views_last_7_days} in the last 7 days)")
+            bits.append(
+                f"{_plural(self.pricing_views, 'pricing view')} ({self.pricing_views_last_7_days} in the last 7 days)"
+            )
         if self.downloads:
             bits.append(_plural(self.downloads, "download"))
         if self.webinar_registrations:
@@ -239,7 +257,7 @@ class BehaviourScore:
     total: float
     parts: list[dict[str, Any]]
     high_intent: bool
-    high_intent_reason: Optional[str]
+    high_intent_reason: str | None
     summary: VisitorSummary = field(default_factory=VisitorSummary)
 
 
@@ -300,7 +318,9 @@ def score_behaviour(rules: BehaviourRules, events: Iterable[ScorableEvent], now:
     total = round(sum(part["points"] for part in parts), 2)
     summary = _summary(counted, now)
     reason = _high_intent_reason(rules.high_intent, total, counted, matched_rules, now)
-    return BehaviourScore(total=total, parts=parts, high_intent=reason is not None, high_intent_reason=reason, summary=summary)
+    return BehaviourScore(
+        total=total, parts=parts, high_intent=reason is not None, high_intent_reason=reason, summary=summary
+    )
 
 
 def _effective_type(rules: BehaviourRules, event: ScorableEvent) -> str:
@@ -313,7 +333,7 @@ def _effective_type(rules: BehaviourRules, event: ScorableEvent) -> str:
     return event.type
 
 
-def _path(url: Optional[str]) -> Optional[str]:
+def _path(url: str | None) -> str | None:
     if not url:
         return None
     return (urlsplit(url).path or "/").lower()
@@ -332,7 +352,7 @@ def _in_domain(domain: str, listed: Sequence[str]) -> bool:
     return any(domain == item or domain.endswith("." + item) for item in listed)
 
 
-def _detail(rule: Rule, event: ScorableEvent, path: Optional[str], age_days: float, factor: float) -> str:
+def _detail(rule: Rule, event: ScorableEvent, path: str | None, age_days: float, factor: float) -> str:
     what = event.type if path is None else f"{event.type} {path}"
     if rule.domains:
         what += " from a listed domain"
@@ -370,19 +390,25 @@ def _summary(counted: list[tuple[str, ScorableEvent]], now: datetime) -> Visitor
 
 
 def _high_intent_reason(
-    high_intent: HighIntent, total: float, counted: list[tuple[str, ScorableEvent]], matched_rules: set[str], now: datetime
-) -> Optional[str]:
+    high_intent: HighIntent,
+    total: float,
+    counted: list[tuple[str, ScorableEvent]],
+    matched_rules: set[str],
+    now: datetime,
+) -> str | None:
     if matched_rules.intersection(high_intent.not_after_rules):
         return None
     for condition in high_intent.recent_events:
         since = now - timedelta(days=condition.within_days)
         recent = sum(1 for kind, event in counted if kind == condition.event_type and event.occurred_at >= since)
         if recent >= condition.at_least:
-            return f"{_plural(recent, condition.event_type.replace('_', ' '))} in the last {condition.within_days:g} days"
+            return (
+                f"{_plural(recent, condition.event_type.replace('_', ' '))} in the last {condition.within_days:g} days"
+            )
     if high_intent.score_at_least is not None and total >= high_intent.score_at_least:
         return f"behaviour score {total:g} is at least {high_intent.score_at_least:g}"
     return None
 
 
-def _plural(count: int, singular: str, plural: Optional[str] = None) -> str:
+def _plural(count: int, singular: str, plural: str | None = None) -> str:
     return f"{count} {singular if count == 1 else (plural or singular + 's')}"

@@ -10,12 +10,12 @@ Email syntax is checked by `email-validator` with the deliverability (DNS) check
 network is used. `FREE_MAIL_DOMAINS` (gmail.com, outlook.com...) is read once from
 `free_mail_domains.txt` beside this module.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -80,7 +80,7 @@ def _email_candidates(text: str) -> list[str]:
     return [m.group().strip(".!?'`*").removeprefix("mailto:") for m in _EMAIL_CANDIDATE_RE.finditer(text)]
 
 
-def parse_work_email(text: str) -> Optional[EmailAddress]:
+def parse_work_email(text: str) -> EmailAddress | None:
     """The first syntactically valid email address in the text, or None.
 
     "sure, it's Jane.Doe@Acme.io!" gives address "Jane.Doe@acme.io", domain "acme.io".
@@ -153,15 +153,76 @@ _NAME_END_RE = re.compile(
 _NAME_RE = re.compile(r"[^\W\d_]+(?:(?:[-' ]|\.\s?)[^\W\d_]+)*\.?")
 # Words that show the answer is not a name: refusals, questions, small talk.
 _NOT_NAME_WORDS = frozenset(
-    "no nope nah yes yeah yep why what who how hi hello hey ok okay sure thanks thank test "
-    "testing asdf anonymous anon none nothing nobody idk skip pass later stop private secret "
-    "not rather say tell you your the a an to do dont don't is are my me i we bot human user "
-    "guest unknown prefer business of just".split()
+    [
+        "no",
+        "nope",
+        "nah",
+        "yes",
+        "yeah",
+        "yep",
+        "why",
+        "what",
+        "who",
+        "how",
+        "hi",
+        "hello",
+        "hey",
+        "ok",
+        "okay",
+        "sure",
+        "thanks",
+        "thank",
+        "test",
+        "testing",
+        "asdf",
+        "anonymous",
+        "anon",
+        "none",
+        "nothing",
+        "nobody",
+        "idk",
+        "skip",
+        "pass",
+        "later",
+        "stop",
+        "private",
+        "secret",
+        "not",
+        "rather",
+        "say",
+        "tell",
+        "you",
+        "your",
+        "the",
+        "a",
+        "an",
+        "to",
+        "do",
+        "dont",
+        "don't",
+        "is",
+        "are",
+        "my",
+        "me",
+        "i",
+        "we",
+        "bot",
+        "human",
+        "user",
+        "guest",
+        "unknown",
+        "prefer",
+        "business",
+        "of",
+        "just",
+    ]
 )
-_LOWERCASE_PARTICLES = frozenset("van von de da di del della der den du la le ter bin al".split())
+_LOWERCASE_PARTICLES = frozenset(
+    ["van", "von", "de", "da", "di", "del", "della", "der", "den", "du", "la", "le", "ter", "bin", "al"]
+)
 
 
-def parse_person_name(text: str) -> Optional[str]:
+def parse_person_name(text: str) -> str | None:
     """The visitor's name, tidied, or None when the answer is not a name.
 
     "my name is jane doe" -> "Jane Doe", "I'm Bob" -> "Bob", "it's Ana-Maria O'Neil" ->
@@ -220,10 +281,30 @@ _COMPANY_END_RE = re.compile(
     re.IGNORECASE,
 )
 _COMPANY_SUFFIXES = {
-    "gmbh": "GmbH", "llc": "LLC", "inc": "Inc", "ltd": "Ltd", "plc": "PLC", "ag": "AG", "sa": "SA",
-    "bv": "BV", "nv": "NV", "llp": "LLP", "sas": "SAS", "sarl": "SARL", "srl": "SRL", "spa": "SpA",
-    "kg": "KG", "oy": "Oy", "ab": "AB", "as": "AS", "pty": "Pty", "co": "Co", "corp": "Corp",
-    "ug": "UG", "se": "SE", "kk": "KK",
+    "gmbh": "GmbH",
+    "llc": "LLC",
+    "inc": "Inc",
+    "ltd": "Ltd",
+    "plc": "PLC",
+    "ag": "AG",
+    "sa": "SA",
+    "bv": "BV",
+    "nv": "NV",
+    "llp": "LLP",
+    "sas": "SAS",
+    "sarl": "SARL",
+    "srl": "SRL",
+    "spa": "SpA",
+    "kg": "KG",
+    "oy": "Oy",
+    "ab": "AB",
+    "as": "AS",
+    "pty": "Pty",
+    "co": "Co",
+    "corp": "Corp",
+    "ug": "UG",
+    "se": "SE",
+    "kk": "KK",
 }
 # Answers that name no company: refusals, and people who work on their own.
 _NO_COMPANY_RE = re.compile(
@@ -235,7 +316,7 @@ _NO_COMPANY_RE = re.compile(
 )
 
 
-def parse_company_name(text: str) -> Optional[str]:
+def parse_company_name(text: str) -> str | None:
     """The visitor's company, tidied, or None when the answer names none.
 
     "I work at Acme Corp" -> "Acme Corp", "we're globex." -> "Globex", "Initech GmbH" stays;
@@ -264,7 +345,7 @@ def parse_company_name(text: str) -> Optional[str]:
     return text
 
 
-def company_from_email_domain(domain: str) -> Optional[str]:
+def company_from_email_domain(domain: str) -> str | None:
     """A readable company name guessed from an email domain, or None for free-mail domains.
 
     "acme-corp.io" -> "Acme Corp", "mail.initech.co.uk" -> "Initech"; an address may be
@@ -276,9 +357,24 @@ def company_from_email_domain(domain: str) -> Optional[str]:
         return None
     labels = domain.split(".")
     # "initech.co.uk": the name sits before a two-part public suffix.
-    two_part_suffix = len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in {
-        "co", "com", "org", "net", "ac", "gov", "edu", "ltd", "plc", "ne", "or",
-    }
+    two_part_suffix = (
+        len(labels) >= 3
+        and len(labels[-1]) == 2
+        and labels[-2]
+        in {
+            "co",
+            "com",
+            "org",
+            "net",
+            "ac",
+            "gov",
+            "edu",
+            "ltd",
+            "plc",
+            "ne",
+            "or",
+        }
+    )
     name = labels[-3] if two_part_suffix else labels[-2]
     words = [w for w in name.split("-") if w]
     return " ".join(w.capitalize() for w in words) or None

@@ -1,4 +1,5 @@
 """What the assistant's first line should acknowledge about what the visitor already did."""
+
 from __future__ import annotations
 
 from .behaviour import VisitorSummary

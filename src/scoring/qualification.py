@@ -4,16 +4,16 @@ The rules live in `config/scoring.yml` (see its comments); `load_qualification_r
 them once at start-up. `decide` is pure: the same facts and rules always give the same tier,
 and every point is a `ScorePart` that names the rule that gave it.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterable, Optional
 
 from pydantic import root_validator, validator
 
-from appconfig.yamlfile import (ConfigError, ConfigModel, Flag, Number, ProblemAt, choice, integer, number,
-                                parse_config)
+from appconfig.yamlfile import ConfigError, ConfigModel, Flag, Number, ProblemAt, choice, integer, number, parse_config
 
 TIERS = ("sql", "mql", "unqualified")
 AUTHORITY_LEVELS = ("decision_maker", "influencer", "user", "none", "unknown")
@@ -25,7 +25,7 @@ class ScorePart:
     group: str  # bant | fit | behaviour | model
     points: float
     detail: str  # what the visitor said or did, in words
-    when: Optional[str] = None  # ISO time of the event, for behaviour parts
+    when: str | None = None  # ISO time of the event, for behaviour parts
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -36,15 +36,15 @@ class QualificationFacts:
     """The answers and fit facts `decide` scores, normalised. None means not known.
     (`handoff.LeadFacts` is the different view routing and nurture use.)"""
 
-    need: Optional[str] = None
-    timeline_days: Optional[int] = None
+    need: str | None = None
+    timeline_days: int | None = None
     timeline_open_ended: bool = False  # "just researching": answered, but no date
     authority: str = "unknown"
-    budget_amount: Optional[float] = None  # 0 = explicitly no budget
-    budget_currency: Optional[str] = None
-    budget_period: Optional[str] = None  # "month" | "year" | None (one-off or unstated)
-    company_size: Optional[int] = None
-    email_is_free_mail: Optional[bool] = None
+    budget_amount: float | None = None  # 0 = explicitly no budget
+    budget_currency: str | None = None
+    budget_period: str | None = None  # "month" | "year" | None (one-off or unstated)
+    company_size: int | None = None
+    email_is_free_mail: bool | None = None
 
 
 # -- the rules file (config/scoring.yml, documented there) ----------------------------------
@@ -80,8 +80,8 @@ class Thresholds(ConfigModel):
 class SqlGates(ConfigModel):
     authority_in: tuple[AuthorityLevel, ...]
     need_stated: Flag = False
-    max_timeline_days: Optional[integer(minimum=0)] = None
-    min_annual_budget_usd: Optional[number(minimum=0)] = None
+    max_timeline_days: integer(minimum=0) | None = None
+    min_annual_budget_usd: number(minimum=0) | None = None
 
 
 class Disqualify(ConfigModel):
@@ -158,15 +158,26 @@ class Fit(ConfigModel):
 
 class BehaviourWeight(ConfigModel):
     weight: number(minimum=0) = 1.0
-    max_points: Optional[number(minimum=0)] = None
-    min_points: Optional[number(maximum=0)] = None
+    max_points: number(minimum=0) | None = None
+    min_points: number(maximum=0) | None = None
 
 
 # Facts a model column can be fed from.
 MODEL_FACTS = (
-    "authority", "need_stated", "timeline_days", "budget_annual_usd", "company_size", "email_is_free_mail",
-    "behaviour_score", "page_views", "pricing_views", "downloads", "webinar_registrations",
-    "webinar_attendances", "email_clicks", "demo_requests",
+    "authority",
+    "need_stated",
+    "timeline_days",
+    "budget_annual_usd",
+    "company_size",
+    "email_is_free_mail",
+    "behaviour_score",
+    "page_views",
+    "pricing_views",
+    "downloads",
+    "webinar_registrations",
+    "webinar_attendances",
+    "email_clicks",
+    "demo_requests",
 )
 
 
@@ -194,7 +205,7 @@ class QualificationRules(ConfigModel):
     fit: Fit
     currency_to_usd: dict[str, number(minimum=0)]
     behaviour: BehaviourWeight = BehaviourWeight()
-    model: Optional[ModelRule] = None
+    model: ModelRule | None = None
 
     @validator("version")
     def _known_version(cls, version):
@@ -215,7 +226,7 @@ class QualificationRules(ConfigModel):
     def disqualify_authority(self) -> tuple[str, ...]:
         return self.disqualify.authority_in
 
-    def annual_usd(self, amount: float, currency: Optional[str], period: Optional[str]) -> Optional[float]:
+    def annual_usd(self, amount: float, currency: str | None, period: str | None) -> float | None:
         rate = self.currency_to_usd.get((currency or "USD").upper())
         if rate is None:
             return None
@@ -230,7 +241,9 @@ def load_qualification_rules(path: Path | str) -> QualificationRules:
     if not model_path.is_absolute():
         model_path = Path(path).resolve().parent.parent / model_path  # relative to the project
     if not model_path.exists():
-        raise ConfigError(path, "model.path", f"no model file at {model_path} (train one with `python -m scoring train`)")
+        raise ConfigError(
+            path, "model.path", f"no model file at {model_path} (train one with `python -m scoring train`)"
+        )
     return rules.copy(update={"model": rules.model.copy(update={"path": model_path})})
 
 
@@ -248,7 +261,7 @@ class Decision:
 # -- scoring -------------------------------------------------------------------------------
 
 
-def _money(amount: float, currency: Optional[str], period: Optional[str]) -> str:
+def _money(amount: float, currency: str | None, period: str | None) -> str:
     per = {"month": " a month", "year": " a year"}.get(period or "", "")
     return f"{amount:,.0f} {currency or 'USD'}{per}"
 
@@ -261,8 +274,14 @@ def bant_parts(rules: QualificationRules, facts: QualificationFacts) -> list[Sco
         parts.append(ScorePart("bant.need.unknown", "bant", rules.bant.need.unknown, "need not stated"))
 
     level = facts.authority if facts.authority in AUTHORITY_LEVELS else "unknown"
-    parts.append(ScorePart(f"bant.authority.{level}", "bant", getattr(rules.bant.authority, level),
-                           f"authority: {level.replace('_', ' ')}"))
+    parts.append(
+        ScorePart(
+            f"bant.authority.{level}",
+            "bant",
+            getattr(rules.bant.authority, level),
+            f"authority: {level.replace('_', ' ')}",
+        )
+    )
 
     if facts.budget_amount is None:
         parts.append(ScorePart("bant.budget.unknown", "bant", rules.bant.budget.unknown, "budget not stated"))
@@ -272,26 +291,44 @@ def bant_parts(rules: QualificationRules, facts: QualificationFacts) -> list[Sco
         stated = _money(facts.budget_amount, facts.budget_currency, facts.budget_period)
         annual = rules.annual_usd(facts.budget_amount, facts.budget_currency, facts.budget_period)
         if annual is None:
-            parts.append(ScorePart("bant.budget.unknown", "bant", rules.bant.budget.unknown,
-                                   f"budget {stated}: no rate for {facts.budget_currency}"))
+            parts.append(
+                ScorePart(
+                    "bant.budget.unknown",
+                    "bant",
+                    rules.bant.budget.unknown,
+                    f"budget {stated}: no rate for {facts.budget_currency}",
+                )
+            )
         else:
             band = next((b for b in rules.bant.budget.bands if annual >= b.min_annual_usd), None)
             if band is None:
                 parts.append(ScorePart("bant.budget.below_bands", "bant", 0, f"budget {stated}"))
             else:
-                parts.append(ScorePart(f"bant.budget.min_{band.min_annual_usd:g}", "bant", band.points,
-                                       f"budget {stated} (≈ {annual:,.0f} USD a year)"))
+                parts.append(
+                    ScorePart(
+                        f"bant.budget.min_{band.min_annual_usd:g}",
+                        "bant",
+                        band.points,
+                        f"budget {stated} (≈ {annual:,.0f} USD a year)",
+                    )
+                )
 
     if facts.timeline_days is not None:
         band = next((b for b in rules.bant.timeline.bands if facts.timeline_days <= b.max_days), None)
         if band is None:
             parts.append(ScorePart("bant.timeline.beyond_bands", "bant", 0, f"timeline {facts.timeline_days} days"))
         else:
-            parts.append(ScorePart(f"bant.timeline.max_{band.max_days:g}", "bant", band.points,
-                                   f"timeline {facts.timeline_days} days"))
+            parts.append(
+                ScorePart(
+                    f"bant.timeline.max_{band.max_days:g}", "bant", band.points, f"timeline {facts.timeline_days} days"
+                )
+            )
     elif facts.timeline_open_ended:
-        parts.append(ScorePart("bant.timeline.open_ended", "bant", rules.bant.timeline.open_ended,
-                               "no timeline: just researching"))
+        parts.append(
+            ScorePart(
+                "bant.timeline.open_ended", "bant", rules.bant.timeline.open_ended, "no timeline: just researching"
+            )
+        )
     else:
         parts.append(ScorePart("bant.timeline.unknown", "bant", rules.bant.timeline.unknown, "timeline not stated"))
     return parts
@@ -300,12 +337,20 @@ def bant_parts(rules: QualificationRules, facts: QualificationFacts) -> list[Sco
 def fit_parts(rules: QualificationRules, facts: QualificationFacts) -> list[ScorePart]:
     parts = []
     if facts.company_size is None:
-        parts.append(ScorePart("fit.company_size.unknown", "fit", rules.fit.company_size.unknown, "company size not stated"))
+        parts.append(
+            ScorePart("fit.company_size.unknown", "fit", rules.fit.company_size.unknown, "company size not stated")
+        )
     else:
         band = next((b for b in rules.fit.company_size.bands if facts.company_size >= b.min_employees), None)
         if band is not None:
-            parts.append(ScorePart(f"fit.company_size.min_{band.min_employees:g}", "fit", band.points,
-                                   f"{facts.company_size} employees"))
+            parts.append(
+                ScorePart(
+                    f"fit.company_size.min_{band.min_employees:g}",
+                    "fit",
+                    band.points,
+                    f"{facts.company_size} employees",
+                )
+            )
     if facts.email_is_free_mail is True:
         parts.append(ScorePart("fit.email.free_mail", "fit", rules.fit.email.free_mail, "free-mail address"))
     elif facts.email_is_free_mail is False:
@@ -317,34 +362,63 @@ def behaviour_parts(rules: QualificationRules, behaviour_parts: Iterable[dict]) 
     """Behaviour points (config/behaviour.yml) weighted and bounded for the qualification score.
     A bound shows as its own part, so the parts still add up to the total."""
     parts = [
-        ScorePart(f"behaviour.{part['rule']}", "behaviour", round(part["points"] * rules.behaviour.weight, 2),
-                  part.get("detail") or part["rule"], part.get("when"))
+        ScorePart(
+            f"behaviour.{part['rule']}",
+            "behaviour",
+            round(part["points"] * rules.behaviour.weight, 2),
+            part.get("detail") or part["rule"],
+            part.get("when"),
+        )
         for part in behaviour_parts
         if part.get("points")
     ]
     total = sum(part.points for part in parts)
     if rules.behaviour.max_points is not None and total > rules.behaviour.max_points:
-        parts.append(ScorePart("behaviour.max_points", "behaviour", rules.behaviour.max_points - total,
-                               f"behaviour counts at most {rules.behaviour.max_points:g} points"))
+        parts.append(
+            ScorePart(
+                "behaviour.max_points",
+                "behaviour",
+                rules.behaviour.max_points - total,
+                f"behaviour counts at most {rules.behaviour.max_points:g} points",
+            )
+        )
     if rules.behaviour.min_points is not None and total < rules.behaviour.min_points:
-        parts.append(ScorePart("behaviour.min_points", "behaviour", rules.behaviour.min_points - total,
-                               f"behaviour takes away at most {-rules.behaviour.min_points:g} points"))
+        parts.append(
+            ScorePart(
+                "behaviour.min_points",
+                "behaviour",
+                rules.behaviour.min_points - total,
+                f"behaviour takes away at most {-rules.behaviour.min_points:g} points",
+            )
+        )
     return parts
 
 
-def model_facts(rules: QualificationRules, facts: QualificationFacts, behaviour_total: float = 0.0,
-                summary: Optional[object] = None) -> dict:
+def model_facts(
+    rules: QualificationRules, facts: QualificationFacts, behaviour_total: float = 0.0, summary: object | None = None
+) -> dict:
     """The values of MODEL_FACTS for this lead (None when not known)."""
     annual = None
     if facts.budget_amount is not None:
         annual = rules.annual_usd(facts.budget_amount, facts.budget_currency, facts.budget_period)
     values = {
-        "authority": facts.authority, "need_stated": facts.need is not None, "timeline_days": facts.timeline_days,
-        "budget_annual_usd": annual, "company_size": facts.company_size,
-        "email_is_free_mail": facts.email_is_free_mail, "behaviour_score": behaviour_total,
+        "authority": facts.authority,
+        "need_stated": facts.need is not None,
+        "timeline_days": facts.timeline_days,
+        "budget_annual_usd": annual,
+        "company_size": facts.company_size,
+        "email_is_free_mail": facts.email_is_free_mail,
+        "behaviour_score": behaviour_total,
     }
-    for name in ("page_views", "pricing_views", "downloads", "webinar_registrations", "webinar_attendances",
-                 "email_clicks", "demo_requests"):
+    for name in (
+        "page_views",
+        "pricing_views",
+        "downloads",
+        "webinar_registrations",
+        "webinar_attendances",
+        "email_clicks",
+        "demo_requests",
+    ):
         values[name] = getattr(summary, name, 0) if summary is not None else 0
     return values
 
@@ -357,8 +431,10 @@ def model_record(rule: ModelRule, values: dict) -> dict:
 def _sql_gate_failures(rules: QualificationRules, facts: QualificationFacts) -> list[str]:
     failures = []
     if rules.sql_gates.authority_in and facts.authority not in rules.sql_gates.authority_in:
-        failures.append(f"authority is {facts.authority.replace('_', ' ')}, "
-                        f"not {' or '.join(sorted(a.replace('_', ' ') for a in rules.sql_gates.authority_in))}")
+        failures.append(
+            f"authority is {facts.authority.replace('_', ' ')}, "
+            f"not {' or '.join(sorted(a.replace('_', ' ') for a in rules.sql_gates.authority_in))}"
+        )
     if rules.sql_gates.need_stated and not facts.need:
         failures.append("no need stated")
     if rules.sql_gates.max_timeline_days is not None:
@@ -377,14 +453,20 @@ def decide(
     rules: QualificationRules,
     facts: QualificationFacts,
     behaviour: Iterable[dict] = (),
-    model_probability: Optional[float] = None,
+    model_probability: float | None = None,
 ) -> Decision:
     """Score the facts and pick a tier. `behaviour` is the parts list of a behaviour score
     (scoring.behaviour); `model_probability` the configured model's prediction, if any."""
     parts = bant_parts(rules, facts) + fit_parts(rules, facts) + behaviour_parts(rules, behaviour)
     if model_probability is not None and rules.model is not None:
-        parts.append(ScorePart("model.probability", "model", round(model_probability * rules.model.points, 2),
-                               f"predicted conversion {model_probability:.0%}"))
+        parts.append(
+            ScorePart(
+                "model.probability",
+                "model",
+                round(model_probability * rules.model.points, 2),
+                f"predicted conversion {model_probability:.0%}",
+            )
+        )
     parts = tuple(parts)
     score = round(sum(part.points for part in parts), 2)
     scored = [f"{p.detail}: {p.points:+g}" for p in parts if p.points]
@@ -396,16 +478,22 @@ def decide(
     if score >= rules.thresholds.sql:
         failures = _sql_gate_failures(rules, facts)
         if not failures:
-            return Decision("sql", score, parts,
-                            (f"score {score:g} ≥ SQL threshold {rules.thresholds.sql:g}",) + tuple(scored))
+            return Decision(
+                "sql", score, parts, (f"score {score:g} ≥ SQL threshold {rules.thresholds.sql:g}",) + tuple(scored)
+            )
         held = f"score {score:g} reaches the SQL threshold but held at MQL: {'; '.join(failures)}"
         return Decision("mql", score, parts, (held,) + tuple(scored))
     if score >= rules.thresholds.mql:
-        return Decision("mql", score, parts,
-                        (f"score {score:g} ≥ MQL threshold {rules.thresholds.mql:g}, "
-                         f"below SQL {rules.thresholds.sql:g}",) + tuple(scored))
-    return Decision("unqualified", score, parts,
-                    (f"score {score:g} below MQL threshold {rules.thresholds.mql:g}",) + tuple(scored))
+        return Decision(
+            "mql",
+            score,
+            parts,
+            (f"score {score:g} ≥ MQL threshold {rules.thresholds.mql:g}, below SQL {rules.thresholds.sql:g}",)
+            + tuple(scored),
+        )
+    return Decision(
+        "unqualified", score, parts, (f"score {score:g} below MQL threshold {rules.thresholds.mql:g}",) + tuple(scored)
+    )
 
 
 def facts_from_record(record: dict) -> QualificationFacts:

@@ -1,4 +1,5 @@
 """python -m webapp --host 127.0.0.1 --port 8000"""
+
 import argparse
 
 from .app import create_app

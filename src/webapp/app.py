@@ -1,9 +1,9 @@
 """The Sanic app factory. Each feature is a blueprint registered here."""
+
 from __future__ import annotations
 
 import asyncio
 import warnings
-from typing import Optional
 
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse, json
@@ -20,7 +20,7 @@ from .tracking import TrackingLimits, tracking
 STATIC_DIR = PROJECT_ROOT / "web" / "static"
 
 
-def create_app(settings: Optional[Settings] = None, store: Optional[LeadStore] = None) -> Sanic:
+def create_app(settings: Settings | None = None, store: LeadStore | None = None) -> Sanic:
     """Build the app. Without arguments it reads the environment and opens (and creates) the
     lead database at DATABASE_URL."""
     settings = settings or load_settings()

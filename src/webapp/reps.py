@@ -3,10 +3,11 @@
 GET pages only show; the decision is a POST from the page's form (or a JSON client), so a
 link preview or a mail scanner that follows links never accepts or rejects anything.
 """
+
 from __future__ import annotations
 
 import asyncio
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -28,18 +29,19 @@ from handoff import (
 )
 
 reps = Blueprint("reps")
-_templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                         autoescape=select_autoescape(["html"]))
+_templates = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
+)
 _REFUSAL_STATUS = {"not_found": 404, "bad_token": 403, "reason_required": 422, "already_decided": 409}
 _CALENDAR = "text/calendar; charset=utf-8"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _roster(config_dir: Path):
     return load_roster(config_dir / "roster.yml")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _nurture(config_dir: Path):
     return load_nurture(config_dir / "nurture.yml")
 
@@ -64,20 +66,34 @@ async def decide(request: Request, meeting_id: int) -> HTTPResponse:
     verb, token, reason = form.get("decision"), form.get("token") or "", form.get("reason")
     if verb not in ("accept", "reject") or not isinstance(token, str):
         problem = "decision must be accept or reject, with the token from the email"
-        return json({"error": problem}, 400) if wants_json else _page("message.html", 400, title="Not sent", message=problem)
+        return (
+            json({"error": problem}, 400)
+            if wants_json
+            else _page("message.html", 400, title="Not sent", message=problem)
+        )
     settings = request.app.ctx.settings
     try:
         decision = await asyncio.to_thread(
-            decide_meeting, request.app.ctx.store, meeting_id, token, verb == "accept", reason,
-            _roster(settings.config_dir), None, Notifications.from_env(), _nurture(settings.config_dir))
+            decide_meeting,
+            request.app.ctx.store,
+            meeting_id,
+            token,
+            verb == "accept",
+            reason,
+            _roster(settings.config_dir),
+            None,
+            Notifications.from_env(),
+            _nurture(settings.config_dir),
+        )
     except DecisionRefused as refused:
         status = _REFUSAL_STATUS.get(refused.code, 400)
         if wants_json:
             return json({"error": str(refused), "code": refused.code}, status)
         return _page("message.html", status, title="Not saved", message=str(refused))
     if wants_json:
-        return json({"meeting_id": decision.meeting_id, "status": decision.status,
-                     "nurture_track": decision.nurture_track})
+        return json(
+            {"meeting_id": decision.meeting_id, "status": decision.status, "nurture_track": decision.nurture_track}
+        )
     note = f" The lead goes to the “{decision.nurture_track}” nurture track." if decision.nurture_track else ""
     return _page("message.html", title=f"Meeting {decision.status}", message=f"Thanks, saved.{note}")
 
@@ -88,7 +104,9 @@ async def visitor_invite(request: Request, meeting_id: int) -> HTTPResponse:
     if not check_invite_token(secret_key(settings), meeting_id, request.args.get("token")):
         return text("This invite link is not valid.", status=403)
     try:
-        ics = await asyncio.to_thread(invite_for, request.app.ctx.store, _roster(settings.config_dir), meeting_id, "PUBLISH")
+        ics = await asyncio.to_thread(
+            invite_for, request.app.ctx.store, _roster(settings.config_dir), meeting_id, "PUBLISH"
+        )
     except ValueError:
         return text("No such meeting.", status=404)
     return text(ics, content_type=_CALENDAR, headers={"Content-Disposition": 'attachment; filename="meeting.ics"'})

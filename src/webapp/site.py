@@ -15,19 +15,19 @@ run code, and no outside images, so a message cannot make the browser call anoth
 The socket URL is CHAT_SOCKET_URL when set (e.g. `https://chat.example.com` behind a proxy);
 otherwise the page's own host name on RASA_PORT, which is what `python -m launcher start` runs.
 """
+
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-import os
 from pathlib import Path
-from typing import Optional
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Blueprint, Request, Sanic
-from sanic.response import HTTPResponse, file, html, json as json_response
+from sanic.response import HTTPResponse, file, html
+from sanic.response import json as json_response
 from sqlalchemy.exc import SQLAlchemyError
 
 from appconfig.settings import PROJECT_ROOT
@@ -52,8 +52,13 @@ PAGES = {
     "/webinar": "webinar.html",
 }
 # The whitespace options make template tags leave no blank lines or stray indents in the pages.
-_templates = Environment(loader=FileSystemLoader(SITE_DIR / "templates"), autoescape=select_autoescape(["html"]),
-                         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+_templates = Environment(
+    loader=FileSystemLoader(SITE_DIR / "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
 
 site = Blueprint("site")
 
@@ -108,23 +113,25 @@ def _content_security_policy(request: Request) -> str:
     socket_url = urlsplit(chat_socket_url(request))
     websocket_scheme = "wss" if socket_url.scheme == "https" else "ws"
     rasa = f"{socket_url.scheme}://{socket_url.netloc} {websocket_scheme}://{socket_url.netloc}"
-    return "; ".join([
-        "default-src 'self'",
-        "script-src 'self'",
-        # The widget injects its own <style> elements.
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data:",
-        "font-src 'self' data:",
-        f"connect-src 'self' {rasa}",
-        "frame-src 'none'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'self'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            # The widget injects its own <style> elements.
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            "font-src 'self' data:",
+            f"connect-src 'self' {rasa}",
+            "frame-src 'none'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'self'",
+        ]
+    )
 
 
-def _widget_version() -> Optional[str]:
+def _widget_version() -> str | None:
     try:
         return json.loads((WEBCHAT_DIR / "package.json").read_text(encoding="utf-8"))["version"]
     except (OSError, ValueError, KeyError):
@@ -149,8 +156,10 @@ async def opening(request: Request, visitor_id: str) -> HTTPResponse:
     talked to the assistant yet."""
     if not VISITOR_ID.fullmatch(visitor_id):
         return json_response(
-            {"error": "invalid visitor id",
-             "errors": [{"field": "visitor_id", "problem": "must be 8-128 letters, digits, '-' or '_'"}]},
+            {
+                "error": "invalid visitor id",
+                "errors": [{"field": "visitor_id", "problem": "must be 8-128 letters, digits, '-' or '_'"}],
+            },
             status=422,
         )
     try:

@@ -10,6 +10,7 @@ tracker.js sends `text/plain` (what `navigator.sendBeacon` sends, and no CORS pr
 `application/json` is accepted as well. Browsers always send an `Origin` header with a POST,
 so checking it against the configured site origins keeps other sites from posting events.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -19,12 +20,13 @@ import re
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List, Optional
+from typing import Any, Optional
 from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BaseModel, Extra, StrictStr, ValidationError, constr, create_model, validator
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, json as json_response
+from sanic.response import HTTPResponse
+from sanic.response import json as json_response
 from sqlalchemy.exc import SQLAlchemyError
 
 from appconfig.settings import Settings
@@ -54,7 +56,7 @@ class TrackingLimits:
     max_event_age: timedelta
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "TrackingLimits":
+    def from_settings(cls, settings: Settings) -> TrackingLimits:
         """TRACK_MAX_BODY_BYTES, TRACK_MAX_EVENTS and TRACK_MAX_EVENT_AGE_DAYS."""
         return cls(
             max_body_bytes=settings.track_max_body_bytes,
@@ -78,7 +80,7 @@ def _problem(field: str, problem: str) -> dict[str, str]:
 # -- CORS -----------------------------------------------------------------------------------
 
 
-def _allowed_origin(request: Request) -> tuple[bool, Optional[str]]:
+def _allowed_origin(request: Request) -> tuple[bool, str | None]:
     """(allowed, origin to echo in CORS headers). Requests without Origin are not from a
     browser page on another site (server-to-server, curl) and need no CORS headers."""
     origin = request.headers.get("origin")
@@ -89,7 +91,7 @@ def _allowed_origin(request: Request) -> tuple[bool, Optional[str]]:
     return False, None
 
 
-def _with_cors(response: HTTPResponse, origin: Optional[str]) -> HTTPResponse:
+def _with_cors(response: HTTPResponse, origin: str | None) -> HTTPResponse:
     if origin is not None:
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Vary"] = "Origin"
@@ -137,7 +139,9 @@ async def track(request: Request) -> HTTPResponse:
         result = await asyncio.to_thread(ingest_events, request.app.ctx.store.engine, events)
     except SQLAlchemyError:
         logger.exception("storing %d events for visitor %s failed", len(events), visitor_id)
-        return _with_cors(json_response({"error": "events could not be stored now; send them again later"}, status=503), origin)
+        return _with_cors(
+            json_response({"error": "events could not be stored now; send them again later"}, status=503), origin
+        )
     return _with_cors(json_response({"accepted": result.accepted, "duplicates": result.duplicates}), origin)
 
 
@@ -175,7 +179,9 @@ def _decode_json(body: bytes) -> Any:
         raise TrackingError(400, "malformed body", [_problem("body", "is not UTF-8 text")]) from None
     except json.JSONDecodeError as exc:
         raise TrackingError(
-            400, "malformed JSON", [_problem("body", f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")]
+            400,
+            "malformed JSON",
+            [_problem("body", f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")],
         ) from None
     except RecursionError:
         raise TrackingError(400, "malformed JSON", [_problem("body", "is nested too deeply")]) from None
@@ -228,17 +234,17 @@ class PropertyValue:
 
 
 # One optional text field per name in leaddb.events.UTM_FIELDS (source, medium, ...).
-Utm = create_model("Utm", __base__=_Body, **{name: (Optional[UtmText], None) for name in UTM_FIELDS})
+Utm = create_model("Utm", __base__=_Body, **{name: (Optional[UtmText], None) for name in UTM_FIELDS})  # noqa: UP045 - pydantic 1 reads this at run time
 
 
 class EventBody(_Body):
     id: StrictStr
     type: StrictStr
-    url: Optional[Url] = None
-    referrer: Optional[Url] = None
+    url: Url | None = None
+    referrer: Url | None = None
     occurred_at: datetime
-    utm: Optional[Utm] = None  # none: the utm_* parameters of the url
-    properties: Dict[str, Optional[PropertyValue]] = {}
+    utm: Utm | None = None  # none: the utm_* parameters of the url
+    properties: dict[str, PropertyValue | None] = {}
 
     @validator("id")
     def _event_id(cls, value: str) -> str:
@@ -257,7 +263,7 @@ class EventBody(_Body):
         return None if value == "" else value
 
     @validator("url", always=True)
-    def _page_url(cls, value: Optional[str], values: dict) -> Optional[str]:
+    def _page_url(cls, value: str | None, values: dict) -> str | None:
         if value is not None and urlsplit(value).scheme not in ("http", "https"):
             raise ValueError("must be an absolute http(s) URL")
         if value is None and values.get("type") in ("page_view", "pricing_view"):
@@ -305,8 +311,14 @@ class EventBody(_Body):
             query = parse_qs(urlsplit(self.url).query) if self.url else {}
             utm = {name: query[f"utm_{name}"][0][:255] for name in UTM_FIELDS if query.get(f"utm_{name}")}
         return TrackedEvent(
-            event_id=self.id, visitor_id=visitor_id, type=self.type, occurred_at=self.occurred_at,
-            url=self.url, referrer=self.referrer, utm=utm, properties=self.properties,
+            event_id=self.id,
+            visitor_id=visitor_id,
+            type=self.type,
+            occurred_at=self.occurred_at,
+            url=self.url,
+            referrer=self.referrer,
+            utm=utm,
+            properties=self.properties,
         )
 
 
@@ -321,7 +333,7 @@ class _VisitorBody(_Body):
 
 
 class BatchBody(_VisitorBody):
-    events: List[EventBody]
+    events: list[EventBody]
 
     @validator("events", pre=True)
     def _batch_size(cls, value: Any) -> Any:

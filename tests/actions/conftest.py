@@ -1,4 +1,5 @@
 """Action tests: real Tracker objects in, events and messages out, a real SQLite lead DB."""
+
 from pathlib import Path
 
 import pytest
@@ -37,13 +38,28 @@ def entity(text: str, value: str, name: str) -> dict:
 def form_turn(text, candidates, requested, entities=(), slots=None, intent="inform", sender="visitor-1"):
     """The tracker a form validator sees: this turn's slot candidates are the trailing slot events."""
     slots = {**(slots or {}), "requested_slot": requested, **candidates}
-    events = [{"event": "action", "name": "qualification_form"},
-              {"event": "user", "text": text}]
+    events = [{"event": "action", "name": "qualification_form"}, {"event": "user", "text": text}]
     events += [{"event": "slot", "name": name, "value": value} for name, value in candidates.items()]
-    return Tracker(sender, slots, {"text": text, "intent": {"name": intent}, "entities": list(entities)},
-                   events, False, None, {"name": "qualification_form"}, "action_listen")
+    return Tracker(
+        sender,
+        slots,
+        {"text": text, "intent": {"name": intent}, "entities": list(entities)},
+        events,
+        False,
+        None,
+        {"name": "qualification_form"},
+        "action_listen",
+    )
 
 
 def simple_tracker(slots=None, text="", sender="visitor-1", active_loop=None):
-    return Tracker(sender, slots or {}, {"text": text, "intent": {"name": "inform"}, "entities": []},
-                   [], False, None, {"name": active_loop} if active_loop else {}, "action_listen")
+    return Tracker(
+        sender,
+        slots or {},
+        {"text": text, "intent": {"name": "inform"}, "entities": []},
+        [],
+        False,
+        None,
+        {"name": active_loop} if active_loop else {},
+        "action_listen",
+    )

@@ -1,4 +1,5 @@
 """What a visitor did on the site changes how the assistant greets and decides."""
+
 import uuid
 from datetime import timedelta
 
@@ -21,9 +22,16 @@ ANSWERS = {
 
 def _track(store, visitor, *types):
     now = utcnow()
-    events = [TrackedEvent(str(uuid.uuid4()), visitor, kind, now - timedelta(hours=len(types) - i),
-                           url="https://beacon.example/pricing" if kind == "pricing_view" else "https://beacon.example/")
-              for i, kind in enumerate(types)]
+    events = [
+        TrackedEvent(
+            str(uuid.uuid4()),
+            visitor,
+            kind,
+            now - timedelta(hours=len(types) - i),
+            url="https://beacon.example/pricing" if kind == "pricing_view" else "https://beacon.example/",
+        )
+        for i, kind in enumerate(types)
+    ]
     ingest_events(store.engine, events)
 
 

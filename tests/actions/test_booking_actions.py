@@ -1,4 +1,5 @@
 """Booking inside the chat and nurture, through the real roster, slots and lead database."""
+
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -10,9 +11,16 @@ from tests.actions.test_conversation_actions import SQL_ANSWERS
 
 def tracker(slots=None, text="", intent="inform", entities=(), zone="Europe/Lisbon", sender="visitor-1"):
     events = [{"event": "user", "text": "hi", "metadata": {"timezone": zone} if zone else {}}]
-    return Tracker(sender, {"lead_tier": "sql", **(slots or {})},
-                   {"text": text, "intent": {"name": intent}, "entities": list(entities)},
-                   events, False, None, {}, "action_listen")
+    return Tracker(
+        sender,
+        {"lead_tier": "sql", **(slots or {})},
+        {"text": text, "intent": {"name": intent}, "entities": list(entities)},
+        events,
+        False,
+        None,
+        {},
+        "action_listen",
+    )
 
 
 @pytest.fixture
@@ -58,16 +66,20 @@ async def test_picking_a_time_books_it_and_a_second_visitor_gets_fresh_times(dis
     offered, _ = await _offer(dispatcher, domain)
     pick = offered["offered_slots"][0]
     entities = [{"entity": "slot_start", "value": pick}]
-    booked = _slots(await ActionBookMeeting().run(dispatcher, tracker(offered, intent="choose_slot",
-                                                                    entities=entities), domain))
+    booked = _slots(
+        await ActionBookMeeting().run(dispatcher, tracker(offered, intent="choose_slot", entities=entities), domain)
+    )
     start = datetime.fromisoformat(booked["meeting_start"])
     assert start.utcoffset() is not None and start == datetime.fromisoformat(pick)
     confirmation = dispatcher.messages[-1]
     assert confirmation["response"] == "utter_meeting_booked" and "/invite.ics?token=" in confirmation["invite_url"]
     assert sql_lead.get_lead("visitor-1")["stage"] == "meeting_booked"
 
-    other = _slots(await ActionBookMeeting().run(
-        dispatcher, tracker(offered, intent="choose_slot", entities=entities, sender="visitor-2"), domain))
+    other = _slots(
+        await ActionBookMeeting().run(
+            dispatcher, tracker(offered, intent="choose_slot", entities=entities, sender="visitor-2"), domain
+        )
+    )
     assert [m["response"] for m in dispatcher.messages[-2:]] == ["utter_slot_taken", "utter_offer_slots"]
     assert pick not in other["offered_slots"]
 
@@ -76,7 +88,9 @@ async def test_a_time_never_offered_is_refused(dispatcher, domain, sql_lead):
     offered, _ = await _offer(dispatcher, domain)
     night = (datetime.now(timezone.utc) + timedelta(days=3)).replace(hour=3, minute=17, second=0, microsecond=0)
     entities = [{"entity": "slot_start", "value": night.isoformat()}]
-    events = await ActionBookMeeting().run(dispatcher, tracker(offered, intent="choose_slot", entities=entities), domain)
+    events = await ActionBookMeeting().run(
+        dispatcher, tracker(offered, intent="choose_slot", entities=entities), domain
+    )
     assert "meeting_start" not in _slots(events)
     assert [m["response"] for m in dispatcher.messages[-2:]] == ["utter_slot_not_offered", "utter_offer_slots"]
 
@@ -91,8 +105,11 @@ async def test_a_malformed_time_payload_is_not_understood(dispatcher, domain, sq
 
 async def test_typing_the_second_one_books_the_second_offer(dispatcher, domain, sql_lead):
     offered, _ = await _offer(dispatcher, domain)
-    booked = _slots(await ActionBookMeeting().run(
-        dispatcher, tracker(offered, text="the second one works", intent="choose_slot"), domain))
+    booked = _slots(
+        await ActionBookMeeting().run(
+            dispatcher, tracker(offered, text="the second one works", intent="choose_slot"), domain
+        )
+    )
     assert datetime.fromisoformat(booked["meeting_start"]) == datetime.fromisoformat(offered["offered_slots"][1])
 
 

@@ -1,4 +1,5 @@
 """The decision action and the interruption actions."""
+
 from rasa_sdk.events import SlotSet
 
 from actions.conversation import ActionExplainWhy, ActionQualify, ActionRequestHuman, ActionStopQualifying
@@ -49,8 +50,9 @@ async def test_explain_why_names_the_pending_question(dispatcher, domain):
 
 
 async def test_handoff_request_is_stored(dispatcher, domain, lead_db):
-    tracker = simple_tracker({"requested_slot": "budget"}, text="let me talk to a human",
-                             active_loop="qualification_form")
+    tracker = simple_tracker(
+        {"requested_slot": "budget"}, text="let me talk to a human", active_loop="qualification_form"
+    )
     await ActionRequestHuman().run(dispatcher, tracker, domain)
     assert lead_db.get_lead("visitor-1")["handoff_requested_at"] is not None
     assert dispatcher.messages[0]["response"] == "utter_handoff_noted"

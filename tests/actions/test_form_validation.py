@@ -1,4 +1,5 @@
 """The qualification form's validator: normalising, multi-answer messages, re-asking, ending early."""
+
 from rasa_sdk.events import SlotSet
 
 from actions.form import ValidateQualificationForm
@@ -15,10 +16,17 @@ def _responses(dispatcher):
 
 async def test_one_message_fills_three_slots_and_need_is_asked_again(dispatcher, domain, lead_db):
     text = "I'm the CTO, we have 50k and need it next month"
-    entities = [entity(text, "CTO", "job_title"), entity(text, "50k", "amount"),
-                entity(text, "next month", "timeframe")]
-    tracker = form_turn(text, {"need": text, "authority": "CTO", "budget": "50k", "timeline": "next month"},
-                        requested="need", entities=entities)
+    entities = [
+        entity(text, "CTO", "job_title"),
+        entity(text, "50k", "amount"),
+        entity(text, "next month", "timeframe"),
+    ]
+    tracker = form_turn(
+        text,
+        {"need": text, "authority": "CTO", "budget": "50k", "timeline": "next month"},
+        requested="need",
+        entities=entities,
+    )
     slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
     assert slots["authority"] == "decision_maker"
     assert slots["budget"] == "50000 USD"
@@ -31,8 +39,12 @@ async def test_one_message_fills_three_slots_and_need_is_asked_again(dispatcher,
 
 async def test_need_with_other_answers_keeps_the_need_part(dispatcher, domain, lead_db):
     text = "we need better pipeline reporting, there are 80 of us"
-    tracker = form_turn(text, {"need": text, "company_size": "80 of us"}, requested="need",
-                        entities=[entity(text, "80 of us", "headcount")])
+    tracker = form_turn(
+        text,
+        {"need": text, "company_size": "80 of us"},
+        requested="need",
+        entities=[entity(text, "80 of us", "headcount")],
+    )
     slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
     assert slots["need"] == "we need better pipeline reporting, there are"
     assert slots["company_size"] == 80
@@ -44,12 +56,20 @@ async def test_unreadable_answer_is_reasked_twice_then_recorded_unknown(dispatch
     assert first["budget"] is None and first["reask_counts"] == {"budget": 1}
     assert _responses(dispatcher) == ["utter_hint_budget"]
 
-    second = _slots(await form.run(dispatcher, form_turn("heaps", {"budget": "heaps"}, "budget",
-                                                         slots={"reask_counts": {"budget": 1}}), domain))
+    second = _slots(
+        await form.run(
+            dispatcher, form_turn("heaps", {"budget": "heaps"}, "budget", slots={"reask_counts": {"budget": 1}}), domain
+        )
+    )
     assert second["budget"] is None and second["reask_counts"] == {"budget": 2}
 
-    third = _slots(await form.run(dispatcher, form_turn("a fair bit", {"budget": "a fair bit"}, "budget",
-                                                        slots={"reask_counts": {"budget": 2}}), domain))
+    third = _slots(
+        await form.run(
+            dispatcher,
+            form_turn("a fair bit", {"budget": "a fair bit"}, "budget", slots={"reask_counts": {"budget": 2}}),
+            domain,
+        )
+    )
     assert third["budget"] == "unknown"
     assert _responses(dispatcher)[-1] == "utter_moving_on"
     statuses = [a["status"] for a in lead_db.answers("visitor-1")]
@@ -65,8 +85,13 @@ async def test_dont_know_is_recorded_as_unknown_without_a_hint(dispatcher, domai
 
 async def test_a_passing_mention_that_cannot_be_read_keeps_the_earlier_answer(dispatcher, domain):
     text = "the budget thing we talked about"
-    tracker = form_turn(text, {"budget": "budget thing"}, "company",
-                        entities=[entity(text, "budget thing", "amount")], slots={"budget": "20000 USD"})
+    tracker = form_turn(
+        text,
+        {"budget": "budget thing"},
+        "company",
+        entities=[entity(text, "budget thing", "amount")],
+        slots={"budget": "20000 USD"},
+    )
     tracker.events.insert(0, {"event": "slot", "name": "budget", "value": "20000 USD"})
     tracker.events.insert(1, {"event": "action", "name": "qualification_form"})
     slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
@@ -83,8 +108,12 @@ async def test_student_ends_the_form_early(dispatcher, domain, lead_db):
 
 async def test_work_email_also_names_the_company(dispatcher, domain, lead_db):
     text = "sure, it's Jane.Doe@Initech-Software.com"
-    tracker = form_turn(text, {"email": "Jane.Doe@Initech-Software.com"}, "email",
-                        entities=[entity(text, "Jane.Doe@Initech-Software.com", "email")])
+    tracker = form_turn(
+        text,
+        {"email": "Jane.Doe@Initech-Software.com"},
+        "email",
+        entities=[entity(text, "Jane.Doe@Initech-Software.com", "email")],
+    )
     slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
     assert slots["email"].endswith("@initech-software.com")
     assert slots["company"] and "initech" in slots["company"].lower()
@@ -103,8 +132,12 @@ async def test_nonsense_email_gets_a_clear_hint(dispatcher, domain, lead_db):
 async def test_the_asked_question_is_read_from_the_whole_answer(dispatcher, domain, lead_db):
     # The entity rules find "next month"; the visitor said "within the next month" (≤ 30 days).
     text = "we'd like it live within the next month, budget is 20k"
-    tracker = form_turn(text, {"timeline": "next month", "budget": "20k"}, "timeline",
-                        entities=[entity(text, "next month", "timeframe"), entity(text, "20k", "amount")])
+    tracker = form_turn(
+        text,
+        {"timeline": "next month", "budget": "20k"},
+        "timeline",
+        entities=[entity(text, "next month", "timeframe"), entity(text, "20k", "amount")],
+    )
     slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
     assert 28 <= slots["timeline"] <= 31
     assert slots["budget"] == "20000 USD"

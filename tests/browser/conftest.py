@@ -2,12 +2,13 @@
 (rasa, the action server and the web app, started once per session by tests/conftest.py).
 
 Every visitor's page is saved as a screenshot in test-artifacts/ when its test ends."""
+
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
@@ -16,8 +17,13 @@ from tests.support.widget import ChatWidget, RasaAPI
 
 CHROMIUM = Path(os.getenv("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 VISITOR_TIMEZONE = "America/New_York"
 
@@ -62,8 +68,9 @@ def rasa_api(running_stack) -> RasaAPI:
 
 
 @contextmanager
-def visitor_session(browser, site_url: str, rasa_api: RasaAPI, name: str,
-                    timezone: str = VISITOR_TIMEZONE) -> Iterator[ChatWidget]:
+def visitor_session(
+    browser, site_url: str, rasa_api: RasaAPI, name: str, timezone: str = VISITOR_TIMEZONE
+) -> Iterator[ChatWidget]:
     """A new visitor (own cookies and storage) whose browser is in `timezone`."""
     context = browser.new_context(timezone_id=timezone, locale="en-US", viewport={"width": 1280, "height": 860})
     chat = ChatWidget(context.new_page(), site_url, rasa_api)

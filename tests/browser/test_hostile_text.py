@@ -1,5 +1,6 @@
 """Text typed by the visitor and text sent by the assistant is shown as text: no markup is
 rendered and nothing runs, also after the conversation is restored on the next page."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,7 +22,9 @@ SHOWN_FROM_BOT = HOSTILE + ['<a href="javascript:window.__pwned=1">Book a call</
 
 def _nothing_ran(chat) -> None:
     assert chat.page.evaluate("() => window.__pwned") is None
-    markup = chat.page.locator(".rw-messages-container script, .rw-messages-container img, .rw-messages-container iframe")
+    markup = chat.page.locator(
+        ".rw-messages-container script, .rw-messages-container img, .rw-messages-container iframe"
+    )
     assert markup.count() == 0
     assert chat.errors == []
 
@@ -31,7 +34,7 @@ def test_hostile_visitor_text_is_shown_as_text(visitor):
     visitor.open()
     for text in HOSTILE:
         assert visitor.say(text), f"no reply to {text!r}"
-    assert visitor.visitor_texts()[-len(HOSTILE):] == HOSTILE
+    assert visitor.visitor_texts()[-len(HOSTILE) :] == HOSTILE
     _nothing_ran(visitor)
 
     visitor.visit("/pricing")  # the widget renders the stored conversation again
@@ -39,7 +42,7 @@ def test_hostile_visitor_text_is_shown_as_text(visitor):
     if not visitor.is_open():
         visitor.page.click(".rw-launcher")
     visitor.page.wait_for_selector(".rw-messages-container .rw-client")
-    assert visitor.visitor_texts()[-len(HOSTILE):] == HOSTILE
+    assert visitor.visitor_texts()[-len(HOSTILE) :] == HOSTILE
     _nothing_ran(visitor)
 
 

@@ -1,5 +1,6 @@
 """The chat opens by itself for a high-intent visitor (the third pricing view in a week), and
 the first message tells the assistant why; a "Talk to sales" button opens it on request."""
+
 from __future__ import annotations
 
 import time
@@ -28,8 +29,11 @@ def test_third_pricing_view_opens_the_chat_with_a_proactive_greeting(visitor, ra
     first = next(event for event in events if event["event"] == "user")
     assert first["text"] == "/greet"
     sent = {key: first["metadata"].get(key) for key in ("timezone", "page", "proactive_opening")}
-    assert sent == {"timezone": VISITOR_TIMEZONE, "page": "/pricing",
-                    "proactive_opening": "3 pricing views in the last 7 days"}
+    assert sent == {
+        "timezone": VISITOR_TIMEZONE,
+        "page": "/pricing",
+        "proactive_opening": "3 pricing views in the last 7 days",
+    }
     # The assistant's first line acknowledges the pricing views.
     greeting = next(event for event in events if event["event"] == "bot")
     assert greeting["metadata"]["utter_action"] == "utter_greet_pricing_again"

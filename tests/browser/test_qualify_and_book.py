@@ -1,5 +1,6 @@
 """A visitor browses to pricing, qualifies as an SQL in the chat widget and books a meeting;
 the lead, the conversation and the page views all carry the same visitor id."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -53,8 +54,10 @@ def test_sql_lead_conversation_and_page_views_share_the_visitor_id(sql_visitor, 
 
     # Every message carried the visitor's timezone and page: the widget's customData, which
     # reaches Rasa as metadata with `metadata_key: customData` in credentials.yml.
-    sent = [{key: (event.get("metadata") or {}).get(key) for key in ("timezone", "page")}
-            for event in rasa_api.user_events(visitor_id)]
+    sent = [
+        {key: (event.get("metadata") or {}).get(key) for key in ("timezone", "page")}
+        for event in rasa_api.user_events(visitor_id)
+    ]
     assert sent and all(metadata == {"timezone": VISITOR_TIMEZONE, "page": "/pricing"} for metadata in sent), sent
 
     store = LeadStore.from_url(running_stack.env["DATABASE_URL"])
@@ -70,8 +73,10 @@ def test_sql_lead_conversation_and_page_views_share_the_visitor_id(sql_visitor, 
 def test_sql_visitor_books_a_slot_and_sees_it_in_local_time(sql_visitor, rasa_api, running_stack):
     slots = [title for title in sql_visitor.reply_buttons() if title != "Other times"]
     if not slots:
-        pytest.skip("the assistant offered no slot buttons after qualifying (booking integration, issue 4); "
-                    f"its last messages: {sql_visitor.bot_texts()[-2:]}")
+        pytest.skip(
+            "the assistant offered no slot buttons after qualifying (booking integration, issue 4); "
+            f"its last messages: {sql_visitor.bot_texts()[-2:]}"
+        )
     replies = sql_visitor.pick(slots[0])
     confirmation = next((text for text in replies if "booked" in text.lower()), None)
     assert confirmation, replies
@@ -85,9 +90,13 @@ def test_sql_visitor_books_a_slot_and_sees_it_in_local_time(sql_visitor, rasa_ap
 
     store = LeadStore.from_url(running_stack.env["DATABASE_URL"])
     with store.session() as session:
-        starts = session.execute(
-            select(Meeting.start).join(Lead, Meeting.lead_id == Lead.id).where(Lead.visitor_id == visitor_id)
-        ).scalars().all()
+        starts = (
+            session.execute(
+                select(Meeting.start).join(Lead, Meeting.lead_id == Lead.id).where(Lead.visitor_id == visitor_id)
+            )
+            .scalars()
+            .all()
+        )
     assert starts == [meeting_start]
     assert store.get_lead(visitor_id)["timezone"] == VISITOR_TIMEZONE
     assert sql_visitor.errors == []

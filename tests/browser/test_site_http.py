@@ -1,5 +1,6 @@
 """The demo site over plain HTTP (no browser): pages, files, content types, security headers,
 and the two endpoints the widget glue asks (chat config, proactive opening)."""
+
 from __future__ import annotations
 
 import json
@@ -61,7 +62,9 @@ def test_files_are_served_with_their_content_type(site_url, path, content_type, 
     assert response.content.startswith(starts_with)
 
 
-@pytest.mark.parametrize("path", ["/vendor/rasa-webchat/package.json", "/assets/../app.py", "/templates/base.html", "/nope"])
+@pytest.mark.parametrize(
+    "path", ["/vendor/rasa-webchat/package.json", "/assets/../app.py", "/templates/base.html", "/nope"]
+)
 def test_nothing_else_is_served(site_url, path):
     assert _get(site_url, path).status_code == 404
 
@@ -78,11 +81,18 @@ def test_chat_config_points_at_rasa(site_url, running_stack):
 
 def _track(site_url: str, visitor_id: str, *events: tuple[str, str]) -> None:
     now = datetime.now(timezone.utc)
-    body = {"visitor_id": visitor_id, "events": [
-        {"id": str(uuid.uuid4()), "type": event_type, "url": f"http://127.0.0.1{path}",
-         "occurred_at": (now - timedelta(minutes=len(events) - index)).isoformat().replace("+00:00", "Z")}
-        for index, (event_type, path) in enumerate(events)
-    ]}
+    body = {
+        "visitor_id": visitor_id,
+        "events": [
+            {
+                "id": str(uuid.uuid4()),
+                "type": event_type,
+                "url": f"http://127.0.0.1{path}",
+                "occurred_at": (now - timedelta(minutes=len(events) - index)).isoformat().replace("+00:00", "Z"),
+            }
+            for index, (event_type, path) in enumerate(events)
+        ],
+    }
     response = httpx.post(f"{site_url}/track", json=body, timeout=10)
     assert response.status_code == 200, response.text
 

@@ -1,5 +1,6 @@
 """The library and the actions keep their own copies of facts that domain.yml states (src/ must
 not read Rasa files); these tests fail when the two drift apart."""
+
 import pytest
 from rasa.shared.core.domain import Domain
 
@@ -20,10 +21,13 @@ def test_form_slots_are_the_forms_required_slots_in_order(domain):
 
 
 def test_slot_entity_is_the_domains_from_entity_mappings(domain):
-    from_entity = {slot.name: mapping["entity"]
-                   for slot in domain.slots for mapping in slot.mappings
-                   if mapping.get("type") == "from_entity"}
-    assert SLOT_ENTITY == from_entity
+    from_entity = {
+        slot.name: mapping["entity"]
+        for slot in domain.slots
+        for mapping in slot.mappings
+        if mapping.get("type") == "from_entity"
+    }
+    assert from_entity == SLOT_ENTITY
 
 
 @pytest.mark.parametrize("slot", FORM_SLOTS)

@@ -1,5 +1,6 @@
 """What a visitor did on the site (sent by tracker.js to the real tracking endpoint) changes
 the tier the assistant reaches for identical answers, and the reasons say why."""
+
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -27,12 +28,18 @@ ANSWERS = [
 
 def _track(stack, visitor: str, *kinds: str) -> None:
     now = datetime.now(timezone.utc)
-    events = [{"id": str(uuid.uuid4()), "type": kind,
-               "url": "https://beacon.example/pricing" if kind == "pricing_view" else "https://beacon.example/webinar",
-               "occurred_at": (now - timedelta(hours=len(kinds) - i)).isoformat()}
-              for i, kind in enumerate(kinds)]
-    response = httpx.post(f"http://127.0.0.1:{stack.env['WEB_PORT']}/track",
-                          json={"visitor_id": visitor, "events": events}, timeout=30)
+    events = [
+        {
+            "id": str(uuid.uuid4()),
+            "type": kind,
+            "url": "https://beacon.example/pricing" if kind == "pricing_view" else "https://beacon.example/webinar",
+            "occurred_at": (now - timedelta(hours=len(kinds) - i)).isoformat(),
+        }
+        for i, kind in enumerate(kinds)
+    ]
+    response = httpx.post(
+        f"http://127.0.0.1:{stack.env['WEB_PORT']}/track", json={"visitor_id": visitor, "events": events}, timeout=30
+    )
     assert response.status_code in (200, 202), response.text
 
 

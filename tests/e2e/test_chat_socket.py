@@ -1,5 +1,6 @@
 """Rasa's socket.io channel as the widget uses it: only the site's origins may connect, and the
 bot's replies reach the session the client asked for (both broken in stock Rasa 3.6.21)."""
+
 import asyncio
 import uuid
 
@@ -11,8 +12,12 @@ pytestmark = pytest.mark.e2e
 
 async def _connect(stack, origin: str) -> socketio.AsyncClient:
     client = socketio.AsyncClient(reconnection=False)
-    await client.connect(f"http://127.0.0.1:{stack.env['RASA_PORT']}", headers={"Origin": origin},
-                         transports=["polling"], wait_timeout=20)  # Rasa pins an aiohttp too old for the websocket client
+    await client.connect(
+        f"http://127.0.0.1:{stack.env['RASA_PORT']}",
+        headers={"Origin": origin},
+        transports=["polling"],
+        wait_timeout=20,
+    )  # Rasa pins an aiohttp too old for the websocket client
     return client
 
 
@@ -32,8 +37,10 @@ async def test_the_site_origin_chats_and_gets_replies_in_its_session(running_sta
     try:
         await client.emit("session_request", {"session_id": session_id})
         assert await asyncio.wait_for(confirmed.get(), 20) == session_id
-        await client.emit("user_uttered", {"message": "hi there", "session_id": session_id,
-                                           "customData": {"timezone": "Europe/Paris"}})
+        await client.emit(
+            "user_uttered",
+            {"message": "hi there", "session_id": session_id, "customData": {"timezone": "Europe/Paris"}},
+        )
         first = await asyncio.wait_for(replies.get(), 60)
         assert first.get("text")
     finally:

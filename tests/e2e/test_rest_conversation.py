@@ -1,4 +1,5 @@
 """The real rasa and action servers, driven over the REST channel like an integration would."""
+
 import time
 import uuid
 from datetime import datetime
@@ -83,7 +84,9 @@ def test_full_conversation_reaches_sql_and_books_a_meeting(running_stack, smtp_s
     assert store.get_lead(sender)["stage"] == "meeting_booked"
 
     # The rep's email arrives through the outbox worker and the real SMTP server.
-    email = _wait_for(lambda: next((e for e in smtp_server.envelopes if "Dana" in e.content.decode(errors="replace")), None))
+    email = _wait_for(
+        lambda: next((e for e in smtp_server.envelopes if "Dana" in e.content.decode(errors="replace")), None)
+    )
     message = BytesParser(policy=policy.default).parsebytes(email.content)
     body = message.get_body(preferencelist=("plain",)).get_content()
     for said in ("losing inbound leads", "head of sales", "30k", "Contoso Logistics"):
@@ -93,7 +96,9 @@ def test_full_conversation_reaches_sql_and_books_a_meeting(running_stack, smtp_s
     assert event.decoded("dtstart") == datetime.fromisoformat(meeting_start)
 
     # The CRM receives the lead with its answers, score parts, tier, rep and meeting.
-    push = _wait_for(lambda: next((p for p in crm_receiver.accepted if p.get("lead", {}).get("visitor_id") == sender), None))
+    push = _wait_for(
+        lambda: next((p for p in crm_receiver.accepted if p.get("lead", {}).get("visitor_id") == sender), None)
+    )
     assert push["score"]["tier"] == "sql" and push["score"]["parts"] and push["rep"]["id"] == rep_id
     assert push["answers"]["authority"] == "decision_maker" and push["meeting"]["start"]
 
@@ -106,7 +111,9 @@ def test_one_message_answers_several_questions(running_stack):
     joined = " ".join(replies).lower()
     assert "budget" not in joined and "role" not in joined and "when are you" not in joined
     assert (_slot(running_stack, sender, "authority"), _slot(running_stack, sender, "budget")) == (
-        "decision_maker", "50000 USD")
+        "decision_maker",
+        "50000 USD",
+    )
     assert _slot(running_stack, sender, "timeline") is not None
 
 
@@ -122,9 +129,18 @@ def test_student_is_closed_politely_without_contact_questions(running_stack):
 
 @pytest.mark.parametrize(
     "message",
-    ["", " ", "😀😀😀🔥", "<script>alert('x')</script>", "<img src=x onerror=alert(1)>",
-     "'; DROP TABLE leads; --", "Robert'); DELETE FROM lead_answers;--", "a" * 5000,
-     "ünïcödé ñ 中文 العربية", "\x00\x01 control chars"],
+    [
+        "",
+        " ",
+        "😀😀😀🔥",
+        "<script>alert('x')</script>",
+        "<img src=x onerror=alert(1)>",
+        "'; DROP TABLE leads; --",
+        "Robert'); DELETE FROM lead_answers;--",
+        "a" * 5000,
+        "ünïcödé ñ 中文 العربية",
+        "\x00\x01 control chars",
+    ],
 )
 def test_odd_and_hostile_messages_get_a_reply_not_an_error(running_stack, message):
     sender = f"visitor-{uuid.uuid4().hex[:8]}"

@@ -8,8 +8,10 @@ import spacy
 from entity_pipeline import build_pipeline, save_pipeline
 from entity_pipeline.__main__ import main
 
-PATTERNS = "timeframe:\n  phrases: [asap]\namount:\n  patterns:\n    - [{TEXT: {REGEX: '^\\d+k$'}}]\n" \
+PATTERNS = (
+    "timeframe:\n  phrases: [asap]\namount:\n  patterns:\n    - [{TEXT: {REGEX: '^\\d+k$'}}]\n"
     "    - [{ENT_TYPE: amount, OP: '+'}, {LOWER: a}, {LOWER: month}]\n"
+)
 
 
 def write_patterns(tmp_path: Path, content: str = PATTERNS) -> Path:

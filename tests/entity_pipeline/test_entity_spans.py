@@ -64,10 +64,14 @@ PHRASES_WITH_ENTITIES = [
     ("reach me at maria.lopez@example.org", [("maria.lopez@example.org", "email")]),
     ("j_smith99@sub.domain.co.uk", [("j_smith99@sub.domain.co.uk", "email")]),
     # several in one message
-    ("CTO, 200 people, $80k, need it next quarter",
-     [("CTO", "job_title"), ("200 people", "headcount"), ("$80k", "amount"), ("next quarter", "timeframe")]),
-    ("I'm the COO at a 75-person firm and we have €20k",
-     [("COO", "job_title"), ("75-person", "headcount"), ("€20k", "amount")]),
+    (
+        "CTO, 200 people, $80k, need it next quarter",
+        [("CTO", "job_title"), ("200 people", "headcount"), ("$80k", "amount"), ("next quarter", "timeframe")],
+    ),
+    (
+        "I'm the COO at a 75-person firm and we have €20k",
+        [("COO", "job_title"), ("75-person", "headcount"), ("€20k", "amount")],
+    ),
 ]
 
 PHRASES_WITHOUT_ENTITIES = [

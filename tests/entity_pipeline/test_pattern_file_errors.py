@@ -22,11 +22,23 @@ BROKEN_FILES = [
     ("timeframe:\n  phrases: [asap, '  ']\n", ["timeframe.phrases[1]", "non-empty phrase"]),
     ("email:\n  patterns: [LIKE_EMAIL]\n", ["email.patterns[0]", "list of token mappings"]),
     ("email:\n  patterns: [[]]\n", ["email.patterns[0]", "list of token mappings"]),
-    ("headcount:\n  patterns:\n    - [{LIKE_NUM: true}]\n    - [{LOWR: staff}]\n", ["headcount.patterns[1]", "malformed token pattern"]),
-    ("headcount:\n  patterns:\n    - [{LOWER: staff, OP: '*?!'}]\n", ["headcount.patterns[0]", "malformed token pattern"]),
+    (
+        "headcount:\n  patterns:\n    - [{LIKE_NUM: true}]\n    - [{LOWR: staff}]\n",
+        ["headcount.patterns[1]", "malformed token pattern"],
+    ),
+    (
+        "headcount:\n  patterns:\n    - [{LOWER: staff, OP: '*?!'}]\n",
+        ["headcount.patterns[0]", "malformed token pattern"],
+    ),
     ("amount:\n  patterns:\n    - [{TEXT: {REGEX: '^\\d+(k$'}}]\n", ["amount.patterns[0], token 0", "bad REGEX"]),
-    ("amount:\n  patterns:\n    - [{LOWER: per}, {ENT_TYPE: amount}]\n", ["amount.patterns[0], token 1", "ENT_TYPE may only start"]),
-    ("amount:\n  patterns:\n    - [{ENT_TYPE: money}, {LOWER: monthly}]\n", ["amount.patterns[0]", "'money' is not one of"]),
+    (
+        "amount:\n  patterns:\n    - [{LOWER: per}, {ENT_TYPE: amount}]\n",
+        ["amount.patterns[0], token 1", "ENT_TYPE may only start"],
+    ),
+    (
+        "amount:\n  patterns:\n    - [{ENT_TYPE: money}, {LOWER: monthly}]\n",
+        ["amount.patterns[0]", "'money' is not one of"],
+    ),
 ]
 
 

@@ -1,5 +1,6 @@
 """Fixtures for the handoff tests: a small roster with fixed rules, and a lead database on
 SQLite and (marked `postgres`) on a fresh PostgreSQL schema (see tests/conftest.py)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone

@@ -1,5 +1,6 @@
 """Booking: atomic under a race, refusing times never offered, buffers and caps under
 concurrency, and the rep's accept/reject decision."""
+
 from __future__ import annotations
 
 import threading
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.exc import IntegrityError
 
+from appconfig.settings import PROJECT_ROOT
 from handoff import (
     Booking,
     DecisionRefused,
@@ -27,7 +29,6 @@ from leaddb.outbox import OutboxMessage
 
 from .conftest import MONDAY
 from .helpers import add_meeting
-from appconfig.settings import PROJECT_ROOT
 
 UTC = timezone.utc
 TUESDAY_10_BERLIN = datetime(2026, 3, 3, 9, tzinfo=UTC)
@@ -40,7 +41,11 @@ def utc(*args) -> datetime:
 
 def holding_meetings(store: LeadStore) -> list[Meeting]:
     with store.session() as session:
-        return list(session.execute(select(Meeting).where(Meeting.status.in_(["booked", "accepted"])).order_by(Meeting.start)).scalars())
+        return list(
+            session.execute(
+                select(Meeting).where(Meeting.status.in_(["booked", "accepted"])).order_by(Meeting.start)
+            ).scalars()
+        )
 
 
 def test_booking_an_offered_time(roster, store):
@@ -143,7 +148,11 @@ def test_fifty_visitors_racing_for_one_time_yield_one_meeting(roster, database_u
 def test_racing_for_different_times_of_one_day_respects_buffers_and_the_cap(roster, database_url):
     store = _racing_store(database_url)
     try:
-        tuesday = [meeting_time.start for meeting_time in open_times(roster, "berlin", store, MONDAY, count=30) if meeting_time.start.day == 3]
+        tuesday = [
+            meeting_time.start
+            for meeting_time in open_times(roster, "berlin", store, MONDAY, count=30)
+            if meeting_time.start.day == 3
+        ]
         assert len(tuesday) == 14
         results = _race(store, roster, [(f"racer-{n}", start) for n, start in enumerate(tuesday)])
         meetings = holding_meetings(store)
@@ -164,7 +173,9 @@ def test_the_unique_index_itself_refuses_a_double_booking(store):
 
 def test_booking_queues_the_reps_email_slack_and_crm_push_in_the_same_transaction(roster, store):
     notifications = Notifications(
-        public_base_url="https://leads.example.com", slack_webhook_url="http://slack.test/hook", crm_webhook_url="http://crm.test/in"
+        public_base_url="https://leads.example.com",
+        slack_webhook_url="http://slack.test/hook",
+        crm_webhook_url="http://crm.test/in",
     )
     store.record_answer("v-notify", "company", "Acme", {"company": "Acme", "company_size": 450})
     booking = book_meeting(
@@ -174,12 +185,23 @@ def test_booking_queues_the_reps_email_slack_and_crm_push_in_the_same_transactio
         messages = {row.kind: row for row in session.execute(select(OutboxMessage)).scalars()}
     assert set(messages) == {"email", "webhook", "crm"}
     assert messages["email"].target == "bea@example.com"
-    assert f"https://leads.example.com/meetings/{booking.meeting_id}/accept?token={booking.decision_token}" in messages["email"].payload["text"]
+    assert (
+        f"https://leads.example.com/meetings/{booking.meeting_id}/accept?token={booking.decision_token}"
+        in messages["email"].payload["text"]
+    )
     assert "Acme" in messages["webhook"].payload["text"]
     crm = messages["crm"].payload
     assert crm["event"] == "meeting.booked"
     assert crm["meeting"]["start"] == TUESDAY_10_BERLIN.isoformat() and crm["rep"]["id"] == "berlin"
-    assert crm["lead"]["company"] == "Acme" and set(crm) == {"event", "lead", "answers", "score", "rep", "routing", "meeting"}
+    assert crm["lead"]["company"] == "Acme" and set(crm) == {
+        "event",
+        "lead",
+        "answers",
+        "score",
+        "rep",
+        "routing",
+        "meeting",
+    }
 
 
 def test_a_refused_booking_queues_nothing(roster, store):
@@ -205,17 +227,34 @@ def test_accepting_a_lead(roster, store):
 def test_rejecting_recycles_the_lead_to_nurture_and_frees_the_time(roster, store):
     store.record_answer("v1", "need", "we must pass a SOC 2 audit", {"need": "we must pass a SOC 2 audit"})
     booking = book_meeting(store, "berlin", "v1", TUESDAY_10_BERLIN, roster, MONDAY)
-    notifications = Notifications(marketing_webhook_url="http://marketing.test/enrol", crm_webhook_url="http://crm.test/in")
+    notifications = Notifications(
+        marketing_webhook_url="http://marketing.test/enrol", crm_webhook_url="http://crm.test/in"
+    )
     decision = decide_meeting(
-        store, booking.meeting_id, booking.decision_token, False, "  student project  ", roster, MONDAY,
-        notifications, load_nurture(NURTURE),
+        store,
+        booking.meeting_id,
+        booking.decision_token,
+        False,
+        "  student project  ",
+        roster,
+        MONDAY,
+        notifications,
+        load_nurture(NURTURE),
     )
     assert (decision.status, decision.nurture_track) == ("rejected", "recycled")  # the stage rule comes first
-    assert store.transitions("v1")[-3:] == [("visitor", "meeting_booked"), ("meeting_booked", "rejected"), ("rejected", "nurture")]
+    assert store.transitions("v1")[-3:] == [
+        ("visitor", "meeting_booked"),
+        ("meeting_booked", "rejected"),
+        ("rejected", "nurture"),
+    ]
     with store.session() as session:
         assert session.get(Meeting, booking.meeting_id).reason == "student project"
         queued = {row.kind: row.payload for row in session.execute(select(OutboxMessage)).scalars()}
-    assert queued["webhook"]["track"] == {"id": "recycled", "name": "Rejected by sales, recycled", "list": "nurture-recycled"}
+    assert queued["webhook"]["track"] == {
+        "id": "recycled",
+        "name": "Rejected by sales, recycled",
+        "list": "nurture-recycled",
+    }
     assert queued["crm"]["event"] == "meeting.rejected" and queued["crm"]["meeting"]["reason"] == "student project"
     assert isinstance(book_meeting(store, "berlin", "v2", TUESDAY_10_BERLIN, roster, MONDAY), Booking)
 

@@ -1,4 +1,5 @@
 """`python -m handoff`: a rep accepts or rejects a booked lead from the command line."""
+
 import os
 import shutil
 import subprocess
@@ -12,10 +13,15 @@ PROJECT = Path(__file__).resolve().parents[2]
 
 
 def _cli(*args, config_dir, database_url):
-    env = {**os.environ, "DATABASE_URL": database_url, "LEADQUAL_CONFIG_DIR": str(config_dir),
-           "LEADQUAL_VAR_DIR": str(config_dir)}
-    return subprocess.run([sys.executable, "-m", "handoff", *args], env=env, capture_output=True, text=True,
-                          timeout=120)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "LEADQUAL_CONFIG_DIR": str(config_dir),
+        "LEADQUAL_VAR_DIR": str(config_dir),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "handoff", *args], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def _booked(store, roster):
@@ -28,16 +34,38 @@ def test_reject_needs_a_reason_and_recycles_the_lead(tmp_path, roster_path, rost
     shutil.copy(PROJECT / "config" / "nurture.yml", tmp_path / "nurture.yml")
     booking = _booked(sqlite_store, roster)
 
-    no_reason = _cli("reject", str(booking.meeting_id), "--token", booking.decision_token,
-                     config_dir=tmp_path, database_url=sqlite_url)
+    no_reason = _cli(
+        "reject",
+        str(booking.meeting_id),
+        "--token",
+        booking.decision_token,
+        config_dir=tmp_path,
+        database_url=sqlite_url,
+    )
     assert no_reason.returncode == 2 and "--reason" in no_reason.stderr
 
-    wrong = _cli("reject", str(booking.meeting_id), "--token", "guess", "--reason", "spam",
-                 config_dir=tmp_path, database_url=sqlite_url)
+    wrong = _cli(
+        "reject",
+        str(booking.meeting_id),
+        "--token",
+        "guess",
+        "--reason",
+        "spam",
+        config_dir=tmp_path,
+        database_url=sqlite_url,
+    )
     assert wrong.returncode == 2 and "not valid" in wrong.stderr and "Traceback" not in wrong.stderr
 
-    done = _cli("reject", str(booking.meeting_id), "--token", booking.decision_token, "--reason",
-                "a student, not a buyer", config_dir=tmp_path, database_url=sqlite_url)
+    done = _cli(
+        "reject",
+        str(booking.meeting_id),
+        "--token",
+        booking.decision_token,
+        "--reason",
+        "a student, not a buyer",
+        config_dir=tmp_path,
+        database_url=sqlite_url,
+    )
     assert done.returncode == 0, done.stderr
     assert f"meeting {booking.meeting_id} rejected" in done.stdout
     assert sqlite_store.get_lead("v-cli")["stage"] == "nurture"
@@ -46,8 +74,14 @@ def test_reject_needs_a_reason_and_recycles_the_lead(tmp_path, roster_path, rost
 def test_accept_and_unknown_meeting(tmp_path, roster_path, roster, sqlite_store, sqlite_url):
     shutil.copy(PROJECT / "config" / "nurture.yml", tmp_path / "nurture.yml")
     booking = _booked(sqlite_store, roster)
-    done = _cli("accept", str(booking.meeting_id), "--token", booking.decision_token,
-                config_dir=tmp_path, database_url=sqlite_url)
+    done = _cli(
+        "accept",
+        str(booking.meeting_id),
+        "--token",
+        booking.decision_token,
+        config_dir=tmp_path,
+        database_url=sqlite_url,
+    )
     assert done.returncode == 0 and "accepted" in done.stdout
     assert sqlite_store.get_lead("v-cli")["stage"] == "accepted"
     missing = _cli("accept", "999", "--token", "x", config_dir=tmp_path, database_url=sqlite_url)

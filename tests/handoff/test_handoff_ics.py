@@ -1,4 +1,5 @@
 """Calendar files parse back with the icalendar library and say what was booked."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -27,7 +28,9 @@ def test_the_invite_parses_back(roster, sqlite_store):
     assert str(event["ORGANIZER"]) == "mailto:bea@example.com"
     assert [str(attendee) for attendee in event.attendees] == ["mailto:ada@analytical.example"]
     assert "Ada Lovelace" in str(event["SUMMARY"]) and "Bea Berlin" in str(event["SUMMARY"])
-    assert str(Calendar.from_ical(invite_for(sqlite_store, roster, booking.meeting_id, "PUBLISH"))["METHOD"]) == "PUBLISH"
+    assert (
+        str(Calendar.from_ical(invite_for(sqlite_store, roster, booking.meeting_id, "PUBLISH"))["METHOD"]) == "PUBLISH"
+    )
 
 
 def test_the_reps_feed_lists_their_meetings_and_cancellations(roster, sqlite_store):
@@ -48,7 +51,10 @@ def test_feed_tokens():
     assert not check_feed_token("rotated", "berlin", token)
     assert not check_feed_token("s3cret", "berlin", None)
     assert not check_feed_token("", "berlin", token)
-    assert feed_url("https://leads.example.com/", "s3cret", "berlin") == f"https://leads.example.com/reps/berlin/meetings.ics?token={token}"
+    assert (
+        feed_url("https://leads.example.com/", "s3cret", "berlin")
+        == f"https://leads.example.com/reps/berlin/meetings.ics?token={token}"
+    )
     with pytest.raises(ValueError, match="LEADQUAL_SECRET_KEY"):
         feed_token("", "berlin")
 

@@ -1,4 +1,5 @@
 """Open meeting times: working hours in the rep's zone, notice, buffers, cap, horizon, and DST changes."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -44,7 +45,11 @@ def test_three_soonest_times(roster, sqlite_store, now, expected):
 def test_booked_meetings_and_their_buffers_are_not_offered(roster, store):
     add_meeting(store, "berlin", utc(2026, 3, 2, 9), created_at=MONDAY)  # 10:00-10:30 Berlin
     # 09:30-10:00 and 10:30-11:00 would leave no 15-minute buffer
-    assert starts(open_times(roster, "berlin", store, MONDAY)) == [utc(2026, 3, 2, 10), utc(2026, 3, 2, 10, 30), utc(2026, 3, 2, 12)]
+    assert starts(open_times(roster, "berlin", store, MONDAY)) == [
+        utc(2026, 3, 2, 10),
+        utc(2026, 3, 2, 10, 30),
+        utc(2026, 3, 2, 12),
+    ]
 
 
 def test_a_full_day_offers_nothing_more(roster, store):
@@ -95,11 +100,47 @@ def _by_local_day(times, zone_name):
     "rep_id, zone_name, now, friday, monday, friday_first, monday_first, per_day",
     [
         # Europe springs forward on Sunday 29 March 2026, falls back on Sunday 25 October.
-        ("berlin", "Europe/Berlin", utc(2026, 3, 27, 5), "2026-03-27", "2026-03-30", utc(2026, 3, 27, 8), utc(2026, 3, 30, 7), 14),
-        ("berlin", "Europe/Berlin", utc(2026, 10, 23, 5), "2026-10-23", "2026-10-26", utc(2026, 10, 23, 7), utc(2026, 10, 26, 8), 14),
+        (
+            "berlin",
+            "Europe/Berlin",
+            utc(2026, 3, 27, 5),
+            "2026-03-27",
+            "2026-03-30",
+            utc(2026, 3, 27, 8),
+            utc(2026, 3, 30, 7),
+            14,
+        ),
+        (
+            "berlin",
+            "Europe/Berlin",
+            utc(2026, 10, 23, 5),
+            "2026-10-23",
+            "2026-10-26",
+            utc(2026, 10, 23, 7),
+            utc(2026, 10, 26, 8),
+            14,
+        ),
         # The US springs forward on Sunday 8 March 2026, falls back on Sunday 1 November.
-        ("newyork", "America/New_York", utc(2026, 3, 6, 12), "2026-03-06", "2026-03-09", utc(2026, 3, 6, 14), utc(2026, 3, 9, 13), 16),
-        ("newyork", "America/New_York", utc(2026, 10, 30, 12), "2026-10-30", "2026-11-02", utc(2026, 10, 30, 13), utc(2026, 11, 2, 14), 16),
+        (
+            "newyork",
+            "America/New_York",
+            utc(2026, 3, 6, 12),
+            "2026-03-06",
+            "2026-03-09",
+            utc(2026, 3, 6, 14),
+            utc(2026, 3, 9, 13),
+            16,
+        ),
+        (
+            "newyork",
+            "America/New_York",
+            utc(2026, 10, 30, 12),
+            "2026-10-30",
+            "2026-11-02",
+            utc(2026, 10, 30, 13),
+            utc(2026, 11, 2, 14),
+            16,
+        ),
     ],
 )
 def test_working_hours_follow_the_wall_clock_across_dst(
@@ -123,8 +164,17 @@ def test_working_hours_follow_the_wall_clock_across_dst(
         # 02:00-03:00 does not exist in Berlin that night: 01:00-04:00 local is two real hours.
         ("2026-03-29", [utc(2026, 3, 29, 0), utc(2026, 3, 29, 0, 30), utc(2026, 3, 29, 1), utc(2026, 3, 29, 1, 30)]),
         # 02:00-03:00 happens twice: four real hours, the repeated hour offered once.
-        ("2026-10-25", [utc(2026, 10, 24, 23), utc(2026, 10, 24, 23, 30), utc(2026, 10, 25, 0), utc(2026, 10, 25, 0, 30),
-                        utc(2026, 10, 25, 2), utc(2026, 10, 25, 2, 30)]),
+        (
+            "2026-10-25",
+            [
+                utc(2026, 10, 24, 23),
+                utc(2026, 10, 24, 23, 30),
+                utc(2026, 10, 25, 0),
+                utc(2026, 10, 25, 0, 30),
+                utc(2026, 10, 25, 2),
+                utc(2026, 10, 25, 2, 30),
+            ],
+        ),
     ],
 )
 def test_hours_through_the_dst_change_itself(roster, sqlite_store, sunday, expected):

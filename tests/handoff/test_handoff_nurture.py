@@ -1,4 +1,5 @@
 """Nurture: rules pick the track, non-prospects get no enrolment, the file is validated."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,9 +8,9 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from appconfig.yamlfile import ConfigError
 from handoff import LeadFacts, Notifications, choose_track, enrol_in_nurture, load_nurture
 from leaddb.outbox import OutboxMessage
-from appconfig.yamlfile import ConfigError
 
 # The tests' own tracks, so an operator's edit of config/nurture.yml never turns them red.
 NURTURE_YML = """
@@ -104,7 +105,11 @@ MISTAKES = [
     (lambda d: d["rules"][0]["when"].update(role=["cto"]), "rules[0].when.role", "unknown key"),
     (lambda d: d["rules"][0]["when"].update(need_keywords="job"), "rules[0].when.need_keywords", "must be a list"),
     (lambda d: d["rules"][0]["when"].update(tier=[""]), "rules[0].when.tier[0]", "must be non-empty text"),
-    (lambda d: d["tracks"][2].update(colour="red"), "tracks[2].colour", "unknown key (expected one of: closed, content, id, list, name)"),
+    (
+        lambda d: d["tracks"][2].update(colour="red"),
+        "tracks[2].colour",
+        "unknown key (expected one of: closed, content, id, list, name)",
+    ),
     (lambda d: d.update(default_track="nowhere"), "default_track", "no track with id 'nowhere'"),
 ]
 

@@ -1,5 +1,6 @@
 """The outbox against real local servers: SMTP delivery, an HTTP receiver that fails and then
 recovers (nothing lost), one that never recovers (parked), backoff, and exclusive claims."""
+
 from __future__ import annotations
 
 import asyncio
@@ -29,9 +30,9 @@ from handoff import (
     run_worker,
 )
 from handoff.outbox import retry_delay
+from tests.support.servers import LocalSmtpServer, ScriptedHttpServer
 
 from .conftest import MONDAY
-from tests.support.servers import LocalSmtpServer, ScriptedHttpServer
 
 POLICY = OutboxPolicy(max_attempts=4)
 
@@ -53,22 +54,41 @@ async def deliver_until_settled(store, senders, now=MONDAY, rounds=10):
 async def test_the_rep_gets_an_email_with_the_full_context_and_the_invite(roster, sqlite_store):
     store = sqlite_store
     answers = {
-        "person_name": "Ada Lovelace", "email": "ada@analytical.example", "company": "Analytical Engines",
-        "company_size": 450, "budget_amount": 50000.0, "budget_currency": "EUR", "budget_period": "year",
-        "authority": "decision_maker", "need": "automate lead routing", "timeline_days": 30, "timezone": "America/New_York",
+        "person_name": "Ada Lovelace",
+        "email": "ada@analytical.example",
+        "company": "Analytical Engines",
+        "company_size": 450,
+        "budget_amount": 50000.0,
+        "budget_currency": "EUR",
+        "budget_period": "year",
+        "authority": "decision_maker",
+        "need": "automate lead routing",
+        "timeline_days": 30,
+        "timezone": "America/New_York",
     }
     for slot, value in answers.items():
         store.record_answer("v1", slot, str(value), {slot: value})
-    store.record_decision("v1", "sql", 82, ["Budget 50k EUR per year fits", "Decision maker"],
-                          [{"rule": "budget_fit", "points": 30, "group": "bant", "detail": "50k EUR/year"}])
+    store.record_decision(
+        "v1",
+        "sql",
+        82,
+        ["Budget 50k EUR per year fits", "Decision maker"],
+        [{"rule": "budget_fit", "points": 30, "group": "bant", "detail": "50k EUR/year"}],
+    )
     decision = route_lead(roster, LeadFacts.from_lead(store.get_lead("v1"), country="DE"), store, MONDAY)
     start = MONDAY + timedelta(days=1, hours=1)  # Tuesday 10:00 in Berlin
-    transcript = [("visitor", "Hi, we need a demo"), ("assistant", "Happy to help. What is your budget?"), ("visitor", "50k EUR a year")]
+    transcript = [
+        ("visitor", "Hi, we need a demo"),
+        ("assistant", "Happy to help. What is your budget?"),
+        ("visitor", "50k EUR a year"),
+    ]
     booking = book_meeting(store, decision.rep_id, "v1", start, roster, MONDAY, Notifications(), transcript)
     assert isinstance(booking, Booking)
 
     with LocalSmtpServer() as smtp:
-        senders = default_senders(SmtpSettings(host="127.0.0.1", port=smtp.port, starttls=False, sender="bot@leads.example"))
+        senders = default_senders(
+            SmtpSettings(host="127.0.0.1", port=smtp.port, starttls=False, sender="bot@leads.example")
+        )
         report = await deliver_due(store, senders, MONDAY, POLICY)
         assert (report.sent, report.retrying, report.parked) == (1, 0, 0)
         [envelope] = smtp.envelopes
@@ -77,14 +97,24 @@ async def test_the_rep_gets_an_email_with_the_full_context_and_the_invite(roster
     assert envelope.rcpt_tos == [rep.email]
     message = email.message_from_bytes(envelope.content, policy=policy.default)
     assert message["From"] == "bot@leads.example"
-    assert "Ada Lovelace (Analytical Engines)" in message["Subject"] and "Tue 3 Mar 2026, 10:00–10:30 CET" in message["Subject"]
+    assert (
+        "Ada Lovelace (Analytical Engines)" in message["Subject"]
+        and "Tue 3 Mar 2026, 10:00–10:30 CET" in message["Subject"]
+    )
     body = message.get_body(("plain",)).get_content()
     for expected in [
         "When: Tue 3 Mar 2026, 10:00–10:30 CET (Europe/Berlin)",  # the rep's time zone
         "Tue 3 Mar 2026, 04:00–04:30 EST for the visitor (America/New_York)",
-        "Budget:    50,000 EUR per year", "Authority: decision_maker", "Need:      automate lead routing",
-        "Timeline:  in about 30 days", "SCORE: 82 (sql)", "- Budget 50k EUR per year fits", "+30  budget_fit  50k EUR/year",
-        f"WHY YOU: {decision.rule}", "visitor: Hi, we need a demo", "assistant: Happy to help. What is your budget?",
+        "Budget:    50,000 EUR per year",
+        "Authority: decision_maker",
+        "Need:      automate lead routing",
+        "Timeline:  in about 30 days",
+        "SCORE: 82 (sql)",
+        "- Budget 50k EUR per year fits",
+        "+30  budget_fit  50k EUR/year",
+        f"WHY YOU: {decision.rule}",
+        "visitor: Hi, we need a demo",
+        "assistant: Happy to help. What is your budget?",
         f"/meetings/{booking.meeting_id}/accept?token={booking.decision_token}",
     ]:
         assert expected in body
@@ -102,7 +132,9 @@ async def test_email_waits_while_the_smtp_server_is_down(sqlite_store):
     report = await deliver_due(sqlite_store, senders, MONDAY, POLICY)
     assert (report.sent, report.retrying) == (0, 1)
     stored = outbox_message(sqlite_store, message_id)
-    assert stored["status"] == "pending" and stored["attempts"] == 1 and "ConnectionRefusedError" in stored["last_error"]
+    assert (
+        stored["status"] == "pending" and stored["attempts"] == 1 and "ConnectionRefusedError" in stored["last_error"]
+    )
     assert stored["next_attempt_at"] > MONDAY
 
 
@@ -163,7 +195,9 @@ async def test_two_workers_never_send_the_same_message(sqlite_store):
         await asyncio.sleep(0.05)
 
     queue(sqlite_store, "webhook", "http://unused.test", [{"n": n} for n in range(5)])
-    reports = await asyncio.gather(*(deliver_due(sqlite_store, {"webhook": slow_sender}, MONDAY, POLICY) for _ in range(2)))
+    reports = await asyncio.gather(
+        *(deliver_due(sqlite_store, {"webhook": slow_sender}, MONDAY, POLICY) for _ in range(2))
+    )
     assert sorted(calls) == [0, 1, 2, 3, 4]
     assert sum(report.sent for report in reports) == 5
 
@@ -201,9 +235,8 @@ async def test_the_worker_delivers_in_the_background(sqlite_store):
     ],
 )
 def test_enqueue_refuses_bad_messages(sqlite_store, kind, target, payload, error):
-    with pytest.raises(error):
-        with sqlite_store.session() as session:
-            enqueue(session, kind, target, payload)
+    with pytest.raises(error), sqlite_store.session() as session:
+        enqueue(session, kind, target, payload)
 
 
 def test_smtp_settings_come_from_the_environment(monkeypatch):
@@ -215,7 +248,9 @@ def test_smtp_settings_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("SMTP_PASSWORD", "pw")
     monkeypatch.setenv("SMTP_FROM", "sales-bot@example.com")
     monkeypatch.setenv("SMTP_STARTTLS", "false")
-    assert SmtpSettings.from_env() == SmtpSettings("mail.example.com", 2525, "bot", "pw", "sales-bot@example.com", False)
+    assert SmtpSettings.from_env() == SmtpSettings(
+        "mail.example.com", 2525, "bot", "pw", "sales-bot@example.com", False
+    )
     monkeypatch.setenv("SMTP_PORT", "smtp")
     with pytest.raises(ValueError, match="SMTP_PORT: must be a whole number, got 'smtp'"):
         SmtpSettings.from_env()

@@ -1,5 +1,6 @@
 """The roster file: read into reps and rules, and every kind of mistake is reported with the
 file, the key and the problem (tests/test_shipped_config.py checks that the shipped roster loads)."""
+
 from __future__ import annotations
 
 from datetime import time, timedelta
@@ -7,10 +8,11 @@ from datetime import time, timedelta
 import pytest
 import yaml
 
-from handoff import load_roster
 from appconfig.yamlfile import ConfigError
+from handoff import load_roster
 
 from .conftest import ROSTER_YML
+
 
 def test_the_file_is_read_into_reps_and_rules(roster):
     berlin = roster.reps["berlin"]
@@ -21,7 +23,11 @@ def test_the_file_is_read_into_reps_and_rules(roster):
     assert roster.rules[0].when == {"segment": {"enterprise"}} and roster.rules[0].reps == ("berlin", "newyork")
     assert roster.meetings.length == timedelta(minutes=30) and roster.meetings.minimum_notice == timedelta(hours=1)
     assert (roster.fallback_rep, roster.fallback_queue) == (None, "sales-inbox")
-    assert roster.segment_for(5000) == "enterprise" and roster.segment_for(200) == "mid" and roster.segment_for(199) == "smb"
+    assert (
+        roster.segment_for(5000) == "enterprise"
+        and roster.segment_for(200) == "mid"
+        and roster.segment_for(199) == "smb"
+    )
 
 
 def test_owner_lookup_includes_subdomains(roster):
@@ -38,10 +44,26 @@ MISTAKES = [
     # (change to the valid roster, key named, problem named)
     (lambda d: _rep(d).update(timezone="Europe/Berlinn"), "reps[0].timezone", "not an IANA time zone"),
     (lambda d: _rep(d).update(working_hours={"mon-fri": "9-17"}), "reps[0].working_hours.mon-fri", '"HH:MM-HH:MM"'),
-    (lambda d: _rep(d).update(working_hours={"mon-fri": ["09:00-12:00", "11:00-17:00"]}), "reps[0].working_hours.mon-fri", "overlap"),
-    (lambda d: _rep(d).update(working_hours={"mon-fri": "17:00-09:00"}), "reps[0].working_hours.mon-fri", "ends before it starts"),
-    (lambda d: _rep(d).update(working_hours={"monday-fri": "09:00-17:00"}), "reps[0].working_hours.monday-fri", "not a day"),
-    (lambda d: _rep(d).update(working_hours={"mon-fri": "09:00-17:00", "fri": "09:00-12:00"}), "reps[0].working_hours.fri", "more than once"),
+    (
+        lambda d: _rep(d).update(working_hours={"mon-fri": ["09:00-12:00", "11:00-17:00"]}),
+        "reps[0].working_hours.mon-fri",
+        "overlap",
+    ),
+    (
+        lambda d: _rep(d).update(working_hours={"mon-fri": "17:00-09:00"}),
+        "reps[0].working_hours.mon-fri",
+        "ends before it starts",
+    ),
+    (
+        lambda d: _rep(d).update(working_hours={"monday-fri": "09:00-17:00"}),
+        "reps[0].working_hours.monday-fri",
+        "not a day",
+    ),
+    (
+        lambda d: _rep(d).update(working_hours={"mon-fri": "09:00-17:00", "fri": "09:00-12:00"}),
+        "reps[0].working_hours.fri",
+        "more than once",
+    ),
     (lambda d: _rep(d).update(working_hours={}), "reps[0].working_hours", "at least one day"),
     (lambda d: _rep(d).update(territories=["XX"]), "reps[0].territories[0]", "neither an ISO 3166 country code"),
     (lambda d: _rep(d).update(segments=["huge"]), "reps[0].segments[0]", "unknown segment 'huge'"),
@@ -55,18 +77,34 @@ MISTAKES = [
     (lambda d: d["segments"].update(mid="150-999"), "segments.mid", "overlaps segment 'smb'"),
     (lambda d: d["segments"].update(mid="lots"), "segments.mid", "employee band"),
     (lambda d: d["regions"].update(nordics=["SE", False]), "regions.nordics[1]", "write country codes in quotes"),
-    (lambda d: d["routing_rules"][0].update(reps=["berlin", "nobody"]), "routing_rules[0].reps[1]", "unknown rep 'nobody'"),
-    (lambda d: d["routing_rules"][0].update(match_on=["country"]), "routing_rules[0].match_on[0]", "unknown routing fact 'country'"),
+    (
+        lambda d: d["routing_rules"][0].update(reps=["berlin", "nobody"]),
+        "routing_rules[0].reps[1]",
+        "unknown rep 'nobody'",
+    ),
+    (
+        lambda d: d["routing_rules"][0].update(match_on=["country"]),
+        "routing_rules[0].match_on[0]",
+        "unknown routing fact 'country'",
+    ),
     (lambda d: d["routing_rules"][2].pop("match_on"), "routing_rules[2].reps", "give the rule's reps"),
     (lambda d: d["routing_rules"][1].update(name="enterprise"), "routing_rules[1].name", "used twice"),
-    (lambda d: d["routing_rules"][0]["when"].update(segment=["giant"]), "routing_rules[0].when.segment[0]", "unknown segment"),
+    (
+        lambda d: d["routing_rules"][0]["when"].update(segment=["giant"]),
+        "routing_rules[0].when.segment[0]",
+        "unknown segment",
+    ),
     (lambda d: d.update(fallback={"rep": "nobody"}), "fallback.rep", "no rep with id 'nobody'"),
     (lambda d: d.update(fallback={"rep": "berlin", "queue": "inbox"}), "fallback", "exactly one of"),
     (lambda d: d["meetings"].update(length_minutes=0), "meetings.length_minutes", "at least 5"),
     (lambda d: d["meetings"].pop("horizon_days"), "meetings.horizon_days", "is required"),
     (lambda d: d.update(rep=[]), "rep", "unknown key"),
     (lambda d: _rep(d).update(territories=["dach", "narnia"]), "reps[0].territories[1]", "nor a region defined under"),
-    (lambda d: d["routing_rules"][0]["when"].update(territory=["XX"]), "routing_rules[0].when.territory[0]", "neither an ISO"),
+    (
+        lambda d: d["routing_rules"][0]["when"].update(territory=["XX"]),
+        "routing_rules[0].when.territory[0]",
+        "neither an ISO",
+    ),
     (lambda d: d["regions"].update(Nordics=["SE"]), "regions.Nordics", "region names are lower-case words"),
 ]
 

@@ -1,5 +1,6 @@
 """Routing: account owner, each rule, weighted round-robin kept in the database, daily caps,
 inactive reps, fallback; every decision stored with its rule and reasons."""
+
 from __future__ import annotations
 
 import threading
@@ -45,7 +46,9 @@ def test_routing_table(roster, store, lead, rep_id, rule):
     assert latest_assignment(store, lead.visitor_id) == decision
 
 
-@pytest.mark.parametrize("lead", [facts(country="FR", company_size=50), facts(), facts(timezone="UTC", company_size=50)])
+@pytest.mark.parametrize(
+    "lead", [facts(country="FR", company_size=50), facts(), facts(timezone="UTC", company_size=50)]
+)
 def test_no_rule_finds_a_rep_so_the_fallback_queue_gets_it(roster, store, lead):
     decision = route_lead(roster, lead, store, MONDAY)
     assert (decision.rep_id, decision.rule, decision.queue) == (None, "fallback", "sales-inbox")
@@ -71,7 +74,9 @@ def test_reasons_say_what_was_known_and_why(roster, store):
 
 
 def test_round_robin_follows_the_weights_and_never_picks_inactive_reps(roster, store):
-    picks = [route_lead(roster, facts(f"v{i}", country="DE", company_size=500), store, MONDAY).rep_id for i in range(90)]
+    picks = [
+        route_lead(roster, facts(f"v{i}", country="DE", company_size=500), store, MONDAY).rep_id for i in range(90)
+    ]
     assert Counter(picks) == {"berlin": 60, "munich": 30}
     # Smooth: the weight-2 rep never gets more than two leads in a row.
     assert "berlin,berlin,berlin" not in ",".join(picks)
@@ -95,7 +100,9 @@ def test_concurrent_conversations_share_the_round_robin_fairly(roster, store):
     def conversation(worker: int) -> None:
         start.wait()
         for i in range(9):
-            picks.append(route_lead(roster, facts(f"w{worker}-{i}", country="AT", company_size=300), store, MONDAY).rep_id)
+            picks.append(
+                route_lead(roster, facts(f"w{worker}-{i}", country="AT", company_size=300), store, MONDAY).rep_id
+            )
 
     threads = [threading.Thread(target=conversation, args=(n,)) for n in range(10)]
     for thread in threads:
@@ -119,7 +126,9 @@ def test_a_rep_at_the_daily_cap_on_every_day_of_the_horizon_is_skipped(roster, s
 def test_bookings_made_today_for_later_days_leave_the_rep_routable(roster, store):
     # Five bookings today, over berlin's cap of 3, each on a different later day.
     for day in (3, 4, 5, 6, 9):
-        booking = book_meeting(store, "berlin", f"early-{day}", datetime(2026, 3, day, 9, tzinfo=timezone.utc), roster, MONDAY)
+        booking = book_meeting(
+            store, "berlin", f"early-{day}", datetime(2026, 3, day, 9, tzinfo=timezone.utc), roster, MONDAY
+        )
         assert isinstance(booking, Booking)
     decision = route_lead(roster, facts("big", country="DE", company_size=5000), store, MONDAY)
     assert (decision.rep_id, decision.rule) == ("berlin", "enterprise")  # berlin is the rule's only DACH rep
@@ -130,7 +139,9 @@ def test_one_day_with_room_keeps_the_rep_routable(roster, store):
     fill_every_day(store, roster, "berlin", MONDAY)
     with store.session() as session:  # free one meeting on Friday 13 March
         session.execute(
-            update(Meeting).where(Meeting.start == datetime(2026, 3, 13, 12, tzinfo=timezone.utc)).values(status="cancelled")
+            update(Meeting)
+            .where(Meeting.start == datetime(2026, 3, 13, 12, tzinfo=timezone.utc))
+            .values(status="cancelled")
         )
     decision = route_lead(roster, facts("big", country="DE", company_size=5000), store, MONDAY)
     assert (decision.rep_id, decision.rule) == ("berlin", "enterprise")

@@ -1,4 +1,5 @@
 """`python -m launcher check`: every config file validated before anything starts."""
+
 import os
 import re
 import shutil
@@ -24,8 +25,9 @@ def test_launcher_check_exits_2_with_the_message_and_no_traceback(tmp_path):
     shutil.copytree(PROJECT_ROOT / "config", tmp_path, dirs_exist_ok=True)
     (tmp_path / "behaviour.yml").write_text("half_life_days: [oops\n")
     env = {**os.environ, "LEADQUAL_CONFIG_DIR": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-m", "launcher", "check"], env=env, capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "launcher", "check"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 2
     assert "behaviour.yml" in result.stderr and "not valid YAML" in result.stderr
     assert "Traceback" not in result.stderr

@@ -1,4 +1,5 @@
 """Conversion and velocity between stages, from the stored transitions."""
+
 import subprocess
 import sys
 
@@ -9,10 +10,10 @@ from leaddb.funnel import funnel
 def test_funnel_counts_conversions_and_skipped_steps(sqlite_url):
     store = LeadStore.from_url(sqlite_url)
     for visitor, stages in {
-        "a": ["mql"],                                  # nurtured
-        "b": ["sql", "meeting_booked", "accepted"],    # straight to SQL: passed MQL on the way
+        "a": ["mql"],  # nurtured
+        "b": ["sql", "meeting_booked", "accepted"],  # straight to SQL: passed MQL on the way
         "c": ["sql", "meeting_booked", "rejected", "nurture"],
-        "d": [],                                       # only said hello
+        "d": [],  # only said hello
     }.items():
         store.ensure_lead(visitor)
         for stage in stages:
@@ -29,6 +30,7 @@ def test_funnel_cli(sqlite_url, tmp_path):
     env = {"DATABASE_URL": sqlite_url, "LEADQUAL_VAR_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
     result = subprocess.run([sys.executable, "-m", "leaddb", "funnel"], env=env, capture_output=True, text=True)
     assert result.returncode == 0 and "visitor" in result.stdout and "1" in result.stdout
-    bad = subprocess.run([sys.executable, "-m", "leaddb", "funnel", "--since", "yesterday"], env=env,
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "leaddb", "funnel", "--since", "yesterday"], env=env, capture_output=True, text=True
+    )
     assert bad.returncode == 2 and "--since must be a date" in bad.stderr

@@ -1,4 +1,5 @@
 """The lead store on SQLite and on the real PostgreSQL server."""
+
 from datetime import timezone
 
 import pytest
@@ -23,7 +24,9 @@ def test_each_answer_is_kept_raw_and_normalised(store):
     assert lead["created_at"].tzinfo is not None
     answers = store.answers("v-1")
     assert [(a["slot"], a["raw_text"], a["status"]) for a in answers] == [
-        ("budget", "around 50k", "ok"), ("timeline", "blah", "invalid")]
+        ("budget", "around 50k", "ok"),
+        ("timeline", "blah", "invalid"),
+    ]
     assert answers[0]["value"] == {"budget_amount": 50000.0, "budget_currency": "USD"}
 
 

@@ -1,4 +1,5 @@
 """One answer → slot value, lead fields and status, as the form validators use it."""
+
 from datetime import date
 
 import pytest
@@ -44,11 +45,19 @@ def test_answers(slot, text, status, slot_value):
 
 def test_fields_are_lead_columns():
     assert normalise_answer("email", "Ana@Gmail.com", TODAY).fields == {
-        "email": "Ana@gmail.com", "email_domain": "gmail.com", "email_is_free_mail": True}
+        "email": "Ana@gmail.com",
+        "email_domain": "gmail.com",
+        "email_is_free_mail": True,
+    }
     assert normalise_answer("timeline", "just looking around", TODAY).fields == {
-        "timeline_days": None, "timeline_open_ended": True}
+        "timeline_days": None,
+        "timeline_open_ended": True,
+    }
     assert normalise_answer("budget", "$40k", TODAY).fields == {
-        "budget_amount": 40000, "budget_currency": "USD", "budget_period": None}
+        "budget_amount": 40000,
+        "budget_currency": "USD",
+        "budget_period": None,
+    }
 
 
 def test_invalid_email_says_what_is_wrong():

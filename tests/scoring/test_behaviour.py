@@ -1,4 +1,5 @@
 """scoring.behaviour: rules as data, decay, caps, negative signals, high intent, config errors."""
+
 from __future__ import annotations
 
 import itertools
@@ -8,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from appconfig.yamlfile import ConfigError
 from leaddb.events import TrackedEvent
 from scoring.behaviour import load_behaviour_rules, score_behaviour
-from appconfig.yamlfile import ConfigError
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 SITE = "https://www.site.test"
@@ -20,13 +21,37 @@ RULES = {
     "half_life_days": 10,
     "ignore_after_days": 90,
     "page_types": {"pricing_view": ["/pricing", "/pricing/*"]},
-    "groups": {"browsing": {"cap": 5}, "pricing": {"cap": 30}, "content": {}, "careers": {"cap": 20}, "unsubscribed": {"cap": 20}, "competitor": {"cap": 50}},
+    "groups": {
+        "browsing": {"cap": 5},
+        "pricing": {"cap": 30},
+        "content": {},
+        "careers": {"cap": 20},
+        "unsubscribed": {"cap": 20},
+        "competitor": {"cap": 50},
+    },
     "rules": [
         {"name": "page_view", "group": "browsing", "event_type": "page_view", "points": 1},
         {"name": "pricing_view", "group": "pricing", "event_type": "pricing_view", "points": 10},
-        {"name": "download", "group": "content", "event_type": ["content_download", "webinar_registration"], "points": 8},
-        {"name": "roi_blog", "group": "content", "event_type": "page_view", "url_regex": r"^/blog/.*\broi\b", "points": 4},
-        {"name": "careers_page", "group": "careers", "event_type": "page_view", "url": ["/careers", "/careers/*", "/jobs*"], "points": -10},
+        {
+            "name": "download",
+            "group": "content",
+            "event_type": ["content_download", "webinar_registration"],
+            "points": 8,
+        },
+        {
+            "name": "roi_blog",
+            "group": "content",
+            "event_type": "page_view",
+            "url_regex": r"^/blog/.*\broi\b",
+            "points": 4,
+        },
+        {
+            "name": "careers_page",
+            "group": "careers",
+            "event_type": "page_view",
+            "url": ["/careers", "/careers/*", "/jobs*"],
+            "points": -10,
+        },
         {"name": "unsubscribed", "group": "unsubscribed", "event_type": "unsubscribe", "points": -20, "decay": False},
         {"name": "competitor", "group": "competitor", "domains": ["rival.test"], "points": -50, "decay": False},
     ],
@@ -44,8 +69,12 @@ def ev(event_type: str = "page_view", days_ago: float = 0, path: str | None = No
     if path is None and event_type == "page_view":
         path = "/"
     return TrackedEvent(
-        event_id=f"e{next(_ids)}", visitor_id="visitor-1", type=event_type,
-        occurred_at=NOW - timedelta(days=days_ago), url=f"{SITE}{path}" if path else None, properties=properties,
+        event_id=f"e{next(_ids)}",
+        visitor_id="visitor-1",
+        type=event_type,
+        occurred_at=NOW - timedelta(days=days_ago),
+        url=f"{SITE}{path}" if path else None,
+        properties=properties,
     )
 
 
@@ -77,17 +106,37 @@ SCORE_CASES = [
     ("decay at two half-lives", [ev("pricing_view", days_ago=20)], 2.5, [("pricing_view", 2.5)]),
     ("future timestamp counts as now", [ev("pricing_view", days_ago=-1)], 10, [("pricing_view", 10)]),
     ("older than ignore_after_days", [ev("pricing_view", days_ago=90.01)], 0, []),
-    ("exactly ignore_after_days still counts", [ev("content_download", days_ago=90)], 0.02, [("download", 0.02)]),  # 8 x 0.5^9
+    (
+        "exactly ignore_after_days still counts",
+        [ev("content_download", days_ago=90)],
+        0.02,
+        [("download", 0.02)],
+    ),  # 8 x 0.5^9
     ("no decay rule keeps full points", [ev("unsubscribe", days_ago=60)], -20, [("unsubscribed", -20)]),
-    ("page view on a pricing path is a pricing view", [ev(path="/pricing/enterprise?plan=pro")], 10, [("pricing_view", 10)]),
+    (
+        "page view on a pricing path is a pricing view",
+        [ev(path="/pricing/enterprise?plan=pro")],
+        10,
+        [("pricing_view", 10)],
+    ),
     ("path patterns ignore case", [ev(path="/PRICING")], 10, [("pricing_view", 10)]),
     ("a glob is anchored at the path start", [ev(path="/blog/pricing")], 1, [("page_view", 1)]),
     ("a glob does not match a longer name", [ev(path="/pricing-history")], 1, [("page_view", 1)]),
-    ("one event, two rules: careers page", [ev(path="/careers/engineer")], -9, [("page_view", 1), ("careers_page", -10)]),
+    (
+        "one event, two rules: careers page",
+        [ev(path="/careers/engineer")],
+        -9,
+        [("page_view", 1), ("careers_page", -10)],
+    ),
     ("glob with a trailing star", [ev(path="/jobs-board")], -9, [("page_view", 1), ("careers_page", -10)]),
     ("regex rule", [ev(path="/blog/the-roi-of-chat")], 5, [("page_view", 1), ("roi_blog", 4)]),
     ("regex rule no match", [ev(path="/blog/the-roiless-chat")], 1, [("page_view", 1)]),
-    ("one rule for several types", [ev("content_download"), ev("webinar_registration")], 16, [("download", 8), ("download", 8)]),
+    (
+        "one rule for several types",
+        [ev("content_download"), ev("webinar_registration")],
+        16,
+        [("download", 8), ("download", 8)],
+    ),
     (
         "positive cap",
         [ev("pricing_view", days_ago=d) for d in (0, 0, 0, 0)],
@@ -139,7 +188,11 @@ HIGH_INTENT_CASES = [
     ("third view just outside the window", [ev("pricing_view", days_ago=d) for d in (0, 3, 7.01)], False),
     ("pricing page views count as pricing views", [ev(path="/pricing", days_ago=d) for d in (0, 1, 2)], True),
     ("score exactly at the threshold", [ev("content_download")] * 5, True),  # 40 points
-    ("score just below the threshold", [ev("content_download")] * 4 + [ev("content_download", days_ago=0.01)], False),  # 39.99
+    (
+        "score just below the threshold",
+        [ev("content_download")] * 4 + [ev("content_download", days_ago=0.01)],
+        False,
+    ),  # 39.99
     ("competitor never high intent", [ev("pricing_view")] * 3 + [ev("form_submit", email_domain="rival.test")], False),
     ("unsubscribed never high intent", [ev("content_download")] * 10 + [ev("unsubscribe", days_ago=60)], False),
     ("nothing", [], False),
@@ -207,25 +260,70 @@ CONFIG_ERRORS = [
     ("points zero", lambda r: r["rules"][0].update(points=0), "rules[0].points", "must not be 0"),
     ("points text", lambda r: r["rules"][0].update(points="ten"), "rules[0].points", "must be a number"),
     ("unknown group", lambda r: r["rules"][1].update(group="prices"), "rules[1].group", "unknown group 'prices'"),
-    ("unknown event type", lambda r: r["rules"][1].update(event_type="pricing"), "rules[1].event_type", "unknown event type 'pricing'"),
+    (
+        "unknown event type",
+        lambda r: r["rules"][1].update(event_type="pricing"),
+        "rules[1].event_type",
+        "unknown event type 'pricing'",
+    ),
     ("empty event type list", lambda r: r["rules"][1].update(event_type=[]), "rules[1].event_type", "empty list"),
     ("rule without conditions", lambda r: r["rules"][1].pop("event_type"), "rules[1].event_type", "is required unless"),
     ("url not a path", lambda r: r["rules"][4].update(url="careers*"), "rules[4].url", "must start with '/'"),
     ("url a number", lambda r: r["rules"][4].update(url=5), "rules[4].url", "must be text"),
-    ("bad regex", lambda r: r["rules"][3].update(url_regex="^/blog/(roi"), "rules[3].url_regex", "not a valid regular expression"),
+    (
+        "bad regex",
+        lambda r: r["rules"][3].update(url_regex="^/blog/(roi"),
+        "rules[3].url_regex",
+        "not a valid regular expression",
+    ),
     ("url and url_regex", lambda r: r["rules"][3].update(url="/blog/*"), "rules[3].url_regex", "not both"),
     ("decay not a boolean", lambda r: r["rules"][5].update(decay="no"), "rules[5].decay", "true or false"),
-    ("domain is an email", lambda r: r["rules"][6].update(domains=["ceo@rival.test"]), "rules[6].domains", "is not a domain"),
+    (
+        "domain is an email",
+        lambda r: r["rules"][6].update(domains=["ceo@rival.test"]),
+        "rules[6].domains",
+        "is not a domain",
+    ),
     ("duplicate rule name", lambda r: r["rules"][1].update(name="page_view"), "rules[1].name", "duplicate rule name"),
     ("negative cap", lambda r: r["groups"]["pricing"].update(cap=-5), "groups.pricing.cap", "at least 0"),
     ("unknown group key", lambda r: r["groups"]["pricing"].update(limit=5), "groups.pricing.limit", "unknown key"),
     ("unknown page type", lambda r: r["page_types"].update(pricing=["/p"]), "page_types.pricing", "unknown event type"),
-    ("page type glob not a path", lambda r: r["page_types"].update(pricing_view=["pricing"]), "page_types.pricing_view", "must start with '/'"),
-    ("high intent without conditions", lambda r: r.update(high_intent={"not_after_rules": []}), "high_intent.score_at_least", "give score_at_least"),
-    ("high intent unknown rule", lambda r: r["high_intent"].update(not_after_rules=["competitors"]), "high_intent.not_after_rules[0]", "unknown rule"),
-    ("high intent count zero", lambda r: r["high_intent"]["recent_events"][0].update(at_least=0), "high_intent.recent_events[0].at_least", "at least 1"),
-    ("high intent count fractional", lambda r: r["high_intent"]["recent_events"][0].update(at_least=2.5), "high_intent.recent_events[0].at_least", "whole number"),
-    ("high intent unknown type", lambda r: r["high_intent"]["recent_events"][0].update(event_type="pricing"), "high_intent.recent_events[0].event_type", "unknown event type 'pricing'"),
+    (
+        "page type glob not a path",
+        lambda r: r["page_types"].update(pricing_view=["pricing"]),
+        "page_types.pricing_view",
+        "must start with '/'",
+    ),
+    (
+        "high intent without conditions",
+        lambda r: r.update(high_intent={"not_after_rules": []}),
+        "high_intent.score_at_least",
+        "give score_at_least",
+    ),
+    (
+        "high intent unknown rule",
+        lambda r: r["high_intent"].update(not_after_rules=["competitors"]),
+        "high_intent.not_after_rules[0]",
+        "unknown rule",
+    ),
+    (
+        "high intent count zero",
+        lambda r: r["high_intent"]["recent_events"][0].update(at_least=0),
+        "high_intent.recent_events[0].at_least",
+        "at least 1",
+    ),
+    (
+        "high intent count fractional",
+        lambda r: r["high_intent"]["recent_events"][0].update(at_least=2.5),
+        "high_intent.recent_events[0].at_least",
+        "whole number",
+    ),
+    (
+        "high intent unknown type",
+        lambda r: r["high_intent"]["recent_events"][0].update(event_type="pricing"),
+        "high_intent.recent_events[0].event_type",
+        "unknown event type 'pricing'",
+    ),
 ]
 
 

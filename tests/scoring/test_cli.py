@@ -41,8 +41,18 @@ def write_leads(path: Path, rows: int = 150, seed: int = 1) -> Path:
 def test_train_then_evaluate(tmp_path):
     data = write_leads(tmp_path / "leads.csv")
     trained = run_scoring(
-        "train", "--data", str(data), "--target", "Won",
-        "--exclude", "Notes (sales)", "Not There", "--out", "model.zip", "--folds", "3",
+        "train",
+        "--data",
+        str(data),
+        "--target",
+        "Won",
+        "--exclude",
+        "Notes (sales)",
+        "Not There",
+        "--out",
+        "model.zip",
+        "--folds",
+        "3",
         cwd=tmp_path,
     )
     assert trained.returncode == 0, trained.stderr
@@ -54,9 +64,7 @@ def test_train_then_evaluate(tmp_path):
     assert "warning: --exclude 'Not There': no such column" in trained.stderr
 
     fresh = write_leads(tmp_path / "fresh.csv", seed=2)
-    evaluated = run_scoring(
-        "evaluate", "--model", "model.zip", "--data", str(fresh), "--target", "Won", cwd=tmp_path
-    )
+    evaluated = run_scoring("evaluate", "--model", "model.zip", "--data", str(fresh), "--target", "Won", cwd=tmp_path)
     assert evaluated.returncode == 0, evaluated.stderr
     assert len(evaluated.stdout.strip().splitlines()) == 1
     result = json.loads(evaluated.stdout)
@@ -80,8 +88,11 @@ TWO_CLASSES = [f"{i},{i % 2}" for i in range(30)]
         ("", "Won", "the file is empty"),
         ("Visits,Won\n", "Won", "header but no data rows"),
         (header_and_rows("Visits,Won", TWO_CLASSES), "Converted", "no column named 'Converted'"),
-        (header_and_rows("Visits,Won", [f"{i},{'won' if i % 2 else 'lost'}" for i in range(30)]),
-         "Won", "must hold 0/1 (or true/false, yes/no); found 'lost', 'won'"),
+        (
+            header_and_rows("Visits,Won", [f"{i},{'won' if i % 2 else 'lost'}" for i in range(30)]),
+            "Won",
+            "must hold 0/1 (or true/false, yes/no); found 'lost', 'won'",
+        ),
         (header_and_rows("Visits,Won", [f"{i},1" for i in range(30)]), "Won", "only one class"),
         (header_and_rows("Visits,Won", TWO_CLASSES[:8]), "Won", "at least 20 are needed"),
     ],
@@ -91,9 +102,7 @@ def test_bad_training_data_gives_one_clear_line_and_exit_code_2(tmp_path, conten
     data = tmp_path / "leads.csv"
     if content is not None:
         data.write_text(content, encoding="utf-8")
-    result = run_scoring(
-        "train", "--data", str(data), "--target", target, "--out", "model.zip", cwd=tmp_path
-    )
+    result = run_scoring("train", "--data", str(data), "--target", target, "--out", "model.zip", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
@@ -110,9 +119,7 @@ def test_evaluate_with_a_bad_model_file(tmp_path, model_content, message):
     data = write_leads(tmp_path / "leads.csv", rows=40)
     if model_content is not None:
         (tmp_path / "model.zip").write_text(model_content)
-    result = run_scoring(
-        "evaluate", "--model", "model.zip", "--data", str(data), "--target", "Won", cwd=tmp_path
-    )
+    result = run_scoring("evaluate", "--model", "model.zip", "--data", str(data), "--target", "Won", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
     assert message in result.stderr
@@ -120,9 +127,7 @@ def test_evaluate_with_a_bad_model_file(tmp_path, model_content, message):
 
 def test_output_folder_must_exist(tmp_path):
     data = write_leads(tmp_path / "leads.csv", rows=40)
-    result = run_scoring(
-        "train", "--data", str(data), "--target", "Won", "--out", "no/such/dir/m.zip", cwd=tmp_path
-    )
+    result = run_scoring("train", "--data", str(data), "--target", "Won", "--out", "no/such/dir/m.zip", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr == "error: no/such/dir/m.zip: its folder does not exist\n"
 

@@ -1,4 +1,5 @@
 """Table tests of the contact-detail parsers with answers as website visitors type them."""
+
 import pytest
 
 from scoring.contact import (
@@ -68,9 +69,22 @@ def test_explain_invalid_email_is_empty_for_a_valid_address():
 
 
 def test_free_mail_domains_are_loaded_and_normalised():
-    assert {"gmail.com", "yahoo.co.uk", "outlook.com", "hotmail.com", "icloud.com", "proton.me",
-            "gmx.de", "web.de", "aol.com", "yandex.ru", "mail.ru", "zoho.com", "qq.com",
-            "163.com"} <= FREE_MAIL_DOMAINS
+    assert {
+        "gmail.com",
+        "yahoo.co.uk",
+        "outlook.com",
+        "hotmail.com",
+        "icloud.com",
+        "proton.me",
+        "gmx.de",
+        "web.de",
+        "aol.com",
+        "yandex.ru",
+        "mail.ru",
+        "zoho.com",
+        "qq.com",
+        "163.com",
+    } <= FREE_MAIL_DOMAINS
     assert all(d == d.strip().lower() and not d.startswith("#") for d in FREE_MAIL_DOMAINS)
 
 

@@ -185,9 +185,7 @@ def test_missing_target_column_names_the_columns(tmp_path):
 
 
 def test_identifiers_constants_and_empty_columns_are_dropped_with_reasons(tmp_path):
-    rows = [
-        [f"uuid-{i}", 660000 + i, "same", "", i % 7, f"{i % 3}.5", i % 2] for i in range(40)
-    ]
+    rows = [[f"uuid-{i}", 660000 + i, "same", "", i % 7, f"{i % 3}.5", i % 2] for i in range(40)]
     header = ["Prospect ID", "Lead Number", "Constant", "Empty", "Visits", "Ratio", "Converted"]
     table = read_csv(write_csv(tmp_path / "ids.csv", header, rows))
     features, dropped = plan_features(table, "Converted")
@@ -227,14 +225,9 @@ def test_dates_become_days_month_weekday_and_hour(tmp_path, dates, parts, first_
     table = read_csv(write_csv(tmp_path / "d.csv", ["Created", "Won"], rows))
     features, dropped = plan_features(table, "Won")
     assert [f.date_part for f in features] == parts
-    assert [f.kind for f in features] == [
-        "numeric" if part in ("days", "hour") else "categorical" for part in parts
-    ]
+    assert [f.kind for f in features] == ["numeric" if part in ("days", "hour") else "categorical" for part in parts]
     row = encode(features, [{"Created": dates[0]}])[0]
-    decoded = [
-        value if f.kind == "numeric" else float(f.categories[int(value)])
-        for f, value in zip(features, row)
-    ]
+    decoded = [value if f.kind == "numeric" else float(f.categories[int(value)]) for f, value in zip(features, row)]
     assert decoded == pytest.approx(first_values, abs=1e-3)
 
 
@@ -282,9 +275,7 @@ def test_each_model_kind_learns_the_synthetic_signal(tmp_path, kind):
     assert model.metadata["model"] == kind
     assert model.metadata["cross_validation"][kind]["auc"] > 0.8
     assert model.metadata["dropped"]["Lead ID"].startswith("identifier-like")
-    hot, cold = model.predict_proba(
-        [{"Visits": "19", "Source": "Referral"}, {"Visits": "0", "Source": "Ads"}]
-    )
+    hot, cold = model.predict_proba([{"Visits": "19", "Source": "Referral"}, {"Visits": "0", "Source": "Ads"}])
     assert 0 <= cold < hot <= 1
 
 

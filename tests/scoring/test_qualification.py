@@ -1,8 +1,9 @@
 """The first decision: tiers for typical B2B visitors, gate and threshold edges, config errors."""
+
 import pytest
 
-from scoring.qualification import QualificationFacts, decide, facts_from_record, load_qualification_rules
 from appconfig.yamlfile import ConfigError
+from scoring.qualification import QualificationFacts, decide, facts_from_record, load_qualification_rules
 
 # The tests' own rules, so an operator's edit of config/scoring.yml never turns them red
 # (tests/test_shipped_config.py checks that the shipped file loads).
@@ -76,8 +77,15 @@ def rules(tmp_path_factory):
     return load_qualification_rules(write_rules(tmp_path_factory.mktemp("rules")))
 
 
-CTO = dict(need="our reps lose leads between tools", authority="decision_maker", budget_amount=50_000,
-           budget_currency="USD", timeline_days=30, company_size=120, email_is_free_mail=False)
+CTO = dict(
+    need="our reps lose leads between tools",
+    authority="decision_maker",
+    budget_amount=50_000,
+    budget_currency="USD",
+    timeline_days=30,
+    company_size=120,
+    email_is_free_mail=False,
+)
 
 
 @pytest.mark.parametrize(
@@ -160,13 +168,28 @@ def _broken(tmp_path, old, new):
     [
         ("  sql: 60\n", "  sql: high\n", "thresholds.sql: must be a number, got text 'high'"),
         ("  mql: 30\n", "  mql: 90\n", "thresholds.mql: must not be above the sql threshold"),
-        ("authority_in: [none]", "authority_in: [nobody]", "disqualify.authority_in[0]: unknown authority level 'nobody'"),
+        (
+            "authority_in: [none]",
+            "authority_in: [nobody]",
+            "disqualify.authority_in[0]: unknown authority level 'nobody'",
+        ),
         ("  none: 0\n", "", "bant.authority.none: is required"),
-        ("  email:\n    work_domain: 5\n    free_mail: -10\n", "  email: 5\n", "fit.email: must be a mapping, got a number"),
+        (
+            "  email:\n    work_domain: 5\n    free_mail: -10\n",
+            "  email: 5\n",
+            "fit.email: must be a mapping, got a number",
+        ),
         ("version: 1\n", "", "version: is required"),
-        ("    stated: 15", "    stated: 15\n    stated_loudly: 30",
-         "bant.need.stated_loudly: unknown key (expected one of: stated, unknown)"),
-        ("{min_annual_usd: 100000, points: 25}", "{min_annual_usd: 1, points: 25}", "bant.budget.bands: bands must be ordered"),
+        (
+            "    stated: 15",
+            "    stated: 15\n    stated_loudly: 30",
+            "bant.need.stated_loudly: unknown key (expected one of: stated, unknown)",
+        ),
+        (
+            "{min_annual_usd: 100000, points: 25}",
+            "{min_annual_usd: 1, points: 25}",
+            "bant.budget.bands: bands must be ordered",
+        ),
         ("  EUR: 1.08", "  euro: 1.08", "currency_to_usd.euro: must be a three-letter ISO 4217 code"),
         ("version: 1", "version: 2", "version: only version 1 is understood"),
         ("  weight: 0.5", "  weight: -1", "behaviour.weight: must be at least 0"),
@@ -192,9 +215,12 @@ def test_missing_and_empty_files(tmp_path):
 
 # -- behaviour and the optional model ---------------------------------------------------------
 
+
 def _behaviour(*points):
-    return [{"rule": f"r{i}", "group": "g", "points": p, "when": "2026-11-20T10:00:00+00:00", "detail": f"event {i}"}
-            for i, p in enumerate(points)]
+    return [
+        {"rule": f"r{i}", "group": "g", "points": p, "when": "2026-11-20T10:00:00+00:00", "detail": f"event {i}"}
+        for i, p in enumerate(points)
+    ]
 
 
 def test_behaviour_is_weighted_and_bounded_and_still_adds_up(rules):
@@ -210,8 +236,9 @@ def test_behaviour_is_weighted_and_bounded_and_still_adds_up(rules):
 
 
 def test_same_answers_different_history_different_tier(rules):
-    answers = QualificationFacts(need="consolidate reporting", authority="influencer", timeline_days=60, company_size=20,
-                        email_is_free_mail=True)  # 15 + 15 + 18 + 4 - 10 = 42: an MQL on answers alone
+    answers = QualificationFacts(
+        need="consolidate reporting", authority="influencer", timeline_days=60, company_size=20, email_is_free_mail=True
+    )  # 15 + 15 + 18 + 4 - 10 = 42: an MQL on answers alone
     quiet = decide(rules, answers)
     keen = decide(rules, answers, _behaviour(10, 10, 10, 15))  # three pricing views and a webinar: +22.5
     assert (quiet.tier, keen.tier) == ("mql", "sql")
@@ -242,14 +269,17 @@ def test_a_configured_model_adds_points_by_probability(tmp_path):
 
     model_path = _tiny_model(tmp_path)
     config = tmp_path / "scoring.yml"
-    config.write_text(RULES_YML + f"""
+    config.write_text(
+        RULES_YML
+        + f"""
 model:
   path: {model_path}
   points: 20
   columns:
     "Pricing Views": pricing_views
     "Company Size": company_size
-""")
+"""
+    )
     rules = load_qualification_rules(config)
     model = load_model(rules.model.path)
 
@@ -269,7 +299,10 @@ model:
     "model_yaml, message",
     [
         ("model:\n  path: nowhere.zip\n  points: 20\n  columns: {A: pricing_views}\n", "model.path: no model file"),
-        ("model:\n  path: {path}\n  points: 20\n  columns: {A: favourite_colour}\n", "model.columns.A: unknown fact 'favourite_colour'"),
+        (
+            "model:\n  path: {path}\n  points: 20\n  columns: {A: favourite_colour}\n",
+            "model.columns.A: unknown fact 'favourite_colour'",
+        ),
         ("model:\n  path: {path}\n  points: 20\n  columns: {}\n", "model.columns: map at least one"),
     ],
 )

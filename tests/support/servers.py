@@ -3,6 +3,7 @@ tests, and the real web app (`python -m webapp`) in a subprocess for HTTP tests.
 
 `running_webapp(database_url, **env)` is a context manager any test can use (the fixtures in
 tests/webapp/conftest.py are built on it)."""
+
 from __future__ import annotations
 
 import json
@@ -13,11 +14,11 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import httpx
 import pytest
@@ -66,7 +67,7 @@ class ScriptedHttpServer:
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._http.server_address[1]}/hook"
 
-    def __enter__(self) -> "ScriptedHttpServer":
+    def __enter__(self) -> ScriptedHttpServer:
         threading.Thread(target=self._http.serve_forever, daemon=True).start()
         return self
 
@@ -96,7 +97,7 @@ class LocalSmtpServer:
     def envelopes(self):
         return self._inbox.envelopes
 
-    def __enter__(self) -> "LocalSmtpServer":
+    def __enter__(self) -> LocalSmtpServer:
         self._controller.start()
         return self
 
@@ -128,7 +129,10 @@ def running_webapp(database_url: str, startup_timeout: float = 30.0, **env: str)
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "webapp", "--host", "127.0.0.1", "--port", str(port)],
-                cwd=PROJECT_ROOT, env=process_env, stdout=log, stderr=subprocess.STDOUT,
+                cwd=PROJECT_ROOT,
+                env=process_env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         server = RunningWebapp(url=f"http://127.0.0.1:{port}", database_url=database_url, log_path=log_path)
         try:

@@ -1,5 +1,6 @@
 """Driving the chat widget (rasa-webchat) in a page, and reading the conversation back from
 Rasa's HTTP API to know when the assistant has finished answering."""
+
 from __future__ import annotations
 
 import time
@@ -56,7 +57,7 @@ class ChatWidget:
     """One visitor's page with the chat widget. `errors` collects uncaught script errors and
     alert/confirm dialogs (an injected script would typically raise one or the other)."""
 
-    def __init__(self, page: "Page", site_url: str, rasa: RasaAPI):
+    def __init__(self, page: Page, site_url: str, rasa: RasaAPI):
         self.page, self.site_url, self.rasa = page, site_url, rasa
         self.errors: list[str] = []
         page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
@@ -122,10 +123,13 @@ class ChatWidget:
         try:
             self.page.wait_for_function(
                 "([selector, n]) => document.querySelectorAll(selector).length >= n",
-                arg=[BOT_MESSAGE, count], timeout=REPLY_TIMEOUT_S * 1000,
+                arg=[BOT_MESSAGE, count],
+                timeout=REPLY_TIMEOUT_S * 1000,
             )
         except PlaywrightTimeout:
-            raise AssertionError(f"the widget shows {len(self.bot_texts())} of {count} bot messages. {NO_REPLY_HINT}") from None
+            raise AssertionError(
+                f"the widget shows {len(self.bot_texts())} of {count} bot messages. {NO_REPLY_HINT}"
+            ) from None
 
     def wait_for_answer(self, user_turns: int) -> None:
         """Wait until Rasa has handled `user_turns` visitor messages and is listening again,
@@ -139,7 +143,8 @@ class ChatWidget:
             if handled >= user_turns and listening:
                 break
             if time.monotonic() > deadline:
-                raise AssertionError(f"Rasa handled {handled} of {user_turns} messages of {self.visitor_id} "
-                                     f"within {REPLY_TIMEOUT_S}s")
+                raise AssertionError(
+                    f"Rasa handled {handled} of {user_turns} messages of {self.visitor_id} within {REPLY_TIMEOUT_S}s"
+                )
             time.sleep(0.3)
         self.wait_for_bot_messages(sum(1 for event in events if event["event"] == "bot" and event.get("text")))

@@ -1,8 +1,9 @@
 """Fixtures for the web app tests: a real server on a temporary SQLite file (PostgreSQL
 schemas come from tests/conftest.py). Helpers to start more servers live in tests/support/servers.py."""
+
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

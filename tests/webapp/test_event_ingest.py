@@ -1,4 +1,5 @@
 """leaddb.events: idempotent batch ingest and reading a visitor's history, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -14,8 +15,11 @@ T0 = datetime(2024, 5, 1, 9, 0, tzinfo=timezone.utc)
 
 def event(event_id: str, visitor_id: str = "visitor-1", minutes: int = 0, **fields) -> TrackedEvent:
     return TrackedEvent(
-        event_id=event_id, visitor_id=visitor_id, type=fields.pop("type", "page_view"),
-        occurred_at=T0 + timedelta(minutes=minutes), **fields,
+        event_id=event_id,
+        visitor_id=visitor_id,
+        type=fields.pop("type", "page_view"),
+        occurred_at=T0 + timedelta(minutes=minutes),
+        **fields,
     )
 
 
@@ -41,7 +45,9 @@ def test_ingest_counts_new_and_duplicate_ids(store):
 
 def test_an_event_is_identified_by_visitor_and_id(store):
     # The same random id under another visitor is another event (ids are only unique per visitor).
-    assert ingest_events(store.engine, [event("shared-01"), event("shared-01", visitor_id="visitor-2")]) == IngestResult(2, 0)
+    assert ingest_events(
+        store.engine, [event("shared-01"), event("shared-01", visitor_id="visitor-2")]
+    ) == IngestResult(2, 0)
     assert [row.visitor_id for row in visitor_events(store.engine, "visitor-2")] == ["visitor-2"]
 
 
@@ -55,8 +61,13 @@ def test_large_batches_count_exactly(store):
 
 def test_visitor_events_round_trip_oldest_first(store):
     later = event(
-        "event-b", minutes=30, type="content_download", url="https://site.test/guide",
-        referrer="https://search.test/", utm={"source": "news", "campaign": "q3"}, properties={"title": "ROI guide", "pages": 12},
+        "event-b",
+        minutes=30,
+        type="content_download",
+        url="https://site.test/guide",
+        referrer="https://search.test/",
+        utm={"source": "news", "campaign": "q3"},
+        properties={"title": "ROI guide", "pages": 12},
     )
     ingest_events(store.engine, [later, event("event-a", minutes=5), event("other-1", visitor_id="visitor-2")])
 

@@ -1,4 +1,5 @@
 """The rep's links over real HTTP: accept/reject pages and decisions, invite and feed downloads."""
+
 import httpx
 import pytest
 from icalendar import Calendar

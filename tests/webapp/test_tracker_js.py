@@ -1,5 +1,6 @@
 """tracker.js in a real browser: headless Chromium loads a page of a site on another origin,
 the tracker posts to the real web app, and the events are read back from its database."""
+
 from __future__ import annotations
 
 import functools
@@ -56,7 +57,8 @@ def site_and_app(tmp_path):
         try:
             with sync_api.sync_playwright() as playwright:
                 browser = playwright.chromium.launch(
-                    executable_path=CHROMIUM, headless=True,
+                    executable_path=CHROMIUM,
+                    headless=True,
                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
                 )
                 try:

@@ -1,4 +1,5 @@
 """POST /track through real HTTP against `python -m webapp` running in a subprocess."""
+
 from __future__ import annotations
 
 import json
@@ -8,9 +9,9 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from tests.support.servers import SITE_ORIGIN, running_webapp
 from leaddb import make_engine
 from leaddb.events import EVENT_TYPES, visitor_events
+from tests.support.servers import SITE_ORIGIN, running_webapp
 
 
 def new_visitor() -> str:
@@ -36,7 +37,9 @@ def an_event(**fields) -> dict:
 
 def post(server, body, content_type="application/json", **headers) -> httpx.Response:
     content = body if isinstance(body, (bytes, str)) else json.dumps(body)
-    return httpx.post(f"{server.url}/track", content=content, headers={"Content-Type": content_type, **headers}, timeout=10)
+    return httpx.post(
+        f"{server.url}/track", content=content, headers={"Content-Type": content_type, **headers}, timeout=10
+    )
 
 
 def stored(server, visitor_id):
@@ -56,7 +59,10 @@ def error_fields(response: httpx.Response) -> list[str]:
 
 def test_a_batch_is_stored_with_utm_from_the_url(webapp):
     visitor = new_visitor()
-    events = [an_event(), an_event(type="content_download", url="https://www.example-site.test/guide", properties={"title": "ROI guide"})]
+    events = [
+        an_event(),
+        an_event(type="content_download", url="https://www.example-site.test/guide", properties={"title": "ROI guide"}),
+    ]
     response = post(webapp, {"visitor_id": visitor, "events": events})
     assert response.status_code == 200, response.text
     assert response.json() == {"accepted": 2, "duplicates": 0}
@@ -104,7 +110,11 @@ INVALID_BODIES = [
     ("visitor_id missing", lambda v: {"events": [an_event()]}, "visitor_id"),
     ("visitor_id is a number", lambda v: {"visitor_id": 12345678, "events": [an_event()]}, "visitor_id"),
     ("visitor_id too short", lambda v: {"visitor_id": "abc", "events": [an_event()]}, "visitor_id"),
-    ("visitor_id has odd characters", lambda v: {"visitor_id": "<script>alert(1)</script>", "events": [an_event()]}, "visitor_id"),
+    (
+        "visitor_id has odd characters",
+        lambda v: {"visitor_id": "<script>alert(1)</script>", "events": [an_event()]},
+        "visitor_id",
+    ),
     ("events is an object", lambda v: {"visitor_id": v, "events": an_event()}, "events"),
     ("events is empty", lambda v: {"visitor_id": v, "events": []}, "events"),
     ("too many events", lambda v: {"visitor_id": v, "events": [an_event() for _ in range(101)]}, "events"),
@@ -118,16 +128,52 @@ INVALID_BODIES = [
     ("url relative", lambda v: {"visitor_id": v, "events": [an_event(url="/pricing")]}, "events[0].url"),
     ("url missing on a page view", lambda v: {"visitor_id": v, "events": [an_event(url=...)]}, "events[0].url"),
     ("url is a number", lambda v: {"visitor_id": v, "events": [an_event(url=5)]}, "events[0].url"),
-    ("url too long", lambda v: {"visitor_id": v, "events": [an_event(url="https://a.test/" + "x" * 3000)]}, "events[0].url"),
-    ("occurred_at missing", lambda v: {"visitor_id": v, "events": [an_event(occurred_at=...)]}, "events[0].occurred_at"),
-    ("occurred_at a number", lambda v: {"visitor_id": v, "events": [an_event(occurred_at=1714550000)]}, "events[0].occurred_at"),
-    ("occurred_at not a date", lambda v: {"visitor_id": v, "events": [an_event(occurred_at="yesterday")]}, "events[0].occurred_at"),
-    ("occurred_at without zone", lambda v: {"visitor_id": v, "events": [an_event(occurred_at="2024-05-01T10:00:00")]}, "events[0].occurred_at"),
-    ("occurred_at in the future", lambda v: {"visitor_id": v, "events": [an_event(occurred_at=iso(NOW + timedelta(hours=2)))]}, "events[0].occurred_at"),
-    ("occurred_at ancient", lambda v: {"visitor_id": v, "events": [an_event(occurred_at=iso(NOW - timedelta(days=400)))]}, "events[0].occurred_at"),
+    (
+        "url too long",
+        lambda v: {"visitor_id": v, "events": [an_event(url="https://a.test/" + "x" * 3000)]},
+        "events[0].url",
+    ),
+    (
+        "occurred_at missing",
+        lambda v: {"visitor_id": v, "events": [an_event(occurred_at=...)]},
+        "events[0].occurred_at",
+    ),
+    (
+        "occurred_at a number",
+        lambda v: {"visitor_id": v, "events": [an_event(occurred_at=1714550000)]},
+        "events[0].occurred_at",
+    ),
+    (
+        "occurred_at not a date",
+        lambda v: {"visitor_id": v, "events": [an_event(occurred_at="yesterday")]},
+        "events[0].occurred_at",
+    ),
+    (
+        "occurred_at without zone",
+        lambda v: {"visitor_id": v, "events": [an_event(occurred_at="2024-05-01T10:00:00")]},
+        "events[0].occurred_at",
+    ),
+    (
+        "occurred_at in the future",
+        lambda v: {"visitor_id": v, "events": [an_event(occurred_at=iso(NOW + timedelta(hours=2)))]},
+        "events[0].occurred_at",
+    ),
+    (
+        "occurred_at ancient",
+        lambda v: {"visitor_id": v, "events": [an_event(occurred_at=iso(NOW - timedelta(days=400)))]},
+        "events[0].occurred_at",
+    ),
     ("properties a list", lambda v: {"visitor_id": v, "events": [an_event(properties=["a"])]}, "events[0].properties"),
-    ("property nested", lambda v: {"visitor_id": v, "events": [an_event(properties={"deep": {"x": 1}})]}, "events[0].properties.deep"),
-    ("property value too long", lambda v: {"visitor_id": v, "events": [an_event(properties={"title": "x" * 600})]}, "events[0].properties.title"),
+    (
+        "property nested",
+        lambda v: {"visitor_id": v, "events": [an_event(properties={"deep": {"x": 1}})]},
+        "events[0].properties.deep",
+    ),
+    (
+        "property value too long",
+        lambda v: {"visitor_id": v, "events": [an_event(properties={"title": "x" * 600})]},
+        "events[0].properties.title",
+    ),
     ("unknown utm field", lambda v: {"visitor_id": v, "events": [an_event(utm={"sauce": "x"})]}, "events[0].utm.sauce"),
     ("unknown event field", lambda v: {"visitor_id": v, "events": [an_event(colour="red")]}, "events[0].colour"),
     ("second event bad", lambda v: {"visitor_id": v, "events": [an_event(), an_event(type="nope")]}, "events[1].type"),
@@ -192,7 +238,9 @@ def test_a_huge_chunked_body_without_length_is_a_413(webapp):
             yield b'{"id": "0123456789", "type": "page_view", "properties": {"pad": "' + b"x" * 400 + b'"}},'
         yield b"]}"
 
-    response = httpx.post(f"{webapp.url}/track", content=chunks(), headers={"Content-Type": "application/json"}, timeout=10)
+    response = httpx.post(
+        f"{webapp.url}/track", content=chunks(), headers={"Content-Type": "application/json"}, timeout=10
+    )
     assert response.status_code == 413
 
 
@@ -220,7 +268,9 @@ def test_refusals_to_a_configured_origin_are_readable_by_the_page(webapp):
     assert response.headers["Access-Control-Allow-Origin"] == SITE_ORIGIN
 
 
-@pytest.mark.parametrize("origin", ["https://evil.test", "null", "https://www.example-site.test.evil.test", "http://www.example-site.test"])
+@pytest.mark.parametrize(
+    "origin", ["https://evil.test", "null", "https://www.example-site.test.evil.test", "http://www.example-site.test"]
+)
 def test_an_unknown_origin_is_refused_without_cors_headers(webapp, origin):
     visitor = new_visitor()
     response = post(webapp, {"visitor_id": visitor, "events": [an_event()]}, "text/plain", Origin=origin)
@@ -244,7 +294,11 @@ def test_server_to_server_posts_need_no_origin(webapp):
 def test_preflight_from_a_configured_origin(webapp):
     response = httpx.options(
         f"{webapp.url}/track",
-        headers={"Origin": SITE_ORIGIN, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"},
+        headers={
+            "Origin": SITE_ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
     )
     assert response.status_code == 204
     assert response.headers["Access-Control-Allow-Origin"] == SITE_ORIGIN
@@ -286,7 +340,8 @@ def test_the_endpoint_stores_into_postgresql(postgres_url):
         visitor = new_visitor()
         first = an_event()
         assert post(server, {"visitor_id": visitor, "events": [first, an_event(type="pricing_view")]}).json() == {
-            "accepted": 2, "duplicates": 0,
+            "accepted": 2,
+            "duplicates": 0,
         }
         assert post(server, {"visitor_id": visitor, "events": [first]}).json() == {"accepted": 0, "duplicates": 1}
         assert [row.type for row in stored(server, visitor)] == ["page_view", "pricing_view"]

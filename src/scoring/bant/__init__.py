@@ -12,6 +12,7 @@ re-ask. Numbers may be written as words ("fifty thousand", "a dozen"); ranges gi
 bound (`numbers` holds what the parsers share). Everything runs on regular expressions and
 `dateutil.relativedelta`; no I/O.
 """
+
 from .authority import parse_authority
 from .budget import Budget, parse_budget
 from .company_size import parse_company_size

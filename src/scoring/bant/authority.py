@@ -1,4 +1,5 @@
 """Authority answers: a job title or a sentence ("I'm the CTO", "my boss decides") -> a level."""
+
 from __future__ import annotations
 
 import re
@@ -78,10 +79,34 @@ _NOT_DECISION_MAKER_TITLES_RE = re.compile(
     r"|\bchief\s+of\s+staff\b|\bproduct\s+owner\b"
 )
 _ROLE_WORDS = (
-    "founder", "cofounder", "owner", "president", "director", "partner", "manager", "management",
-    "supervisor", "architect", "engineer", "developer", "programmer", "analyst", "designer",
-    "specialist", "associate", "assistant", "coordinator", "administrator", "representative",
-    "scientist", "accountant", "student", "journalist", "reporter", "competitor", "consultant",
+    "founder",
+    "cofounder",
+    "owner",
+    "president",
+    "director",
+    "partner",
+    "manager",
+    "management",
+    "supervisor",
+    "architect",
+    "engineer",
+    "developer",
+    "programmer",
+    "analyst",
+    "designer",
+    "specialist",
+    "associate",
+    "assistant",
+    "coordinator",
+    "administrator",
+    "representative",
+    "scientist",
+    "accountant",
+    "student",
+    "journalist",
+    "reporter",
+    "competitor",
+    "consultant",
 )
 
 
@@ -92,6 +117,7 @@ def _fix_role_typos(text: str) -> str:
     neighbours) from a role word is taken as that word. Words that merely start with a role
     word ("directory", "partnership") and verb forms ("reported", "managing") are kept.
     """
+
     def fix(match: re.Match) -> str:
         word = match.group()
         if len(word) < 6 or word.endswith(("ed", "ing")):
@@ -112,11 +138,10 @@ def _within_one_edit(a: str, b: str) -> bool:
     if len(a) == len(b):
         diffs = [i for i in range(len(a)) if a[i] != b[i]]
         return len(diffs) == 1 or (
-            len(diffs) == 2 and diffs[1] == diffs[0] + 1
-            and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]]
+            len(diffs) == 2 and diffs[1] == diffs[0] + 1 and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]]
         )
     shorter, longer = (a, b) if len(a) < len(b) else (b, a)
-    return any(longer[:i] + longer[i + 1:] == shorter for i in range(len(longer)))
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
 
 
 def parse_authority(text: str) -> str:

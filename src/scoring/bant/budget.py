@@ -1,10 +1,10 @@
 """Budget answers: "50k", "$2,500/mo", "€10-15k a year", "fifty grand", "₹5 lakh"."""
+
 from __future__ import annotations
 
 import math
 import re
 from dataclasses import dataclass
-from typing import Optional
 
 from .numbers import NUMBER, RANGE_JOINER_RE, normalise_numbers, range_multiplier, require_text, to_float
 
@@ -13,28 +13,89 @@ _DOLLAR_CURRENCIES = {"USD", "CAD", "AUD", "NZD", "SGD", "HKD", "MXN"}
 # Currency notations (lower-cased) -> ISO 4217. "$" and "dollars" mean USD unless the
 # default currency is itself a dollar, in which case they mean that one.
 _CURRENCY_NOTATIONS = {
-    "us$": "USD", "usd": "USD", "us dollars": "USD", "american dollars": "USD",
-    "c$": "CAD", "ca$": "CAD", "cad": "CAD", "canadian dollars": "CAD", "canadian": "CAD",
-    "a$": "AUD", "au$": "AUD", "aud": "AUD", "australian dollars": "AUD", "australian": "AUD",
-    "nz$": "NZD", "nzd": "NZD", "s$": "SGD", "sgd": "SGD", "hk$": "HKD", "hkd": "HKD",
-    "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR",
-    "£": "GBP", "gbp": "GBP", "pounds": "GBP", "pound": "GBP", "quid": "GBP", "sterling": "GBP",
-    "chf": "CHF", "swiss francs": "CHF", "francs": "CHF", "fr.": "CHF",
-    "₹": "INR", "inr": "INR", "rs.": "INR", "rs": "INR", "rupees": "INR",
-    "¥": "JPY", "jpy": "JPY", "yen": "JPY", "cny": "CNY", "rmb": "CNY", "yuan": "CNY",
-    "sek": "SEK", "nok": "NOK", "dkk": "DKK", "pln": "PLN", "zł": "PLN", "zloty": "PLN",
-    "r$": "BRL", "brl": "BRL", "reais": "BRL", "mxn": "MXN", "zar": "ZAR", "rand": "ZAR",
-    "$": "$", "dollars": "$", "dollar": "$", "bucks": "$",
+    "us$": "USD",
+    "usd": "USD",
+    "us dollars": "USD",
+    "american dollars": "USD",
+    "c$": "CAD",
+    "ca$": "CAD",
+    "cad": "CAD",
+    "canadian dollars": "CAD",
+    "canadian": "CAD",
+    "a$": "AUD",
+    "au$": "AUD",
+    "aud": "AUD",
+    "australian dollars": "AUD",
+    "australian": "AUD",
+    "nz$": "NZD",
+    "nzd": "NZD",
+    "s$": "SGD",
+    "sgd": "SGD",
+    "hk$": "HKD",
+    "hkd": "HKD",
+    "€": "EUR",
+    "eur": "EUR",
+    "euro": "EUR",
+    "euros": "EUR",
+    "£": "GBP",
+    "gbp": "GBP",
+    "pounds": "GBP",
+    "pound": "GBP",
+    "quid": "GBP",
+    "sterling": "GBP",
+    "chf": "CHF",
+    "swiss francs": "CHF",
+    "francs": "CHF",
+    "fr.": "CHF",
+    "₹": "INR",
+    "inr": "INR",
+    "rs.": "INR",
+    "rs": "INR",
+    "rupees": "INR",
+    "¥": "JPY",
+    "jpy": "JPY",
+    "yen": "JPY",
+    "cny": "CNY",
+    "rmb": "CNY",
+    "yuan": "CNY",
+    "sek": "SEK",
+    "nok": "NOK",
+    "dkk": "DKK",
+    "pln": "PLN",
+    "zł": "PLN",
+    "zloty": "PLN",
+    "r$": "BRL",
+    "brl": "BRL",
+    "reais": "BRL",
+    "mxn": "MXN",
+    "zar": "ZAR",
+    "rand": "ZAR",
+    "$": "$",
+    "dollars": "$",
+    "dollar": "$",
+    "bucks": "$",
 }
 _CURRENCY = "|".join(
-    re.escape(n) + (r"\b" if n[-1].isalpha() else "")
-    for n in sorted(_CURRENCY_NOTATIONS, key=len, reverse=True)
+    re.escape(n) + (r"\b" if n[-1].isalpha() else "") for n in sorted(_CURRENCY_NOTATIONS, key=len, reverse=True)
 )
 # Multipliers after a number -> factor. Lakh and crore also say the currency is INR.
 _MULTIPLIERS = {
-    "k": 1e3, "thousand": 1e3, "grand": 1e3, "m": 1e6, "mm": 1e6, "mil": 1e6, "mio": 1e6,
-    "million": 1e6, "millions": 1e6, "bn": 1e9, "billion": 1e9,
-    "lakh": 1e5, "lakhs": 1e5, "lac": 1e5, "crore": 1e7, "crores": 1e7,
+    "k": 1e3,
+    "thousand": 1e3,
+    "grand": 1e3,
+    "m": 1e6,
+    "mm": 1e6,
+    "mil": 1e6,
+    "mio": 1e6,
+    "million": 1e6,
+    "millions": 1e6,
+    "bn": 1e9,
+    "billion": 1e9,
+    "lakh": 1e5,
+    "lakhs": 1e5,
+    "lac": 1e5,
+    "crore": 1e7,
+    "crores": 1e7,
 }
 _MULTIPLIER = "|".join(sorted(_MULTIPLIERS, key=len, reverse=True))
 _AMOUNT_RE = re.compile(
@@ -50,9 +111,7 @@ _NOT_MONEY_AFTER_RE = re.compile(
     r"\s*(?:%|(?:percent|users?|seats?|licen[cs]es?|people|employees|staff|persons|"
     r"days?|weeks?|months?|years?|yrs?|hours?|reps?|agents?)\b)"
 )
-_MONTHLY_RE = re.compile(
-    r"\bmonthly\b|\bp\.?c\.?m\b|(?:\bper|\ba|\ban|\beach|\bevery|/)\s*(?:month|mo|mth|mnth)\b"
-)
+_MONTHLY_RE = re.compile(r"\bmonthly\b|\bp\.?c\.?m\b|(?:\bper|\ba|\ban|\beach|\bevery|/)\s*(?:month|mo|mth|mnth)\b")
 _YEARLY_RE = re.compile(
     r"\b(?:annually|annual|yearly|per annum|p\.a\.?|pa)(?![a-z])"
     r"|(?:\bper|\ba|\ban|\beach|\bevery|/|\bfor the|\bfor this|\bfor next)\s*(?:year|yr|annum|y)\b"
@@ -79,14 +138,14 @@ class Budget:
 
     amount: float
     currency: str
-    period: Optional[str] = None
+    period: str | None = None
 
     def annual_amount(self) -> float:
         """The amount per year: monthly amounts x12; amounts without a period are taken as is."""
         return self.amount * 12 if self.period == "month" else self.amount
 
 
-def _currency_of(notation: Optional[str], default_currency: str) -> Optional[str]:
+def _currency_of(notation: str | None, default_currency: str) -> str | None:
     if not notation:
         return None
     code = _CURRENCY_NOTATIONS[notation.strip()]
@@ -95,7 +154,7 @@ def _currency_of(notation: Optional[str], default_currency: str) -> Optional[str
     return code
 
 
-def parse_budget(text: str, default_currency: str = "USD") -> Optional[Budget]:
+def parse_budget(text: str, default_currency: str = "USD") -> Budget | None:
     """Read a budget answer: "50k", "$2,500/mo", "€10-15k a year", "fifty grand", "₹5 lakh".
 
     - A range gives its lower bound; a multiplier written once covers both ends ("10-20k").
@@ -164,6 +223,6 @@ def _looks_like_money(match: re.Match, text: str) -> bool:
     return not (1990 <= number <= 2100 and "." not in match["number"])  # a year
 
 
-def _first_currency_notation(text: str) -> Optional[str]:
+def _first_currency_notation(text: str) -> str | None:
     found = _ANY_CURRENCY_RE.search(text)
     return found.group() if found else None

@@ -1,15 +1,13 @@
 """Company size answers: "50 employees", "team of 12", "5k", "just me" -> employees."""
+
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 from .numbers import NUMBER, RANGE_JOINER_RE, normalise_numbers, range_multiplier, require_text, to_float
 
 _SIZE_MULTIPLIERS = {"k": 1_000, "thousand": 1_000, "m": 1_000_000, "million": 1_000_000}
-_SIZE_NUMBER_RE = re.compile(
-    rf"(?P<number>{NUMBER})(?:\s?(?P<multiplier>k|thousand|m|million)(?![a-z]))?(?:\s?\+)?"
-)
+_SIZE_NUMBER_RE = re.compile(rf"(?P<number>{NUMBER})(?:\s?(?P<multiplier>k|thousand|m|million)(?![a-z]))?(?:\s?\+)?")
 _PEOPLE_AFTER_RE = re.compile(
     r"\s*(?:-\s*)?(?:full[- ]time\s+|ft\s+|fte\s+|total\s+|in\s+total\s+)?"
     r"(?:people|persons?|person|employees?|staff|ftes?|folks|heads|headcount|workers|"
@@ -39,7 +37,7 @@ _LARGEST_HEADCOUNT = 10_000_000  # above any employer's: such a number is not a 
 _VAGUE_PLURALS = {"dozens": 24, "hundreds": 200, "thousands": 2_000}
 
 
-def parse_company_size(text: str) -> Optional[int]:
+def parse_company_size(text: str) -> int | None:
     """Employees as a whole number: "50 employees" -> 50, "team of 12" -> 12, "5k" -> 5000,
     "50-100" -> 50, "10+" / "over 1,000" -> 10 / 1000, "a dozen" -> 12, "just me" -> 1,
     "me and 3 others" -> 4, "hundreds" -> 200. "under 50" is the range 1-49, so 1.
@@ -90,7 +88,7 @@ def parse_company_size(text: str) -> Optional[int]:
     return None
 
 
-def _range_upper(text: str, lower: re.Match) -> Optional[re.Match]:
+def _range_upper(text: str, lower: re.Match) -> re.Match | None:
     """The upper end of a range that starts with `lower` ("50-100", "5 to 10k"), if any."""
     joiner = RANGE_JOINER_RE.match(text, lower.end())
     return _SIZE_NUMBER_RE.match(text, joiner.end()) if joiner else None

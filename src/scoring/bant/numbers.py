@@ -4,10 +4,10 @@
 - `NUMBER` and `to_float`: numerals with the thousands separators people use;
 - `RANGE_JOINER_RE` and `range_multiplier`: ranges such as "10-20k".
 """
+
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 
 def require_text(text: object, function: str) -> str:
@@ -17,14 +17,37 @@ def require_text(text: object, function: str) -> str:
 
 
 _UNIT_WORDS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
     "nineteen": 19,
 }
 _TENS_WORDS = {
-    "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60,
-    "seventy": 70, "eighty": 80, "ninety": 90,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fourty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
 }
 _LARGE_SCALES = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
 _NUMBER_WORD = "|".join([*_UNIT_WORDS, *_TENS_WORDS, "hundred", "dozen", *_LARGE_SCALES])
@@ -108,7 +131,7 @@ def to_float(number: str) -> float:
 RANGE_JOINER_RE = re.compile(r"\s*(?:-|–|—|~|to|and|or|/)\s*")
 
 
-def range_multiplier(lower: re.Match, upper: Optional[re.Match]) -> Optional[str]:
+def range_multiplier(lower: re.Match, upper: re.Match | None) -> str | None:
     """The multiplier ("k", "million"...) that applies to the lower end of a range.
 
     Matches have groups `number` and `multiplier`. A multiplier written once covers both ends

@@ -1,28 +1,66 @@
 """Timeline answers: "next quarter", "in 2 weeks", "by end of March", "asap" -> days from today."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Callable, Optional
 
 from dateutil.relativedelta import relativedelta
 
 from .numbers import normalise_numbers, require_text
 
 _MONTHS = {
-    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4,
-    "apr": 4, "may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8,
-    "september": 9, "sept": 9, "sep": 9, "october": 10, "oct": 10, "november": 11,
-    "nov": 11, "december": 12, "dec": 12,
+    "january": 1,
+    "jan": 1,
+    "february": 2,
+    "feb": 2,
+    "march": 3,
+    "mar": 3,
+    "april": 4,
+    "apr": 4,
+    "may": 5,
+    "june": 6,
+    "jun": 6,
+    "july": 7,
+    "jul": 7,
+    "august": 8,
+    "aug": 8,
+    "september": 9,
+    "sept": 9,
+    "sep": 9,
+    "october": 10,
+    "oct": 10,
+    "november": 11,
+    "nov": 11,
+    "december": 12,
+    "dec": 12,
 }
 _MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _WEEKDAYS = {
-    "monday": 0, "tuesday": 1, "tues": 1, "wednesday": 2, "thursday": 3, "thurs": 3,
-    "friday": 4, "saturday": 5, "sunday": 6,
+    "monday": 0,
+    "tuesday": 1,
+    "tues": 1,
+    "wednesday": 2,
+    "thursday": 3,
+    "thurs": 3,
+    "friday": 4,
+    "saturday": 5,
+    "sunday": 6,
 }
 _SEASON_START_MONTH = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter": 12}
-_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
-             "4th": 4, "last": 4, "final": 4}
+_ORDINALS = {
+    "first": 1,
+    "1st": 1,
+    "second": 2,
+    "2nd": 2,
+    "third": 3,
+    "3rd": 3,
+    "fourth": 4,
+    "4th": 4,
+    "last": 4,
+    "final": 4,
+}
 # Which part of a period is meant: "early 2027", "mid-March", "end of the quarter".
 _PART = (
     r"(?:(?P<part>early|beginning\s+of|start\s+of|mid|middle\s+of|late|later|end\s+of|"
@@ -30,20 +68,23 @@ _PART = (
 )
 _YEAR_SUFFIX = r"(?:,?\s*(?:of\s+)?(?P<year>20\d{2}|'\d{2}\b|next\s+year|this\s+year))?"
 # A rule's converter: the date a matched phrase means, or None if the match is not a time.
-_ToDate = Callable[[re.Match, date], Optional[date]]
+_ToDate = Callable[[re.Match, date], date | None]
 _NEGATED_BEFORE_RE = re.compile(r"(?:\bnot|n't|\bno)\s+(?:\w+\s+)?$")
 
 # Phrases that give a number of days directly.
 _FIXED_DAYS = [
-    (r"\b(?:right\s+now|immediately|right\s+away|straight\s+away|at\s+once|yesterday|today|"
-     r"urgent(?:ly)?|this\s+instant)\b|(?<!for\s)(?<!just\s)(?<!by\s)\bnow\b", 0),
+    (
+        r"\b(?:right\s+now|immediately|right\s+away|straight\s+away|at\s+once|yesterday|today|"
+        r"urgent(?:ly)?|this\s+instant)\b|(?<!for\s)(?<!just\s)(?<!by\s)\bnow\b",
+        0,
+    ),
     (r"\btomorrow\b", 1),
     (r"\basap\b|\ba\.s\.a\.p\b|\bas\s+soon\s+as\s+(?:possible|we\s+can|you\s+can)\b|\bsoonest\b", 7),
     (r"\b(?:very\s+)?soon\b|\bshortly\b", 30),
 ]
 
 
-def _years_to_try(today: date, year_text: Optional[str]) -> list[int]:
+def _years_to_try(today: date, year_text: str | None) -> list[int]:
     """The calendar years a period may fall in: the stated one, or last year to two ahead."""
     if year_text:
         if year_text.startswith("next"):
@@ -54,7 +95,7 @@ def _years_to_try(today: date, year_text: Optional[str]) -> list[int]:
     return [today.year - 1, today.year, today.year + 1, today.year + 2]
 
 
-def _point_in_period(start: date, end: date, part: Optional[str], today: date) -> date:
+def _point_in_period(start: date, end: date, part: str | None, today: date) -> date:
     """The day meant by a period ("March", "Q3", "next year") and the part of it named.
 
     A period means its first day ("early" too), "mid" its middle, "late" the start of its
@@ -75,9 +116,7 @@ def _point_in_period(start: date, end: date, part: Optional[str], today: date) -
     return target
 
 
-def _pick_period(
-    periods: list[tuple[date, date]], today: date, next_one: bool = False
-) -> tuple[date, date]:
+def _pick_period(periods: list[tuple[date, date]], today: date, next_one: bool = False) -> tuple[date, date]:
     """The first period not over yet, or with `next_one` the first that has not begun."""
     for start, end in periods:
         if (start > today) if next_one else (end >= today):
@@ -103,7 +142,7 @@ def _current_quarter(today: date) -> int:
     return (today.month - 1) // 3 + 1
 
 
-def _named_month(m: re.Match, today: date) -> Optional[date]:
+def _named_month(m: re.Match, today: date) -> date | None:
     # "may" and "march" are also verbs: as months they need a preposition, part or year.
     if m["month"] in ("may", "march", "mar") and m.group().strip() == m["month"]:
         return None
@@ -123,7 +162,7 @@ def _half_year(m: re.Match, today: date) -> date:
     return _point_in_period(*_pick_period(periods, today), m["part"], today)
 
 
-def _season(m: re.Match, today: date) -> Optional[date]:
+def _season(m: re.Match, today: date) -> date | None:
     """Meteorological seasons of the northern hemisphere (summer = June to August)."""
     if m["season"] == "fall" and not (m["which"] or m["part"] or m["year"]):
         return None  # "fall" alone is more likely the verb
@@ -150,13 +189,17 @@ def _current_period(unit: str, today: date) -> tuple[date, date]:
 
 
 def _shift_period(period: tuple[date, date], unit: str, steps: int) -> tuple[date, date]:
-    step = {"week": relativedelta(weeks=1), "month": relativedelta(months=1),
-            "quarter": relativedelta(months=3), "year": relativedelta(years=1)}[unit]
+    step = {
+        "week": relativedelta(weeks=1),
+        "month": relativedelta(months=1),
+        "quarter": relativedelta(months=3),
+        "year": relativedelta(years=1),
+    }[unit]
     start = period[0] + step * steps
     return start, start + step - timedelta(days=1)
 
 
-def _relative_period(m: re.Match, today: date) -> Optional[date]:
+def _relative_period(m: re.Match, today: date) -> date | None:
     """ "this/next/the end of the week|month|quarter|year", "the year after next"."""
     if not (m["which"] or m["part"] or m["after_next"]):
         return None  # a bare "month" or "year" names no particular one
@@ -219,7 +262,7 @@ def _weekday(m: re.Match, today: date) -> date:
 
 
 def _fixed_days(days: int) -> _ToDate:
-    def to_date(m: re.Match, today: date) -> Optional[date]:
+    def to_date(m: re.Match, today: date) -> date | None:
         if _NEGATED_BEFORE_RE.search(m.string, 0, m.start()):
             return None  # "not urgent", "not right now"
         return today + timedelta(days=days)
@@ -229,34 +272,63 @@ def _fixed_days(days: int) -> _ToDate:
 
 # Phrases that name a time; the first one in the text counts.
 _TIMELINE_RULES: list[tuple[re.Pattern, _ToDate]] = [
-    (re.compile(
-        r"\b(?P<iso>(?P<iso_y>20\d{2})-(?P<iso_m>\d{1,2})-(?P<iso_d>\d{1,2}))\b"
-        r"|\b(?P<slash>(?P<s1>\d{1,2})/(?P<s2>\d{1,2})/(?P<s_y>\d{4}|\d{2}))\b"
-        rf"|\b(?:(?P<day_a>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month_a>{_MONTH})\.?"
-        rf"|(?P<month_b>{_MONTH})\.?\s+(?:the\s+)?(?P<day_b>\d{{1,2}})(?:st|nd|rd|th)?)\b"
-        r"(?:,?\s+(?P<year>20\d{2}))?"
-    ), _written_date),
-    (re.compile(
-        r"\b(?P<count>\d+(?:[.,]\d+)?)\s*(?:(?:-|–|to|or)\s*\d+(?:[.,]\d+)?\s*)?"
-        r"(?P<unit>days?|weeks?|wks?|months?|mos?|mths?|quarters?|years?|yrs?)\b"
-    ), _duration),
-    (re.compile(r"\bnot\s+(?:this|until\s+this|before\s+this)\s+(?P<unit>week|month|quarter|year)\b"),
-     _not_this_period),
-    (re.compile(
-        rf"\b{_PART}(?:(?P<which>this|next|the\s+following|following|current|the\s+current|"
-        r"within\s+the)\s+)?(?:(?:fiscal|financial|calendar)\s+)?(?P<unit>week|month|quarter|year)\b"
-        r"(?P<after_next>\s+after\s+next)?"
-    ), _relative_period),
-    (re.compile(rf"\b{_PART}(?:q(?P<q>[1-4])|(?P<ordinal>first|second|third|fourth|1st|2nd|3rd|"
-                rf"4th|last|final)\s+quarter)\b{_YEAR_SUFFIX}"), _quarter),
-    (re.compile(rf"\b{_PART}(?:h(?P<h>[12])|(?P<ordinal>first|second|1st|2nd)\s+half)\b"
-                rf"(?:\s+of)?(?:\s+the\s+year)?{_YEAR_SUFFIX}"), _half_year),
-    (re.compile(
-        rf"(?:\b(?:in|by|before|until|till|til|around|from|for|after|during|of|this|next)\s+)?"
-        rf"\b{_PART}(?P<month>{_MONTH})\b\.?{_YEAR_SUFFIX}"
-    ), _named_month),
-    (re.compile(rf"\b{_PART}(?:(?P<which>this|next|the|in\s+the)\s+)?"
-                rf"(?P<season>spring|summer|autumn|fall|winter)\b{_YEAR_SUFFIX}"), _season),
+    (
+        re.compile(
+            r"\b(?P<iso>(?P<iso_y>20\d{2})-(?P<iso_m>\d{1,2})-(?P<iso_d>\d{1,2}))\b"
+            r"|\b(?P<slash>(?P<s1>\d{1,2})/(?P<s2>\d{1,2})/(?P<s_y>\d{4}|\d{2}))\b"
+            rf"|\b(?:(?P<day_a>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month_a>{_MONTH})\.?"
+            rf"|(?P<month_b>{_MONTH})\.?\s+(?:the\s+)?(?P<day_b>\d{{1,2}})(?:st|nd|rd|th)?)\b"
+            r"(?:,?\s+(?P<year>20\d{2}))?"
+        ),
+        _written_date,
+    ),
+    (
+        re.compile(
+            r"\b(?P<count>\d+(?:[.,]\d+)?)\s*(?:(?:-|–|to|or)\s*\d+(?:[.,]\d+)?\s*)?"
+            r"(?P<unit>days?|weeks?|wks?|months?|mos?|mths?|quarters?|years?|yrs?)\b"
+        ),
+        _duration,
+    ),
+    (
+        re.compile(r"\bnot\s+(?:this|until\s+this|before\s+this)\s+(?P<unit>week|month|quarter|year)\b"),
+        _not_this_period,
+    ),
+    (
+        re.compile(
+            rf"\b{_PART}(?:(?P<which>this|next|the\s+following|following|current|the\s+current|"
+            r"within\s+the)\s+)?(?:(?:fiscal|financial|calendar)\s+)?(?P<unit>week|month|quarter|year)\b"
+            r"(?P<after_next>\s+after\s+next)?"
+        ),
+        _relative_period,
+    ),
+    (
+        re.compile(
+            rf"\b{_PART}(?:q(?P<q>[1-4])|(?P<ordinal>first|second|third|fourth|1st|2nd|3rd|"
+            rf"4th|last|final)\s+quarter)\b{_YEAR_SUFFIX}"
+        ),
+        _quarter,
+    ),
+    (
+        re.compile(
+            rf"\b{_PART}(?:h(?P<h>[12])|(?P<ordinal>first|second|1st|2nd)\s+half)\b"
+            rf"(?:\s+of)?(?:\s+the\s+year)?{_YEAR_SUFFIX}"
+        ),
+        _half_year,
+    ),
+    (
+        re.compile(
+            rf"(?:\b(?:in|by|before|until|till|til|around|from|for|after|during|of|this|next)\s+)?"
+            rf"\b{_PART}(?P<month>{_MONTH})\b\.?{_YEAR_SUFFIX}"
+        ),
+        _named_month,
+    ),
+    (
+        re.compile(
+            rf"\b{_PART}(?:(?P<which>this|next|the|in\s+the)\s+)?"
+            rf"(?P<season>spring|summer|autumn|fall|winter)\b{_YEAR_SUFFIX}"
+        ),
+        _season,
+    ),
     (re.compile(rf"\b{_PART}(?P<year>20\d{{2}})\b"), _calendar_year),
     (re.compile(r"\b(?:eoy|eoq|eom|year[- ]end|quarter[- ]end|month[- ]end)\b"), _end_of_current),
     (re.compile(rf"\b(?P<weekday>{'|'.join(_WEEKDAYS)})\b"), _weekday),
@@ -271,8 +343,10 @@ _FIXED_DAY_RULES: list[tuple[re.Pattern, _ToDate]] = [
 # Quantities and units written out, rewritten before the rules run.
 _TIMELINE_REWRITES = [
     # "within the next month" is a span from today (up to 30 days), not the 1st of next month.
-    (re.compile(r"\b(?:within|in|over|during)\s+the\s+(?:next|coming)\s+(?=(?:day|week|month|quarter|year)\b)"),
-     "within 1 "),
+    (
+        re.compile(r"\b(?:within|in|over|during)\s+the\s+(?:next|coming)\s+(?=(?:day|week|month|quarter|year)\b)"),
+        "within 1 ",
+    ),
     (re.compile(r"\bfortnight\b"), "2 weeks"),
     (re.compile(r"\bhalf\s+(?:a\s+)?year\b"), "6 months"),
     (re.compile(r"\ban?\s+(?=(?:day|week|month|quarter|year)s?\b)"), "1 "),
@@ -284,7 +358,7 @@ _TIMELINE_REWRITES = [
 ]
 
 
-def parse_timeline(text: str, today: date) -> Optional[int]:
+def parse_timeline(text: str, today: date) -> int | None:
     """Whole days from `today` until the visitor means to buy or start, or None if no timeline.
 
     Conventions (calendar-based; weeks start on Monday; seasons are northern-hemisphere and
@@ -318,7 +392,7 @@ def parse_timeline(text: str, today: date) -> Optional[int]:
     return None if target is None else max(0, (target - today).days)
 
 
-def _first_target(rules: list[tuple[re.Pattern, _ToDate]], text: str, today: date) -> Optional[date]:
+def _first_target(rules: list[tuple[re.Pattern, _ToDate]], text: str, today: date) -> date | None:
     """The date of the phrase that starts first in the text (the longest, on a tie)."""
     found: list[tuple[int, int, date]] = []
     for pattern, to_date in rules:

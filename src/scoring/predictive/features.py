@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
-from typing import Iterable, Mapping
 
 import numpy as np
 
@@ -46,13 +46,11 @@ class Feature:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Feature":
+    def from_dict(cls, data: dict) -> Feature:
         return cls(**{**data, "categories": tuple(data.get("categories", ()))})
 
 
-def plan_features(
-    table: Table, target: str, exclude: Iterable[str] = ()
-) -> tuple[list[Feature], dict[str, str]]:
+def plan_features(table: Table, target: str, exclude: Iterable[str] = ()) -> tuple[list[Feature], dict[str, str]]:
     """The features to learn from, and the columns left out with the reason why."""
     excluded = set(exclude) | {target}
     features: list[Feature] = []
@@ -112,11 +110,7 @@ def _column_features(column: str, present: list[str]) -> tuple[list[Feature], st
 
 def _with_categories(feature: Feature, values: list[str]) -> Feature:
     counts = Counter(values)
-    kept = [
-        value
-        for value, count in counts.most_common(MAX_CATEGORIES)
-        if count >= MIN_CATEGORY_COUNT
-    ]
+    kept = [value for value, count in counts.most_common(MAX_CATEGORIES) if count >= MIN_CATEGORY_COUNT]
     return Feature(**{**asdict(feature), "categories": tuple(sorted(kept))})
 
 
@@ -124,13 +118,9 @@ def encode(features: list[Feature], records: Iterable[Mapping[str, object]]) -> 
     """Records keyed by CSV column name -> float matrix (one column per feature, NaN = missing).
     A missing key is a missing value; a value that cannot be read as its type is missing too."""
     codes = [
-        {value: code for code, value in enumerate(f.categories)} if f.kind == "categorical" else {}
-        for f in features
+        {value: code for code, value in enumerate(f.categories)} if f.kind == "categorical" else {} for f in features
     ]
-    rows = [
-        [_encode_value(f, record.get(f.source), code) for f, code in zip(features, codes)]
-        for record in records
-    ]
+    rows = [[_encode_value(f, record.get(f.source), code) for f, code in zip(features, codes)] for record in records]
     return np.array(rows, dtype=float).reshape(len(rows), len(features))
 
 

@@ -19,10 +19,10 @@ from __future__ import annotations
 import json
 import platform
 import zipfile
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
 
 import numpy as np
 import sklearn
@@ -80,9 +80,7 @@ def gradient_boosting(features: list[Feature], y: np.ndarray) -> CalibratedClass
     )
     # ensemble=False: one booster fitted on all rows, its scores mapped to probabilities by a
     # sigmoid fitted on cross-validated scores (keeps the booster's ranking).
-    return CalibratedClassifierCV(
-        boosting, method="sigmoid", cv=_fold_count(y, 5), ensemble=False
-    )
+    return CalibratedClassifierCV(boosting, method="sigmoid", cv=_fold_count(y, 5), ensemble=False)
 
 
 def logistic_regression(features: list[Feature], y: np.ndarray) -> Pipeline:
@@ -92,9 +90,7 @@ def logistic_regression(features: list[Feature], y: np.ndarray) -> Pipeline:
         [
             (
                 "numeric",
-                make_pipeline(
-                    SimpleImputer(strategy="median", add_indicator=True), StandardScaler()
-                ),
+                make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler()),
                 numeric,
             ),
             (
@@ -166,7 +162,7 @@ def load_model(path: str | Path) -> LeadModel:
             metadata = json.loads(archive.read("metadata.json"))
             pipeline_bytes = archive.read("pipeline.skops")
     except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as error:
-        raise ModelFileError(f"{path}: not a model file written by 'scoring train' ({error})")
+        raise ModelFileError(f"{path}: not a model file written by 'scoring train' ({error})") from None
     if not isinstance(metadata, dict):
         raise ModelFileError(f"{path}: not a model file written by 'scoring train'")
     if metadata.get("format") != FORMAT or metadata.get("format_version") != FORMAT_VERSION:
@@ -187,7 +183,7 @@ def load_model(path: str | Path) -> LeadModel:
     try:
         features = [Feature.from_dict(item) for item in metadata.pop("features")]
     except (KeyError, TypeError) as error:
-        raise ModelFileError(f"{path}: damaged feature list in the model file ({error})")
+        raise ModelFileError(f"{path}: damaged feature list in the model file ({error})") from None
     pipeline = skops.io.loads(pipeline_bytes, trusted=TRUSTED_TYPES)
     return LeadModel(pipeline, features, metadata)
 
@@ -216,17 +212,13 @@ def cross_validated_probabilities(
     exclude = list(exclude)
     probabilities = np.zeros(len(y))
     for train_rows, test_rows in folds:
-        pipeline, features, _ = fit_model(
-            kind, table.take(train_rows), y[train_rows], target, exclude
-        )
+        pipeline, features, _ = fit_model(kind, table.take(train_rows), y[train_rows], target, exclude)
         test_records = table.take(test_rows).records()
         probabilities[test_rows] = pipeline.predict_proba(encode(features, test_records))[:, 1]
     return probabilities
 
 
-def stratified_folds(
-    y: np.ndarray, count: int, seed: int = RANDOM_SEED
-) -> list[tuple[np.ndarray, np.ndarray]]:
+def stratified_folds(y: np.ndarray, count: int, seed: int = RANDOM_SEED) -> list[tuple[np.ndarray, np.ndarray]]:
     splitter = StratifiedKFold(n_splits=_fold_count(y, count), shuffle=True, random_state=seed)
     return list(splitter.split(np.zeros(len(y)), y))
 
@@ -274,9 +266,7 @@ def train(
     table = table.take(np.flatnonzero(labelled))
     split = stratified_folds(y, folds)
     candidates = {
-        kind: cross_validated_metrics(
-            y, cross_validated_probabilities(kind, table, y, target, exclude, split), split
-        )
+        kind: cross_validated_metrics(y, cross_validated_probabilities(kind, table, y, target, exclude, split), split)
         for kind in kinds
     }
     chosen = max(candidates, key=lambda kind: candidates[kind]["auc"])

@@ -15,9 +15,7 @@ from pathlib import Path
 import numpy as np
 
 # Compared after strip() and casefold(). "select" is an unselected web-form drop-down.
-MISSING_SPELLINGS = frozenset(
-    {"", "na", "n/a", "#n/a", "nan", "null", "none", "select", "-", "--", "?"}
-)
+MISSING_SPELLINGS = frozenset({"", "na", "n/a", "#n/a", "nan", "null", "none", "select", "-", "--", "?"})
 POSITIVE_LABELS = frozenset({"1", "1.0", "true", "yes", "y"})
 NEGATIVE_LABELS = frozenset({"0", "0.0", "false", "no", "n"})
 MIN_ROWS = 20
@@ -44,7 +42,7 @@ class Table:
     def n_rows(self) -> int:
         return len(self.cells[self.columns[0]]) if self.columns else 0
 
-    def take(self, row_indices) -> "Table":
+    def take(self, row_indices) -> Table:
         """A table with only the given rows (used for cross-validation folds)."""
         return Table(
             self.source,
@@ -53,9 +51,7 @@ class Table:
         )
 
     def records(self) -> list[dict[str, str]]:
-        return [
-            {name: self.cells[name][i] for name in self.columns} for i in range(self.n_rows)
-        ]
+        return [{name: self.cells[name][i] for name in self.columns} for i in range(self.n_rows)]
 
 
 def read_csv(path: str | Path) -> Table:
@@ -73,9 +69,7 @@ def read_csv(path: str | Path) -> Table:
     width = len(header)
     for line_number, row in enumerate(body, start=2):
         if len(row) > width and any(cell.strip() for cell in row[width:]):
-            raise DataError(
-                f"{path}: a data row (near line {line_number}) has more cells than the header"
-            )
+            raise DataError(f"{path}: a data row (near line {line_number}) has more cells than the header")
     columns: dict[str, list[str]] = {}
     for index, raw_name in enumerate(header):
         values = [row[index] if index < len(row) else "" for row in body]
@@ -127,21 +121,17 @@ def read_target(table: Table, target: str) -> tuple[np.ndarray, np.ndarray]:
         shown = ", ".join(repr(v) for v in sorted(offending)[:5])
         more = f" and {len(offending) - 5} more" if len(offending) > 5 else ""
         raise DataError(
-            f"{table.source}: target column {target!r} must hold 0/1 (or true/false, yes/no); "
-            f"found {shown}{more}"
+            f"{table.source}: target column {target!r} must hold 0/1 (or true/false, yes/no); found {shown}{more}"
         )
     labelled = labels >= 0
     y = labels[labelled]
     if len(y) < MIN_ROWS:
-        raise DataError(
-            f"{table.source}: {len(y)} labelled rows in {target!r}; at least {MIN_ROWS} are needed"
-        )
+        raise DataError(f"{table.source}: {len(y)} labelled rows in {target!r}; at least {MIN_ROWS} are needed")
     for label in (0, 1):
         count = int((y == label).sum())
         if count == 0:
             raise DataError(
-                f"{table.source}: target column {target!r} has only one class ({1 - label}); "
-                "both 0 and 1 are needed"
+                f"{table.source}: target column {target!r} has only one class ({1 - label}); both 0 and 1 are needed"
             )
         if count < MIN_ROWS_PER_CLASS:
             raise DataError(
