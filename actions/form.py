@@ -3,15 +3,19 @@ at once (so a visitor who leaves halfway is still a lead), and is re-asked at mo
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any
 
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
 
 from scoring.answers import UNKNOWN, company_guess_from_email, normalise_answer
 
 from .services import in_thread, lead_store, qualification_rules
+
+logger = logging.getLogger(__name__)
 
 MAX_REASKS = 2
 # Which entity answers which slot: the domain's from_entity mappings (tests/dialogue checks they agree).
@@ -25,12 +29,15 @@ SLOT_ENTITY = {
 
 
 def _previous_value(tracker: Tracker, slot: str) -> Any:
-    """The slot's value before this turn's candidates (the trailing run of slot events)."""
+    """The slot's value before this turn: the last value set before the latest user message.
+
+    This turn's own candidates (set by slot extraction and again by the form, after the user
+    event) are not a previous value; returning one would keep unread raw text in the slot."""
     events = tracker.events
     index = len(events)
-    while index and events[index - 1].get("event") == "slot":
+    while index and events[index - 1].get("event") != "user":
         index -= 1
-    for event in reversed(events[:index]):
+    for event in reversed(events[: max(index - 1, 0)]):
         if event.get("event") == "slot" and event.get("name") == slot:
             return event.get("value")
     return None
@@ -92,6 +99,20 @@ class ValidateQualificationForm(FormValidationAction):
         return await self._validate("email", slot_value, dispatcher, tracker)
 
     async def _validate(
+        self, slot: str, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
+        try:
+            return await self._read_and_store(slot, slot_value, dispatcher, tracker)
+        except SQLAlchemyError:
+            # The lead database stayed away through the store's retries. The slot is left empty
+            # (a slot never holds what the database does not); the visitor's words are still in
+            # the conversation, and the visitor hears why the question comes again.
+            logger.exception("could not store the %s answer of %s", slot, tracker.sender_id)
+            if not any(m.get("response") == "utter_answer_not_saved" for m in dispatcher.messages):
+                dispatcher.utter_message(response="utter_answer_not_saved")
+            return {slot: None}
+
+    async def _read_and_store(
         self, slot: str, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> dict[str, Any]:
         visitor = tracker.sender_id

@@ -9,9 +9,11 @@ from pathlib import Path
 
 from sqlalchemy import DateTime, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, declarative_base, sessionmaker
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 Base = declarative_base()
 
@@ -79,3 +81,14 @@ def session_scope(factory: sessionmaker) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+# A database that is away for a moment (PostgreSQL restarting, a dropped connection) must not
+# cost a visitor's answer: writes on the answer path try again briefly before giving up.
+# SQLite's own lock waits are handled by its busy timeout (make_engine).
+retry_when_database_is_away = retry(
+    retry=retry_if_exception_type((OperationalError, InterfaceError)),
+    stop=stop_after_attempt(4),
+    wait=wait_exponential(multiplier=0.1, max=1.0),
+    reraise=True,
+)

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from .base import Base, make_engine, make_session_factory, session_scope, utcnow
+from .base import Base, make_engine, make_session_factory, retry_when_database_is_away, session_scope, utcnow
 from .leads import STAGES, Lead, LeadAnswer, PersonRequest, QualificationDecision, StageTransition
 
 # Lead columns an answer may set (the normalised fields of each form slot).
@@ -83,6 +83,7 @@ class LeadStore:
             session.flush()
         return lead
 
+    @retry_when_database_is_away
     def ensure_lead(self, visitor_id: str) -> None:
         """Register a visitor as a lead at their first message, before they answer anything."""
         with self.session() as session:
@@ -103,6 +104,7 @@ class LeadStore:
                 for a in rows
             ]
 
+    @retry_when_database_is_away
     def record_answer(
         self,
         visitor_id: str,
@@ -121,6 +123,7 @@ class LeadStore:
             for column, value in (fields or {}).items():
                 setattr(lead, column, value)
 
+    @retry_when_database_is_away
     def set_fields(self, visitor_id: str, **fields: Any) -> None:
         """Set lead columns that are not answers to a question (for example the timezone)."""
         unknown = set(fields) - ANSWER_COLUMNS
@@ -131,6 +134,7 @@ class LeadStore:
             for column, value in fields.items():
                 setattr(lead, column, value)
 
+    @retry_when_database_is_away
     def record_decision(
         self, visitor_id: str, tier: str, score: float, reasons: Iterable[str], parts: Iterable[dict]
     ) -> None:
@@ -145,6 +149,7 @@ class LeadStore:
         with self.session() as session:
             move_stage(session, self._lead(session, visitor_id), to_stage, reason)
 
+    @retry_when_database_is_away
     def record_person_request(self, visitor_id: str, message: str | None) -> None:
         """The visitor asked to talk to a person (or for a callback): someone must pick it up."""
         with self.session() as session:
@@ -152,6 +157,7 @@ class LeadStore:
             session.add(PersonRequest(lead_id=lead.id, message=message))
             lead.handoff_requested_at = utcnow()
 
+    @retry_when_database_is_away
     def record_stop(self, visitor_id: str, message: str | None) -> None:
         with self.session() as session:
             lead = self._lead(session, visitor_id)

@@ -98,6 +98,70 @@ async def test_a_passing_mention_that_cannot_be_read_keeps_the_earlier_answer(di
     assert slots["budget"] == "20000 USD" and _responses(dispatcher) == []
 
 
+async def test_this_turns_own_candidate_is_never_the_earlier_answer(dispatcher, domain):
+    # As Rasa 3.6 sends it: slot extraction sets the candidate right after the user event, the
+    # featurization marker follows, then the form appends the candidate again. Neither copy is
+    # the "previous" value: the earlier answer is.
+    text = "the budget thing we talked about"
+    tracker = form_turn(
+        text,
+        {"budget": "budget thing"},
+        "company",
+        entities=[entity(text, "budget thing", "amount")],
+        slots={"budget": "20000 USD"},
+    )
+    user_at = next(i for i, e in enumerate(tracker.events) if e["event"] == "user")
+    tracker.events[user_at + 1 : user_at + 1] = [
+        {"event": "action", "name": "action_extract_slots"},
+        {"event": "slot", "name": "budget", "value": "budget thing"},
+        {"event": "user_featurization", "use_text_for_featurization": False},
+    ]
+    tracker.events[0:0] = [
+        {"event": "slot", "name": "budget", "value": "20000 USD"},
+        {"event": "action", "name": "qualification_form"},
+    ]
+    slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
+    assert slots["budget"] == "20000 USD"
+
+
+async def test_a_database_that_stays_away_gets_a_reply_and_leaves_the_slot_empty(dispatcher, domain, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from actions import services
+
+    attempts = []
+
+    def database_down(*args, **kwargs):
+        attempts.append(args)
+        raise OperationalError("INSERT ...", {}, Exception("connection refused"))
+
+    # Every unit of work fails as it would with the server gone; the store's retries run for real.
+    monkeypatch.setattr(services.lead_store(), "session", database_down)
+    tracker = form_turn("we have about 30k", {"budget": "30k"}, "budget")
+    slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
+    assert slots["budget"] is None  # never a value the lead database does not hold
+    assert _responses(dispatcher) == ["utter_answer_not_saved"]
+    assert len(attempts) == 4  # tried again before giving up
+
+
+async def test_a_database_back_within_the_retries_keeps_the_answer(dispatcher, domain, lead_db, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    real_session, failures = lead_db.session, []
+
+    def flaky_session():
+        if len(failures) < 2:
+            failures.append(1)
+            raise OperationalError("INSERT ...", {}, Exception("server closed the connection"))
+        return real_session()
+
+    monkeypatch.setattr(lead_db, "session", flaky_session)
+    tracker = form_turn("we have about 30k", {"budget": "30k"}, "budget")
+    slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
+    assert slots["budget"] == "30000 USD" and _responses(dispatcher) == []
+    assert lead_db.get_lead("visitor-1")["budget_amount"] == 30000
+
+
 async def test_student_ends_the_form_early(dispatcher, domain, lead_db):
     text = "i'm a student, just doing research for a class"
     tracker = form_turn(text, {"authority": text}, "authority", slots={"need": "x", "timeline": "open-ended"})
