@@ -19,11 +19,13 @@ from typing import Any
 from dotenv import load_dotenv
 from pydantic import BaseModel, Extra, Field, ValidationError, conint, validator
 
+from .yamlfile import Checked
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
-Port = conint(ge=1, le=65535)
-PositiveInt = conint(ge=1)
-DatabaseNumber = conint(ge=0)
+Port = Checked[int, conint(ge=1, le=65535)]
+PositiveInt = Checked[int, conint(ge=1)]
+DatabaseNumber = Checked[int, conint(ge=0)]
 
 
 class SettingsError(ValueError):
@@ -138,7 +140,7 @@ def settings_from(environ: Mapping[str, str]) -> Settings:
     try:
         return Settings.parse_obj(raw)
     except ValidationError as error:
-        problems = [f"{item['loc'][0]}: {item['msg']}, got {raw.get(item['loc'][0])!r}" for item in error.errors()]
+        problems = [f"{item['loc'][0]}: {item['msg']}, got {raw.get(str(item['loc'][0]))!r}" for item in error.errors()]
         raise SettingsError("\n".join(problems)) from None
 
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import SHAPE_SINGLETON
+
+if TYPE_CHECKING:
+    from pydantic.error_wrappers import ErrorDict
 
 Model = TypeVar("Model", bound=BaseModel)
 _MISSING = object()
@@ -83,12 +86,31 @@ class ProblemAt(ValueError):
 # checked strictly instead, and the messages say what was found.
 
 
+if TYPE_CHECKING:
+    from typing import Annotated as Checked
+else:
+
+    class Checked:
+        """`Checked[int, integer(minimum=1)]`: a field holding an int, checked by `integer(minimum=1)`.
+        pydantic validates with the checked type (the second argument); mypy, reading `Annotated`,
+        types the field as the value the check returns (the first)."""
+
+        def __class_getitem__(cls, types: tuple) -> type:
+            _value_type, checked_type = types
+            return checked_type
+
+
 class CheckedValue:
     """A field type checked by its own `validate` classmethod (pydantic's hook)."""
 
     @classmethod
     def __get_validators__(cls):
         yield cls.validate
+
+    @classmethod
+    def validate(cls, value: Any) -> Any:
+        """The loaded value, or a TypeError/ValueError saying in words what is wrong."""
+        raise NotImplementedError
 
 
 class Number(CheckedValue, float):
@@ -177,7 +199,7 @@ def _dotted(loc: list) -> str:
     return key
 
 
-def _problem(error: dict, model_class: type[BaseModel], data: Any, loc: list) -> str:
+def _problem(error: ErrorDict, model_class: type[BaseModel], data: Any, loc: list) -> str:
     kind_of_error = error["type"]
     if kind_of_error == "value_error.missing":
         return "is required"

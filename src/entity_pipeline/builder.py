@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import cast
 
 import spacy
 from spacy.language import Language
+from spacy.pipeline import EntityRuler
 
 from entity_pipeline.patterns import extends_found_entity, load_patterns
 
@@ -24,11 +26,13 @@ def build_pipeline(patterns_path: str | Path) -> Language:
     nlp.meta["name"] = PIPELINE_NAME
     nlp.meta["description"] = f"Blank English + rule-based entities from {Path(patterns_path).name}"
     ruler_config = {"phrase_matcher_attr": "LOWER", "validate": True}
-    ruler = nlp.add_pipe("entity_ruler", name="entity_ruler", config=ruler_config)
+    # add_pipe is typed as returning any Pipe; "entity_ruler" makes an EntityRuler.
+    ruler = cast(EntityRuler, nlp.add_pipe("entity_ruler", name="entity_ruler", config=ruler_config))
     ruler.add_patterns([p for p in patterns if not extends_found_entity(p["pattern"])])
     extensions = [p for p in patterns if extends_found_entity(p["pattern"])]
     if extensions:
-        extender = nlp.add_pipe("entity_ruler", name="entity_extender", config={**ruler_config, "overwrite_ents": True})
+        extender_config = {**ruler_config, "overwrite_ents": True}
+        extender = cast(EntityRuler, nlp.add_pipe("entity_ruler", name="entity_extender", config=extender_config))
         extender.add_patterns(extensions)
     return nlp
 

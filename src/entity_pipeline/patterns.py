@@ -25,7 +25,7 @@ def load_patterns(path: str | Path) -> list[dict[str, Any]]:
     """
     path = Path(path)
     document = _read_yaml(path)
-    ruler_patterns = []
+    ruler_patterns: list[dict[str, Any]] = []
     for label, section in document.items():
         where = f"{path}: {label}"
         if label not in LABELS:

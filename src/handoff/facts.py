@@ -28,7 +28,7 @@ class LeadFacts:
     def from_lead(cls, lead: Mapping[str, Any], **extra: Any) -> LeadFacts:
         """From `LeadStore.get_lead(...)`'s dict, plus facts the lead table does not hold
         (country, industry, company_domain) or that should override it."""
-        fields = {name: lead.get(name) for name in cls.__dataclass_fields__ if name in lead}
+        fields: dict[str, Any] = {name: lead.get(name) for name in cls.__dataclass_fields__ if name in lead}
         fields.update(extra)
         return cls(**fields)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from icalendar import Calendar, Event, vCalAddress
+from icalendar import STATUS, Calendar, Event, vCalAddress
 from sqlalchemy import select
 
 from leaddb import LeadStore
@@ -18,7 +18,12 @@ from .roster import Rep, Roster
 PRODID = "-//leadqual//handoff//EN"
 
 # Meeting status -> iCalendar STATUS, and SEQUENCE (a decision revises the event).
-_ICS_STATUS = {"booked": "CONFIRMED", "accepted": "CONFIRMED", "rejected": "CANCELLED", "cancelled": "CANCELLED"}
+_ICS_STATUS = {
+    "booked": STATUS.CONFIRMED,
+    "accepted": STATUS.CONFIRMED,
+    "rejected": STATUS.CANCELLED,
+    "cancelled": STATUS.CANCELLED,
+}
 
 
 def meeting_invite(meeting: Meeting, rep: Rep, lead: Lead, method: str = "REQUEST") -> str:

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 from pydantic import Field, root_validator, validator
 from sqlalchemy.orm import Session
 
-from appconfig.yamlfile import CheckedValue, ConfigModel, Flag, ProblemAt, Text, kind, parse_config
+from appconfig.yamlfile import Checked, CheckedValue, ConfigModel, Flag, ProblemAt, Text, kind, parse_config
 from leaddb import LeadStore
 from leaddb.leads import Lead
 
@@ -42,7 +42,7 @@ class ContentOffer(ConfigModel):
 class Track(ConfigModel):
     id: Text
     name: Text
-    closed: Flag = False  # not a prospect: no enrolment, no sales follow-up
+    closed: Checked[bool, Flag] = False  # not a prospect: no enrolment, no sales follow-up
     content: tuple[ContentOffer, ...] = ()
     enrolment_list: Text | None = Field(None, alias="list")  # the marketing-automation list or campaign id
 
@@ -71,7 +71,7 @@ class Keywords(CheckedValue):
 class Conditions(ConfigModel):
     """A rule's `when`: every condition given must hold."""
 
-    need_keywords: Keywords | None = None
+    need_keywords: Checked[re.Pattern[str], Keywords] | None = None
     tier: tuple[Text, ...] | None = None
     stage: tuple[Text, ...] | None = None
     authority: tuple[Text, ...] | None = None

@@ -17,7 +17,18 @@ from zoneinfo import ZoneInfo
 from email_validator import EmailNotValidError, validate_email
 from pydantic import root_validator, validator
 
-from appconfig.yamlfile import CheckedValue, ConfigModel, Flag, ProblemAt, Text, choice, integer, kind, parse_config
+from appconfig.yamlfile import (
+    Checked,
+    CheckedValue,
+    ConfigModel,
+    Flag,
+    ProblemAt,
+    Text,
+    choice,
+    integer,
+    kind,
+    parse_config,
+)
 
 from .geo import country_codes, zone
 
@@ -60,11 +71,12 @@ class RoutingRule:
 
 
 class MeetingSettings(ConfigModel):
-    length_minutes: integer(minimum=5, maximum=480)
-    buffer_minutes: integer(minimum=0, maximum=240) = 0  # kept free before and after every booked meeting
-    slot_step_minutes: integer(minimum=5, maximum=480) | None = None  # between offered starts; default: the length
-    horizon_days: integer(minimum=1, maximum=180)  # how far ahead meetings can be booked
-    minimum_notice_minutes: integer(minimum=0, maximum=60 * 24 * 14) = 0
+    length_minutes: Checked[int, integer(minimum=5, maximum=480)]
+    buffer_minutes: Checked[int, integer(minimum=0, maximum=240)] = 0  # kept free before and after every booked meeting
+    # between offered starts; default: the length
+    slot_step_minutes: Checked[int, integer(minimum=5, maximum=480)] | None = None
+    horizon_days: Checked[int, integer(minimum=1, maximum=180)]  # how far ahead meetings can be booked
+    minimum_notice_minutes: Checked[int, integer(minimum=0, maximum=60 * 24 * 14)] = 0
 
     @property
     def length(self) -> timedelta:
@@ -261,22 +273,22 @@ def _time_ranges(value: Any) -> tuple[tuple[time, time], ...]:
 
 
 class RepEntry(ConfigModel):
-    id: RepId
+    id: Checked[str, RepId]
     name: Text
-    email: EmailAddress
-    timezone: TimeZoneName
-    working_hours: WorkingHours
-    territories: tuple[Territory, ...]
+    email: Checked[str, EmailAddress]
+    timezone: Checked[str, TimeZoneName]
+    working_hours: Checked[dict[int, tuple[tuple[time, time], ...]], WorkingHours]
+    territories: tuple[Checked[str, Territory], ...]
     segments: tuple[Text, ...]
     industries: tuple[Text, ...] = ()
-    weight: integer(minimum=1, maximum=1000) = 1
-    daily_meeting_cap: integer(minimum=1, maximum=50)
-    active: Flag = True
-    accounts: tuple[CompanyDomain, ...] = ()  # owned company domains
+    weight: Checked[int, integer(minimum=1, maximum=1000)] = 1
+    daily_meeting_cap: Checked[int, integer(minimum=1, maximum=50)]
+    active: Checked[bool, Flag] = True
+    accounts: tuple[Checked[str, CompanyDomain], ...] = ()  # owned company domains
 
 
 class RuleConditions(ConfigModel):
-    territory: tuple[Territory, ...] | None = None
+    territory: tuple[Checked[str, Territory], ...] | None = None
     segment: tuple[Text, ...] | None = None
     industry: tuple[Text, ...] | None = None
 
@@ -285,7 +297,7 @@ class RuleEntry(ConfigModel):
     name: Text
     when: RuleConditions = RuleConditions()
     reps: tuple[Text, ...] | None = None
-    match_on: tuple[choice(RULE_FACTS, "routing fact"), ...] = ()
+    match_on: tuple[Checked[str, choice(RULE_FACTS, "routing fact")], ...] = ()
 
     @root_validator(skip_on_failure=True)
     def _some_reps(cls, values):
@@ -309,8 +321,8 @@ class Fallback(ConfigModel):
 
 class RosterFile(ConfigModel):
     meetings: MeetingSettings
-    regions: dict[str, tuple[CountryCode, ...]] = {}
-    segments: dict[str, EmployeeBand]
+    regions: dict[str, tuple[Checked[str, CountryCode], ...]] = {}
+    segments: dict[str, Checked[tuple[int, int | None], EmployeeBand]]
     reps: tuple[RepEntry, ...]
     routing_rules: tuple[RuleEntry, ...]
     fallback: Fallback

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import JSON, Column, String, Text, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -79,7 +79,7 @@ class IngestResult:
     duplicates: int
 
 
-EngineOrSessions = Engine | sessionmaker
+EngineOrSessions: TypeAlias = Engine | sessionmaker
 
 
 def _engine(target: EngineOrSessions) -> Engine:

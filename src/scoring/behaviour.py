@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, root_validator, validator
 
 from appconfig.yamlfile import (
+    Checked,
     CheckedValue,
     ConfigModel,
     Flag,
@@ -37,10 +38,15 @@ from leaddb.events import EVENT_TYPES
 class ScorableEvent(Protocol):
     """What scoring needs from an event (`leaddb.events.TrackedEvent` has it)."""
 
-    type: str
-    url: str | None
-    occurred_at: datetime
-    properties: Mapping[str, Any]
+    # Read-only, so frozen dataclasses such as TrackedEvent match.
+    @property
+    def type(self) -> str: ...
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def properties(self) -> Mapping[str, Any]: ...
 
 
 # -- the rules file (config/behaviour.yml, documented there) --------------------------------
@@ -104,18 +110,18 @@ def _strings(value: Any) -> list[str]:
 
 
 class Group(ConfigModel):
-    cap: number(minimum=0) | None = None
+    cap: Checked[float, number(minimum=0)] | None = None
 
 
 class Rule(ConfigModel):
     name: Text
     group: Text
     points: Number
-    event_types: EventTypes = Field(frozenset(), alias="event_type")  # empty: any type
-    url: PathGlobs | None = None  # searched in the lower-cased path
-    url_regex: UrlRegex | None = None
-    domains: Domains = ()
-    decay: Flag = True
+    event_types: Checked[frozenset[str], EventTypes] = Field(frozenset(), alias="event_type")  # empty: any type
+    url: Checked[re.Pattern[str], PathGlobs] | None = None  # searched in the lower-cased path
+    url_regex: Checked[re.Pattern[str], UrlRegex] | None = None
+    domains: Checked[tuple[str, ...], Domains] = ()
+    decay: Checked[bool, Flag] = True
 
     @validator("points")
     def _not_zero(cls, points):
@@ -141,9 +147,9 @@ class Rule(ConfigModel):
 
 
 class RecentEventsCondition(ConfigModel):
-    event_type: choice(EVENT_TYPES, "event type")
-    at_least: integer(minimum=1)
-    within_days: number(minimum=0.001)
+    event_type: Checked[str, choice(EVENT_TYPES, "event type")]
+    at_least: Checked[int, integer(minimum=1)]
+    within_days: Checked[float, number(minimum=0.001)]
 
 
 class HighIntent(ConfigModel):
@@ -159,9 +165,9 @@ class HighIntent(ConfigModel):
 
 
 class BehaviourRules(ConfigModel):
-    half_life_days: number(minimum=0.001)
-    ignore_after_days: number(minimum=1)
-    page_types: dict[str, PathGlobs] = {}  # event type -> path pattern, first match wins
+    half_life_days: Checked[float, number(minimum=0.001)]
+    ignore_after_days: Checked[float, number(minimum=1)]
+    page_types: dict[str, Checked[re.Pattern[str], PathGlobs]] = {}  # event type -> path pattern, first match wins
     groups: dict[str, Group]
     rules: tuple[Rule, ...]
     high_intent: HighIntent

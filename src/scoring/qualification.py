@@ -13,7 +13,18 @@ from pathlib import Path
 
 from pydantic import root_validator, validator
 
-from appconfig.yamlfile import ConfigError, ConfigModel, Flag, Number, ProblemAt, choice, integer, number, parse_config
+from appconfig.yamlfile import (
+    Checked,
+    ConfigError,
+    ConfigModel,
+    Flag,
+    Number,
+    ProblemAt,
+    choice,
+    integer,
+    number,
+    parse_config,
+)
 
 TIERS = ("sql", "mql", "unqualified")
 AUTHORITY_LEVELS = ("decision_maker", "influencer", "user", "none", "unknown")
@@ -49,7 +60,7 @@ class QualificationFacts:
 
 # -- the rules file (config/scoring.yml, documented there) ----------------------------------
 
-AuthorityLevel = choice(AUTHORITY_LEVELS, "authority level")
+AuthorityLevel = Checked[str, choice(AUTHORITY_LEVELS, "authority level")]
 
 
 def _bands_ordered_by(limit: str, descending: bool):
@@ -79,9 +90,9 @@ class Thresholds(ConfigModel):
 
 class SqlGates(ConfigModel):
     authority_in: tuple[AuthorityLevel, ...]
-    need_stated: Flag = False
-    max_timeline_days: integer(minimum=0) | None = None
-    min_annual_budget_usd: number(minimum=0) | None = None
+    need_stated: Checked[bool, Flag] = False
+    max_timeline_days: Checked[int, integer(minimum=0)] | None = None
+    min_annual_budget_usd: Checked[float, number(minimum=0)] | None = None
 
 
 class Disqualify(ConfigModel):
@@ -102,7 +113,7 @@ class AuthorityPoints(ConfigModel):
 
 
 class BudgetBand(ConfigModel):
-    min_annual_usd: number(minimum=0)
+    min_annual_usd: Checked[float, number(minimum=0)]
     points: Number
 
 
@@ -115,7 +126,7 @@ class BudgetPoints(ConfigModel):
 
 
 class TimelineBand(ConfigModel):
-    max_days: number(minimum=0)
+    max_days: Checked[float, number(minimum=0)]
     points: Number
 
 
@@ -135,7 +146,7 @@ class Bant(ConfigModel):
 
 
 class SizeBand(ConfigModel):
-    min_employees: number(minimum=0)
+    min_employees: Checked[float, number(minimum=0)]
     points: Number
 
 
@@ -157,9 +168,9 @@ class Fit(ConfigModel):
 
 
 class BehaviourWeight(ConfigModel):
-    weight: number(minimum=0) = 1.0
-    max_points: number(minimum=0) | None = None
-    min_points: number(maximum=0) | None = None
+    weight: Checked[float, number(minimum=0)] = 1.0
+    max_points: Checked[float, number(minimum=0)] | None = None
+    min_points: Checked[float, number(maximum=0)] | None = None
 
 
 # Facts a model column can be fed from.
@@ -186,8 +197,8 @@ class ModelRule(ConfigModel):
     `points × probability`; `columns` maps the model's column names to lead facts."""
 
     path: Path  # relative paths are resolved by load_qualification_rules
-    points: number(minimum=0)
-    columns: dict[str, choice(MODEL_FACTS, "fact")]
+    points: Checked[float, number(minimum=0)]
+    columns: dict[str, Checked[str, choice(MODEL_FACTS, "fact")]]
 
     @validator("columns")
     def _some_columns(cls, columns):
@@ -197,13 +208,13 @@ class ModelRule(ConfigModel):
 
 
 class QualificationRules(ConfigModel):
-    version: integer()
+    version: Checked[int, integer()]
     thresholds: Thresholds
     sql_gates: SqlGates
     disqualify: Disqualify
     bant: Bant
     fit: Fit
-    currency_to_usd: dict[str, number(minimum=0)]
+    currency_to_usd: dict[str, Checked[float, number(minimum=0)]]
     behaviour: BehaviourWeight = BehaviourWeight()
     model: ModelRule | None = None
 
@@ -314,13 +325,16 @@ def bant_parts(rules: QualificationRules, facts: QualificationFacts) -> list[Sco
                 )
 
     if facts.timeline_days is not None:
-        band = next((b for b in rules.bant.timeline.bands if facts.timeline_days <= b.max_days), None)
-        if band is None:
+        timeline_band = next((b for b in rules.bant.timeline.bands if facts.timeline_days <= b.max_days), None)
+        if timeline_band is None:
             parts.append(ScorePart("bant.timeline.beyond_bands", "bant", 0, f"timeline {facts.timeline_days} days"))
         else:
             parts.append(
                 ScorePart(
-                    f"bant.timeline.max_{band.max_days:g}", "bant", band.points, f"timeline {facts.timeline_days} days"
+                    f"bant.timeline.max_{timeline_band.max_days:g}",
+                    "bant",
+                    timeline_band.points,
+                    f"timeline {facts.timeline_days} days",
                 )
             )
     elif facts.timeline_open_ended:
@@ -457,9 +471,9 @@ def decide(
 ) -> Decision:
     """Score the facts and pick a tier. `behaviour` is the parts list of a behaviour score
     (scoring.behaviour); `model_probability` the configured model's prediction, if any."""
-    parts = bant_parts(rules, facts) + fit_parts(rules, facts) + behaviour_parts(rules, behaviour)
+    model_parts = []
     if model_probability is not None and rules.model is not None:
-        parts.append(
+        model_parts.append(
             ScorePart(
                 "model.probability",
                 "model",
@@ -467,7 +481,7 @@ def decide(
                 f"predicted conversion {model_probability:.0%}",
             )
         )
-    parts = tuple(parts)
+    parts = tuple(bant_parts(rules, facts) + fit_parts(rules, facts) + behaviour_parts(rules, behaviour) + model_parts)
     score = round(sum(part.points for part in parts), 2)
     scored = [f"{p.detail}: {p.points:+g}" for p in parts if p.points]
 

@@ -30,6 +30,7 @@ from sanic.response import json as json_response
 from sqlalchemy.exc import SQLAlchemyError
 
 from appconfig.settings import Settings
+from appconfig.yamlfile import Checked
 from leaddb.base import utcnow
 from leaddb.events import EVENT_TYPES, UTM_FIELDS, TrackedEvent, ingest_events
 
@@ -159,6 +160,7 @@ async def _read_body(request: Request, limits: TrackingLimits) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limits.max_body_bytes:
         raise too_large
+    assert request.stream is not None  # the route is declared with stream=True
     body = bytearray()
     while True:
         chunk = await request.stream.read()
@@ -196,8 +198,8 @@ _checking: ContextVar[tuple[datetime, TrackingLimits]] = ContextVar("tracking_ch
 # Problems where saying what was sent helps ("must be text, got a number").
 _WRONG_KIND = {"type_error.str", "type_error.dict", "type_error.list"}
 
-Url = constr(strict=True, max_length=MAX_URL_LENGTH)
-UtmText = constr(strict=True, max_length=255)
+Url = Checked[str, constr(strict=True, max_length=MAX_URL_LENGTH)]
+UtmText = Checked[str, constr(strict=True, max_length=255)]
 
 
 class _Body(BaseModel):
@@ -234,7 +236,8 @@ class PropertyValue:
 
 
 # One optional text field per name in leaddb.events.UTM_FIELDS (source, medium, ...).
-Utm = create_model("Utm", __base__=_Body, **{name: (Optional[UtmText], None) for name in UTM_FIELDS})  # noqa: UP045 - pydantic 1 reads this at run time
+_utm_fields: dict[str, Any] = {name: (Optional[UtmText], None) for name in UTM_FIELDS}  # noqa: UP045 - pydantic 1 reads this at run time
+Utm = create_model("Utm", __base__=_Body, **_utm_fields)
 
 
 class EventBody(_Body):
@@ -243,7 +246,7 @@ class EventBody(_Body):
     url: Url | None = None
     referrer: Url | None = None
     occurred_at: datetime
-    utm: Utm | None = None  # none: the utm_* parameters of the url
+    utm: Checked[_Body, Utm] | None = None  # none: the utm_* parameters of the url
     properties: dict[str, PropertyValue | None] = {}
 
     @validator("id")
@@ -308,7 +311,7 @@ class EventBody(_Body):
         if self.utm is not None:
             utm = {name: text for name, text in self.utm.dict().items() if text}
         else:
-            query = parse_qs(urlsplit(self.url).query) if self.url else {}
+            query: dict[str, list[str]] = parse_qs(urlsplit(self.url).query) if self.url else {}
             utm = {name: query[f"utm_{name}"][0][:255] for name in UTM_FIELDS if query.get(f"utm_{name}")}
         return TrackedEvent(
             event_id=self.id,

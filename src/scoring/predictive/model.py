@@ -19,10 +19,11 @@ from __future__ import annotations
 import json
 import platform
 import zipfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import sklearn
@@ -59,6 +60,14 @@ RANDOM_SEED = 0
 # Below this, boosted trees barely split and the calibration fitted on their cross-validated
 # scores can even invert them; logistic regression is the sound choice for small exports.
 MIN_ROWS_FOR_GRADIENT_BOOSTING = 500
+
+
+class Classifier(Protocol):
+    """What is used of a scikit-learn classifier (a Pipeline or a CalibratedClassifierCV)."""
+
+    def fit(self, matrix: np.ndarray, y: np.ndarray) -> Any: ...
+
+    def predict_proba(self, matrix: np.ndarray) -> np.ndarray: ...
 
 
 class ModelFileError(Exception):
@@ -107,7 +116,7 @@ def logistic_regression(features: list[Feature], y: np.ndarray) -> Pipeline:
     return make_pipeline(columns, LogisticRegression(max_iter=2000))
 
 
-ModelBuilder = Callable[[list[Feature], np.ndarray], object]
+ModelBuilder = Callable[[list[Feature], np.ndarray], Classifier]
 MODEL_KINDS: dict[str, ModelBuilder] = {
     "gradient_boosting": gradient_boosting,
     "logistic_regression": logistic_regression,
@@ -123,7 +132,7 @@ def _fold_count(y: np.ndarray, wanted: int) -> int:
 class LeadModel:
     """A fitted model with what is needed to use and explain it."""
 
-    pipeline: object
+    pipeline: Classifier
     features: list[Feature]
     metadata: dict = field(default_factory=dict)
 
@@ -132,7 +141,7 @@ class LeadModel:
         """The CSV columns the model reads (a record's other keys are ignored)."""
         return list(dict.fromkeys(f.source for f in self.features))
 
-    def predict_proba(self, records: list[Mapping[str, object]]) -> list[float]:
+    def predict_proba(self, records: Sequence[Mapping[str, object]]) -> list[float]:
         """Conversion probability per record (keys: CSV column names; a missing key is a
         missing value)."""
         if not records:
@@ -190,7 +199,7 @@ def load_model(path: str | Path) -> LeadModel:
 
 def fit_model(
     kind: str, table: Table, y: np.ndarray, target: str, exclude: Iterable[str]
-) -> tuple[object, list[Feature], dict[str, str]]:
+) -> tuple[Classifier, list[Feature], dict[str, str]]:
     """Plan the features on `table` and fit a model of `kind`: (pipeline, features, dropped)."""
     features, dropped = plan_features(table, target, exclude)
     if not features:
