@@ -17,13 +17,16 @@ from handoff import (
     LeadFacts,
     MeetingTime,
     TimeTaken,
+    UpcomingMeeting,
     book_meeting,
     enrol_in_nurture,
     format_meeting_time,
     invite_url,
+    may_book,
     open_times,
     parse_time_payload,
     route_lead,
+    upcoming_meeting,
 )
 from leaddb import utcnow
 
@@ -85,6 +88,22 @@ def _chosen_start(tracker: Tracker) -> str | None:
     return None
 
 
+async def held_meeting(tracker: Tracker) -> UpcomingMeeting | None:
+    return await in_thread(upcoming_meeting, lead_store(), tracker.sender_id, utcnow())
+
+
+def tell_booked(dispatcher: CollectingDispatcher, tracker: Tracker, meeting: UpcomingMeeting) -> None:
+    """A visitor who already holds a meeting hears when it is, and can move it."""
+    rep = roster().reps.get(meeting.rep_id)
+    zone = visitor_timezone(tracker) or (rep.timezone if rep else "UTC")
+    dispatcher.utter_message(
+        response="utter_greet_booked",
+        rep_name=rep.name if rep else "our team",
+        when=format_meeting_time(MeetingTime(meeting.start, meeting.end), zone),
+        buttons=[{"title": "Change the time", "payload": "/more_slots"}],
+    )
+
+
 async def offer_times(
     dispatcher: CollectingDispatcher, tracker: Tracker, rep_id: str | None = None, after_offered: bool = False
 ) -> list[dict[str, Any]]:
@@ -139,6 +158,11 @@ class ActionOfferMeeting(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         wants_more = (tracker.latest_message or {}).get("intent", {}).get("name") == "more_slots"
+        meeting = await held_meeting(tracker)
+        if meeting is not None and not wants_more:
+            return []  # already booked, and told so by the greeting or the decision step
+        if meeting is not None:  # moving the meeting: times of the same rep, soonest first
+            return await offer_times(dispatcher, tracker, meeting.rep_id)
         return await offer_times(dispatcher, tracker, after_offered=wants_more)
 
 
@@ -147,11 +171,11 @@ class ActionBookMeeting(Action):
         return "action_book_meeting"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        rep_id = tracker.get_slot("assigned_rep")
-        if tracker.get_slot("meeting_start"):
-            dispatcher.utter_message(response="utter_already_booked", when=tracker.get_slot("meeting_start"))
-            return []
-        if tracker.get_slot("lead_tier") != "sql" or rep_id not in roster().reps:
+        # Eligibility comes from the lead database, never from slots a client could set.
+        lead = await in_thread(lead_store().get_lead, tracker.sender_id)
+        meeting = await held_meeting(tracker)
+        rep_id = meeting.rep_id if meeting else tracker.get_slot("assigned_rep")
+        if not may_book(lead) or rep_id not in roster().reps:
             dispatcher.utter_message(response="utter_cannot_book_yet")
             return []
         chosen = _chosen_start(tracker)
@@ -163,7 +187,16 @@ class ActionBookMeeting(Action):
 
         store, now, zone = lead_store(), utcnow(), visitor_timezone(tracker)
         result = await in_thread(
-            book_meeting, store, rep_id, tracker.sender_id, start, roster(), now, notifications(), transcript(tracker)
+            book_meeting,
+            store,
+            rep_id,
+            tracker.sender_id,
+            start,
+            roster(),
+            now,
+            notifications(),
+            transcript(tracker),
+            replaces=meeting.meeting_id if meeting else None,
         )
         if isinstance(result, Booking):
             rep = roster().reps[rep_id]

@@ -13,6 +13,7 @@ from scoring.answers import FORM_SLOTS, UNKNOWN, off_topic_answer
 from scoring.opening import opening_topic
 from scoring.qualification import decide, facts_from_record, model_facts, model_record
 
+from .booking import held_meeting, tell_booked
 from .services import in_thread, lead_model, lead_store, qualification_rules, visitor_behaviour
 
 
@@ -28,6 +29,10 @@ class ActionGreet(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         """Greet for what the visitor already did: a third look at pricing is not a stranger."""
         await in_thread(lead_store().ensure_lead, tracker.sender_id)
+        meeting = await held_meeting(tracker)
+        if meeting is not None:
+            tell_booked(dispatcher, tracker, meeting)
+            return []
         behaviour = await in_thread(visitor_behaviour, tracker.sender_id)
         topic = opening_topic(behaviour.summary)
         titles = behaviour.summary.downloaded_titles
@@ -84,6 +89,13 @@ class ActionQualify(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         store = lead_store()
         visitor = tracker.sender_id
+        meeting = await held_meeting(tracker)
+        if meeting is not None:
+            # A visitor back after booking is not qualified again; the greeting already said
+            # when the meeting is, unless this turn was not a greeting.
+            if (tracker.latest_message or {}).get("intent", {}).get("name") != "greet":
+                tell_booked(dispatcher, tracker, meeting)
+            return [SlotSet("lead_tier", "sql")]
         record = await in_thread(store.get_lead, visitor) or {}
         rules, facts = qualification_rules(), facts_from_record(record)
         behaviour = await in_thread(visitor_behaviour, visitor)

@@ -48,9 +48,12 @@ from .booking import (
     MeetingDecision,
     TimeNotOffered,
     TimeTaken,
+    UpcomingMeeting,
     book_meeting,
     decide_meeting,
+    may_book,
     meeting_summary,
+    upcoming_meeting,
 )
 from .facts import LeadFacts
 from .geo import country_for_timezone
@@ -83,6 +86,9 @@ from .routing import RoutingDecision, latest_assignment, route_lead
 from .senders import SmtpSettings, default_senders, post_json, smtp_sender
 
 __all__ = [
+    "UpcomingMeeting",
+    "may_book",
+    "upcoming_meeting",
     "Booking",
     "BookingResult",
     "check_invite_token",

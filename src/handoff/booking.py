@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from leaddb import LeadStore, utcnow
 from leaddb.leads import Lead
@@ -60,11 +61,39 @@ class TimeNotOffered:
     reason: str
 
 
+@dataclass(frozen=True)
+class UpcomingMeeting:
+    """The meeting a visitor already holds: a returning visitor is greeted for it, not qualified again."""
+
+    meeting_id: int
+    rep_id: str
+    start: datetime
+    end: datetime
+
+
 BookingResult = Booking | TimeTaken | TimeNotOffered
 
 
 class _Clash(Exception):
     """Rolls the booking back: it collides with another meeting or a full day."""
+
+
+def may_book(lead: dict | None) -> bool:
+    """Only a sales-qualified lead books a meeting; the tier is the stored decision's, never a
+    value the chat client could have set."""
+    return lead is not None and lead.get("tier") == "sql"
+
+
+def upcoming_meeting(db: LeadStore, visitor_id: str, now: datetime) -> UpcomingMeeting | None:
+    """The visitor's booked or accepted meeting that has not started yet, if any."""
+    with db.session() as session:
+        row = session.execute(
+            select(Meeting)
+            .join(Lead, Lead.id == Meeting.lead_id)
+            .where(Lead.visitor_id == visitor_id, Meeting.status.in_(HOLDING_STATUSES), Meeting.start > now)
+            .order_by(Meeting.start)
+        ).scalar()
+        return UpcomingMeeting(row.id, row.rep_id, row.start, row.end) if row else None
 
 
 def book_meeting(
@@ -76,9 +105,12 @@ def book_meeting(
     now: datetime,
     notifications: Notifications | None = None,
     transcript: Transcript = (),
+    replaces: int | None = None,
 ) -> BookingResult:
     """Book `start` with the rep for the visitor. With `notifications`, the rep's email (with
-    invite), Slack note and CRM push are queued in the booking's transaction."""
+    invite), Slack note and CRM push are queued in the booking's transaction. `replaces` names
+    the visitor's earlier meeting when they move it: it is cancelled in the same transaction,
+    so the visitor never holds two meetings nor loses the old one to a failed booking."""
     if start.tzinfo is None:
         return TimeNotOffered(rep_id, start, "the start time has no UTC offset")
     start = start.astimezone(timezone.utc)
@@ -104,6 +136,8 @@ def book_meeting(
                 ics_uid=f"{uuid.uuid4()}@leadqual",
                 decision_token_hash=_hash(token),
             )
+            if replaces is not None:
+                _cancel_moved_meeting(session, lead, replaces, meeting_time)
             session.add(meeting)
             session.flush()  # the unique index on (rep_id, start) decides races here
             take_lock(session, f"booking:{rep.id}")
@@ -124,6 +158,15 @@ def book_meeting(
             raise  # some other constraint failed: a bug, not a race
         return TimeTaken(rep_id, start, "someone else booked this time a moment ago")
     return booking
+
+
+def _cancel_moved_meeting(session: Session, lead: Lead, meeting_id: int, new_time: MeetingTime) -> None:
+    old = session.get(Meeting, meeting_id)
+    if old is None or old.lead_id != lead.id or old.status not in HOLDING_STATUSES:
+        return  # nothing (or someone else's meeting) to move: book the new time only
+    old.status = "cancelled"
+    old.reason = f"moved by the visitor to {new_time.start.isoformat()}"
+    session.flush()  # frees the old time before the new one is inserted
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,7 @@ class Meeting(Base):
     start = Column(UTCDateTime, nullable=False)
     end = Column(UTCDateTime, nullable=False)
     status = Column(String(16), nullable=False, default="booked")
-    reason = Column(Text)  # why the rep accepted or rejected
+    reason = Column(Text)  # why the rep accepted or rejected it, or why it was cancelled
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
     decided_at = Column(UTCDateTime)
     ics_uid = Column(String(128), nullable=False, unique=True)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from .base import Base, make_engine, make_session_factory, retry_when_database_is_away, session_scope, utcnow
 from .leads import STAGES, Lead, LeadAnswer, PersonRequest, QualificationDecision, StageTransition
+from .meetings import Meeting
 
 # Lead columns an answer may set (the normalised fields of each form slot).
 ANSWER_COLUMNS = frozenset(
@@ -122,6 +123,28 @@ class LeadStore:
             session.add(LeadAnswer(lead_id=lead.id, slot=slot, raw_text=raw_text, value=fields, status=status))
             for column, value in (fields or {}).items():
                 setattr(lead, column, value)
+
+    def decisions(self, visitor_id: str) -> list[dict[str, Any]]:
+        """Every tier decision made for the visitor, oldest first."""
+        with self.session() as session:
+            rows = session.execute(
+                select(QualificationDecision)
+                .join(Lead)
+                .where(Lead.visitor_id == visitor_id)
+                .order_by(QualificationDecision.id)
+            ).scalars()
+            return [{"tier": d.tier, "score": d.score, "reasons": list(d.reasons or [])} for d in rows]
+
+    def meetings(self, visitor_id: str) -> list[dict[str, Any]]:
+        """The visitor's meetings, whatever their status, oldest first."""
+        with self.session() as session:
+            rows = session.execute(
+                select(Meeting).join(Lead, Lead.id == Meeting.lead_id).where(Lead.visitor_id == visitor_id)
+            ).scalars()
+            return [
+                {"id": m.id, "rep_id": m.rep_id, "start": m.start, "status": m.status, "reason": m.reason}
+                for m in sorted(rows, key=lambda m: m.id)
+            ]
 
     @retry_when_database_is_away
     def set_fields(self, visitor_id: str, **fields: Any) -> None:

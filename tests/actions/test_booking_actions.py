@@ -113,15 +113,56 @@ async def test_typing_the_second_one_books_the_second_offer(dispatcher, domain, 
     assert datetime.fromisoformat(booked["meeting_start"]) == datetime.fromisoformat(offered["offered_slots"][1])
 
 
-async def test_booking_twice_is_refused(dispatcher, domain, sql_lead):
-    slots = {"assigned_rep": "x", "meeting_start": "2026-12-01T10:00:00+01:00"}
-    assert await ActionBookMeeting().run(dispatcher, tracker(slots, intent="choose_slot"), domain) == []
-    assert dispatcher.messages[-1]["response"] == "utter_already_booked"
+async def _book_first_offer(dispatcher, domain, **kwargs):
+    offered, _ = await _offer(dispatcher, domain, **kwargs)
+    entities = [{"entity": "slot_start", "value": offered["offered_slots"][0]}]
+    booked = _slots(
+        await ActionBookMeeting().run(
+            dispatcher, tracker(offered, intent="choose_slot", entities=entities, **kwargs), domain
+        )
+    )
+    return offered, booked
 
 
-async def test_no_booking_before_qualification(dispatcher, domain, lead_db):
-    await ActionBookMeeting().run(dispatcher, tracker({"lead_tier": None}, intent="choose_slot"), domain)
-    assert dispatcher.messages[-1]["response"] == "utter_cannot_book_yet"
+async def test_a_visitor_back_after_booking_is_greeted_as_booked_and_not_qualified_again(dispatcher, domain, sql_lead):
+    from actions.conversation import ActionGreet, ActionQualify
+
+    await _book_first_offer(dispatcher, domain)
+    decisions_before = len(sql_lead.decisions("visitor-1"))
+    await ActionGreet().run(dispatcher, tracker(text="hello again", intent="greet"), domain)
+    assert dispatcher.messages[-1]["response"] == "utter_greet_booked"
+    assert [b["payload"] for b in dispatcher.messages[-1]["buttons"]] == ["/more_slots"]
+
+    told = len(dispatcher.messages)
+    events = await ActionQualify().run(dispatcher, tracker(text="hello again", intent="greet"), domain)
+    assert _slots(events) == {"lead_tier": "sql"}
+    assert len(sql_lead.decisions("visitor-1")) == decisions_before  # no second decision
+    assert await ActionOfferMeeting().run(dispatcher, tracker(intent="greet"), domain) == []
+    assert len(dispatcher.messages) == told  # no new times pushed at a booked visitor
+
+
+async def test_a_booked_visitor_can_move_the_meeting(dispatcher, domain, sql_lead):
+    offered, booked = await _book_first_offer(dispatcher, domain)
+    more, _ = await _offer(dispatcher, domain, slots={**offered, **booked}, intent="more_slots")
+    new_pick = next(p for p in more["offered_slots"] if p != booked["meeting_start"])
+    entities = [{"entity": "slot_start", "value": new_pick}]
+    moved = _slots(
+        await ActionBookMeeting().run(
+            dispatcher, tracker({**booked, **more}, intent="choose_slot", entities=entities), domain
+        )
+    )
+    assert datetime.fromisoformat(moved["meeting_start"]) == datetime.fromisoformat(new_pick)
+    statuses = sorted(m["status"] for m in sql_lead.meetings("visitor-1"))
+    assert statuses == ["booked", "cancelled"]  # the old time is freed, never two meetings
+
+
+async def test_booking_eligibility_is_read_from_the_lead_database_not_the_slots(dispatcher, domain, lead_db):
+    # A client that sets lead_tier=sql itself (slots are client-settable over REST) books nothing.
+    lead_db.record_decision("visitor-1", "mql", 40, ["score 40"], [])
+    events = await ActionBookMeeting().run(
+        dispatcher, tracker({"lead_tier": "sql", "assigned_rep": "priya.shah"}, intent="choose_slot"), domain
+    )
+    assert events == [] and dispatcher.messages[-1]["response"] == "utter_cannot_book_yet"
 
 
 async def test_declining_every_time_records_a_callback(dispatcher, domain, sql_lead):
