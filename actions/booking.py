@@ -3,7 +3,6 @@ else gets the nurture track that fits. The rules live in src/handoff and config/
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -25,28 +24,13 @@ from handoff import (
     may_book,
     open_times,
     parse_time_payload,
+    pick_by_ordinal,
     route_lead,
     upcoming_meeting,
 )
 from leaddb import utcnow
 
 from .services import in_thread, lead_store, notifications, nurture_tracks, roster
-
-_ORDINALS = {
-    "first": 0,
-    "1st": 0,
-    "one": 0,
-    "1": 0,
-    "second": 1,
-    "2nd": 1,
-    "two": 1,
-    "2": 1,
-    "third": 2,
-    "3rd": 2,
-    "three": 2,
-    "3": 2,
-    "last": -1,
-}
 
 
 def visitor_timezone(tracker: Tracker) -> str | None:
@@ -78,14 +62,7 @@ def _chosen_start(tracker: Tracker) -> str | None:
     picked = next(tracker.get_latest_entity_values("slot_start"), None)
     if picked:
         return picked
-    offered = tracker.get_slot("offered_slots") or []
-    words = re.findall(r"\w+", ((tracker.latest_message or {}).get("text") or "").lower())
-    for word in words:
-        if word in _ORDINALS and offered:
-            index = _ORDINALS[word]
-            if -len(offered) <= index < len(offered):
-                return offered[index]
-    return None
+    return pick_by_ordinal((tracker.latest_message or {}).get("text") or "", tracker.get_slot("offered_slots") or [])
 
 
 async def held_meeting(tracker: Tracker) -> UpcomingMeeting | None:

@@ -68,7 +68,7 @@ from .ics import (
     meeting_invite,
     rep_feed,
 )
-from .meeting_times import MeetingTime, format_meeting_time, open_times, parse_time_payload
+from .meeting_times import MeetingTime, format_meeting_time, open_times, parse_time_payload, pick_by_ordinal
 from .notify import Notifications, crm_payload, decision_links, slack_message
 from .nurture import ContentOffer, NurtureConfig, Track, choose_track, enrol_in_nurture, load_nurture
 from .outbox import (
@@ -88,6 +88,7 @@ from .senders import SmtpSettings, default_senders, post_json, smtp_sender
 __all__ = [
     "UpcomingMeeting",
     "may_book",
+    "pick_by_ordinal",
     "upcoming_meeting",
     "Booking",
     "BookingResult",

@@ -10,7 +10,8 @@ on a fall-back night, a repeated local time is offered once (its first occurrenc
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -199,3 +200,21 @@ def clashing_meeting(
         )
         .limit(1)
     ).scalar_one_or_none()
+
+
+# How visitors point at one of the offered times when they type instead of clicking.
+_ORDINALS = {
+    "first": 0, "1st": 0, "one": 0, "1": 0,
+    "second": 1, "2nd": 1, "two": 1, "2": 1,
+    "third": 2, "3rd": 2, "three": 2, "3": 2,
+    "last": -1,
+}  # fmt: skip
+
+
+def pick_by_ordinal(text: str, offered: Sequence[str]) -> str | None:
+    """The offered time a typed choice points at ("the second one", "1st", "last"), or None."""
+    for word in re.findall(r"\w+", text.lower()):
+        index = _ORDINALS.get(word)
+        if index is not None and -len(offered) <= index < len(offered):
+            return offered[index]
+    return None

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handoff import MeetingTime, format_meeting_time, open_times, parse_time_payload
+from handoff import MeetingTime, format_meeting_time, open_times, parse_time_payload, pick_by_ordinal
 
 from .conftest import MONDAY
 from .helpers import add_meeting
@@ -222,3 +222,22 @@ def test_time_payloads_round_trip(text, expected):
 def test_bad_time_payloads(text):
     with pytest.raises(ValueError):
         parse_time_payload(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("the second one works", "b"),
+        ("1st please", "a"),
+        ("I'll take the last", "c"),
+        ("third", "c"),
+        ("none of these", None),
+        ("the fourth", None),
+    ],
+)
+def test_a_typed_choice_points_at_an_offered_time(text, expected):
+    assert pick_by_ordinal(text, ["a", "b", "c"]) == expected
+
+
+def test_no_offer_means_no_choice():
+    assert pick_by_ordinal("the first one", []) is None
