@@ -25,6 +25,7 @@ from handoff import (
     open_times,
     parse_time_payload,
     pick_by_ordinal,
+    request_a_person,
     route_lead,
     upcoming_meeting,
 )
@@ -122,10 +123,32 @@ async def offer_times(
     return events + [SlotSet("offered_slots", [meeting_time.payload for meeting_time in times])]
 
 
+async def ask_a_person(
+    dispatcher: CollectingDispatcher, tracker: Tracker, why: str, response: str, kind: str = "sales"
+) -> None:
+    """Send the request to the routed rep or a queue, and tell the visitor who answers and when."""
+    contact = await in_thread(
+        request_a_person,
+        lead_store(),
+        roster(),
+        notifications(),
+        tracker.sender_id,
+        why,
+        transcript(tracker),
+        utcnow(),
+        kind,
+    )
+    when = contact.reply_promise(utcnow(), visitor_timezone(tracker))
+    dispatcher.utter_message(response=response, who=contact.name, when=when)
+
+
 async def _callback(dispatcher: CollectingDispatcher, tracker: Tracker, why: str) -> list[dict[str, Any]]:
-    """Nobody has time: say so plainly and record that someone must call the visitor back."""
-    await in_thread(lead_store().record_person_request, tracker.sender_id, f"callback requested: {why}")
-    dispatcher.utter_message(response="utter_no_rep_available")
+    """Nobody has time in the whole booking horizon: say so once, and have someone call back."""
+    lead = await in_thread(lead_store().get_lead, tracker.sender_id) or {}
+    if lead.get("handoff_requested_at"):
+        dispatcher.utter_message(response="utter_callback_pending")
+        return []
+    await ask_a_person(dispatcher, tracker, f"callback requested: {why}", "utter_no_rep_available")
     return []
 
 
@@ -199,12 +222,8 @@ class ActionRequestCallback(Action):
         return "action_request_callback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        await in_thread(
-            lead_store().record_person_request,
-            tracker.sender_id,
-            "callback requested: none of the offered times suit the visitor",
-        )
-        dispatcher.utter_message(response="utter_callback_noted")
+        why = "callback requested: none of the offered times suit the visitor"
+        await ask_a_person(dispatcher, tracker, why, "utter_callback_noted")
         return []
 
 

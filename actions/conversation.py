@@ -13,7 +13,7 @@ from scoring.answers import FORM_SLOTS, UNKNOWN, off_topic_answer
 from scoring.opening import opening_topic
 from scoring.qualification import decide, facts_from_record, model_facts, model_record
 
-from .booking import held_meeting, tell_booked
+from .booking import ask_a_person, held_meeting, tell_booked
 from .services import in_thread, lead_model, lead_store, qualification_rules, visitor_behaviour
 
 
@@ -60,10 +60,10 @@ class ActionRequestHuman(Action):
         return "action_request_human"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        text = (tracker.latest_message or {}).get("text")
-        await in_thread(lead_store().record_person_request, tracker.sender_id, text)
+        text = (tracker.latest_message or {}).get("text") or ""
         in_form = tracker.active_loop_name == "qualification_form"
-        dispatcher.utter_message(response="utter_handoff_noted" if in_form else "utter_handoff_noted_done")
+        response = "utter_handoff_noted" if in_form else "utter_handoff_noted_done"
+        await ask_a_person(dispatcher, tracker, f"asked for a person: {text}", response)
         return []
 
 

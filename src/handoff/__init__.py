@@ -81,6 +81,7 @@ from .outbox import (
     requeue,
     run_worker,
 )
+from .person_requests import PersonContact, request_a_person
 from .roster import Rep, Roster, load_roster
 from .routing import RoutingDecision, latest_assignment, route_lead
 from .senders import SmtpSettings, default_senders, post_json, smtp_sender
@@ -88,6 +89,8 @@ from .senders import SmtpSettings, default_senders, post_json, smtp_sender
 __all__ = [
     "UpcomingMeeting",
     "may_book",
+    "PersonContact",
+    "request_a_person",
     "pick_by_ordinal",
     "upcoming_meeting",
     "Booking",

@@ -81,7 +81,7 @@ def enqueue_booking_news(
     decision = _latest(session, QualificationDecision, lead.id)
     assignment = _latest(session, LeadAssignment, lead.id)
     when = format_meeting_time(MeetingTime(meeting.start, meeting.end), rep.timezone)
-    who = _who(lead)
+    who = who_is(lead)
     if notifications.email_reps:
         enqueue(
             session,
@@ -201,21 +201,7 @@ def rep_email_text(
             lines.append(f"      {format_meeting_time(meeting_time, lead.timezone)} for the visitor ({lead.timezone})")
         except ValueError:
             pass  # an unknown visitor zone only loses this extra line
-    lines += [
-        "",
-        "LEAD",
-        f"  Name:     {lead.person_name or '-'}",
-        f"  Email:    {lead.email or '-'}",
-        f"  Company:  {lead.company or '-'}" + (f" ({lead.company_size:,} employees)" if lead.company_size else ""),
-        "",
-        "ANSWERS",
-        f"  Budget:    {_budget(lead)}",
-        f"  Authority: {lead.authority or '-'}",
-        f"  Need:      {lead.need or '-'}",
-        f"  Timeline:  {_timeline(lead.timeline_days)}",
-        "",
-        f"SCORE: {lead.score:g} ({lead.tier})" if lead.score is not None else "SCORE: -",
-    ]
+    lines += ["", *lead_lines(lead)]
     lines += [f"  - {reason}" for reason in (lead.reasons or [])]
     if decision and decision.parts:
         lines += ["  Parts:"] + [
@@ -230,14 +216,36 @@ def rep_email_text(
         f"  Accept: {accept_url}",
         f"  Reject: {reject_url}",
         "",
-        "TRANSCRIPT",
+        *transcript_lines(transcript),
     ]
-    lines += [f"  {who}: {text}" for who, text in transcript] or ["  (none)"]
     lines += ["", "The calendar invite is attached (invite.ics)."]
     return "\n".join(lines) + "\n"
 
 
-def _who(lead: Lead) -> str:
+def lead_lines(lead: Lead) -> list[str]:
+    """Who the visitor is and what they answered, as the rep's and the queue's emails show it."""
+    return [
+        "LEAD",
+        f"  Name:     {lead.person_name or '-'}",
+        f"  Email:    {lead.email or '-'}",
+        f"  Company:  {lead.company or '-'}" + (f" ({lead.company_size:,} employees)" if lead.company_size else ""),
+        "",
+        "ANSWERS",
+        f"  Budget:    {_budget(lead)}",
+        f"  Authority: {lead.authority or '-'}",
+        f"  Need:      {lead.need or '-'}",
+        f"  Timeline:  {_timeline(lead.timeline_days)}",
+        "",
+        f"SCORE: {lead.score:g} ({lead.tier})" if lead.score is not None else "SCORE: -",
+    ]
+
+
+def transcript_lines(transcript: Transcript) -> list[str]:
+    return ["TRANSCRIPT"] + ([f"  {who}: {text}" for who, text in transcript] or ["  (none)"])
+
+
+def who_is(lead: Lead) -> str:
+    """The visitor in a subject line: name or email, and the company."""
     name = lead.person_name or lead.email or "A website visitor"
     return f"{name} ({lead.company})" if lead.company else name
 

@@ -61,6 +61,17 @@ class Rep:
 
 
 @dataclass(frozen=True)
+class Queue:
+    """A shared inbox that a person reads (sales, support): where a request for a person goes
+    when no rep is routed, with the hours someone reads it."""
+
+    name: str
+    email: str
+    timezone: str
+    working_hours: dict[int, tuple[tuple[time, time], ...]]
+
+
+@dataclass(frozen=True)
 class RoutingRule:
     name: str
     # Conditions on the lead, all of which must hold: fact -> allowed values
@@ -109,6 +120,7 @@ class Roster:
     rules: tuple[RoutingRule, ...]
     fallback_rep: str | None
     fallback_queue: str | None
+    queues: dict[str, Queue]
 
     def rep(self, rep_id: str) -> Rep:
         try:
@@ -319,6 +331,12 @@ class Fallback(ConfigModel):
         return values
 
 
+class QueueEntry(ConfigModel):
+    email: Checked[str, EmailAddress]
+    timezone: Checked[str, TimeZoneName]
+    working_hours: Checked[dict[int, tuple[tuple[time, time], ...]], WorkingHours]
+
+
 class RosterFile(ConfigModel):
     meetings: MeetingSettings
     regions: dict[str, tuple[Checked[str, CountryCode], ...]] = {}
@@ -326,6 +344,7 @@ class RosterFile(ConfigModel):
     reps: tuple[RepEntry, ...]
     routing_rules: tuple[RuleEntry, ...]
     fallback: Fallback
+    queues: dict[str, QueueEntry] = {}
 
     @validator("regions")
     def _region_names(cls, regions):
@@ -378,6 +397,12 @@ class RosterFile(ConfigModel):
         fallback_rep = values["fallback"].rep
         if fallback_rep is not None and fallback_rep not in rep_ids:
             raise ProblemAt(("fallback", "rep"), f"no rep with id {fallback_rep!r}")
+        # A lead sent to a queue must reach a person: the queue needs an address and hours.
+        fallback_queue = values["fallback"].queue
+        if fallback_queue is not None and fallback_queue not in values.get("queues", {}):
+            raise ProblemAt(
+                ("fallback", "queue"), f"no queue {fallback_queue!r} under `queues` (give its email and hours)"
+            )
         return values
 
 
@@ -433,6 +458,9 @@ def load_roster(path: Path | str) -> Roster:
         rules=tuple(rules),
         fallback_rep=roster.fallback.rep,
         fallback_queue=roster.fallback.queue,
+        queues={
+            name: Queue(name, queue.email, queue.timezone, queue.working_hours) for name, queue in roster.queues.items()
+        },
     )
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from .base import Base, make_engine, make_session_factory, retry_when_database_is_away, session_scope, utcnow
-from .leads import STAGES, Lead, LeadAnswer, PersonRequest, QualificationDecision, StageTransition
+from .leads import STAGES, Lead, LeadAnswer, QualificationDecision, StageTransition
 from .meetings import Meeting
 
 # Lead columns an answer may set (the normalised fields of each form slot).
@@ -171,14 +171,6 @@ class LeadStore:
     def change_stage(self, visitor_id: str, to_stage: str, reason: str = "") -> None:
         with self.session() as session:
             move_stage(session, self._lead(session, visitor_id), to_stage, reason)
-
-    @retry_when_database_is_away
-    def record_person_request(self, visitor_id: str, message: str | None) -> None:
-        """The visitor asked to talk to a person (or for a callback): someone must pick it up."""
-        with self.session() as session:
-            lead = self._lead(session, visitor_id)
-            session.add(PersonRequest(lead_id=lead.id, message=message))
-            lead.handoff_requested_at = utcnow()
 
     @retry_when_database_is_away
     def record_stop(self, visitor_id: str, message: str | None) -> None:

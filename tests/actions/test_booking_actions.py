@@ -168,6 +168,8 @@ async def test_booking_eligibility_is_read_from_the_lead_database_not_the_slots(
 async def test_declining_every_time_records_a_callback(dispatcher, domain, sql_lead):
     await ActionRequestCallback().run(dispatcher, tracker(), domain)
     assert sql_lead.get_lead("visitor-1")["handoff_requested_at"] is not None
+    told = dispatcher.messages[-1]
+    assert told["response"] == "utter_callback_noted" and told["who"] and told["when"]
 
 
 async def test_an_mql_is_enrolled_and_offered_content(dispatcher, domain, lead_db):

@@ -79,6 +79,15 @@ routing_rules:
     match_on: [territory]
 fallback:
   queue: sales-inbox
+queues:
+  sales-inbox:
+    email: sales@example.com
+    timezone: Europe/Berlin
+    working_hours: {mon-fri: "08:00-18:00"}
+  support:
+    email: support@example.com
+    timezone: America/New_York
+    working_hours: {mon-fri: "08:00-20:00", sat: "10:00-14:00"}
 """
 
 # Monday 2 March 2026, 08:00 UTC = 09:00 in Berlin, 03:00 in New York.

@@ -96,6 +96,8 @@ MISTAKES = [
     ),
     (lambda d: d.update(fallback={"rep": "nobody"}), "fallback.rep", "no rep with id 'nobody'"),
     (lambda d: d.update(fallback={"rep": "berlin", "queue": "inbox"}), "fallback", "exactly one of"),
+    (lambda d: d.update(fallback={"queue": "nobody-reads-this"}), "fallback.queue", "no queue 'nobody-reads-this'"),
+    (lambda d: d["queues"]["support"].update(email="not an address"), "queues.support.email", "email"),
     (lambda d: d["meetings"].update(length_minutes=0), "meetings.length_minutes", "at least 5"),
     (lambda d: d["meetings"].pop("horizon_days"), "meetings.horizon_days", "is required"),
     (lambda d: d.update(rep=[]), "rep", "unknown key"),

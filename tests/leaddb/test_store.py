@@ -3,10 +3,8 @@
 from datetime import timezone
 
 import pytest
-from sqlalchemy import select
 
 from leaddb import LeadStore
-from leaddb.leads import PersonRequest
 
 
 @pytest.fixture
@@ -45,13 +43,6 @@ def test_stopping_keeps_everything(store):
     store.record_stop("v-3", "stop asking me questions")
     lead = store.get_lead("v-3")
     assert lead["need"] == "fix our reporting" and lead["stage"] == "stopped" and lead["stopped_at"]
-
-
-def test_a_request_for_a_person_is_recorded(store):
-    store.record_person_request("v-4", "can I talk to a human")
-    assert store.get_lead("v-4")["handoff_requested_at"] is not None
-    with store.session() as session:
-        assert session.execute(select(PersonRequest.message)).scalars().all() == ["can I talk to a human"]
 
 
 def test_unknown_columns_and_stages_are_refused(store):
