@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def similarity_to_reference(messages: np.ndarray, reference: np.ndarray, top_k: int = 1) -> tuple[np.ndarray, np.ndarray]:
+def similarity_to_reference(
+    messages: np.ndarray, reference: np.ndarray, top_k: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
     """Per message: its score and the index of its nearest reference example."""
     similarities = messages @ reference.T
     return _top_k_mean(similarities, top_k), similarities.argmax(axis=1)

