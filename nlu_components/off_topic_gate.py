@@ -36,7 +36,9 @@ class OffTopicGate(GraphComponent, IntentClassifier):
 
     @classmethod
     def required_components(cls) -> list[type]:
-        return [IntentClassifier]
+        # Not [IntentClassifier]: Rasa checks this in the training graph too, where no classifier
+        # feeds a trainable one. It still runs after the classifiers: the pipeline order decides.
+        return []
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -98,7 +100,7 @@ class OffTopicGate(GraphComponent, IntentClassifier):
             return messages  # trained on no in-scope examples: nothing to compare with
         embeddings = load_encoder().encode([message.get(TEXT) or "" for message in messages])
         scores, nearest = similarity_to_reference(embeddings, self._reference, self._config["top_k"])
-        for message, score, index in zip(messages, scores, nearest):
+        for message, score, index in zip(messages, scores, nearest, strict=True):
             off_topic = bool(score < self._config["threshold"])
             message.set(
                 "off_topic_gate",

@@ -33,7 +33,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> SentenceEncoderFeaturizer:
-        return cls(config, execution_context.node_name)
+        return cls(execution_context.node_name, config)
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:
@@ -42,7 +42,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         texted = [message for message in messages if message.get(TEXT)]
         embeddings = load_encoder().encode([message.get(TEXT) for message in texted])
-        for message, embedding in zip(texted, embeddings):
+        for message, embedding in zip(texted, embeddings, strict=True):
             self.add_features_to_message(sequence=None, sentence=embedding[None, :], attribute=TEXT, message=message)
         return messages
 
