@@ -48,8 +48,16 @@ def main() -> int:
             {
                 "top_k": args.top_k,
                 "threshold": round(threshold, 3),
-                "in_scope": {"n": len(in_scope), "below": int((in_scope_scores < threshold).sum()), **quantiles(in_scope_scores)},
-                "out_of_scope": {"n": len(off_topic), "below": int((off_topic_scores < threshold).sum()), **quantiles(off_topic_scores)},
+                "in_scope": {
+                    "n": len(in_scope),
+                    "below": int((in_scope_scores < threshold).sum()),
+                    **quantiles(in_scope_scores),
+                },
+                "out_of_scope": {
+                    "n": len(off_topic),
+                    "below": int((off_topic_scores < threshold).sum()),
+                    **quantiles(off_topic_scores),
+                },
             },
             indent=2,
         )
