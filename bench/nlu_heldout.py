@@ -99,7 +99,7 @@ def load_parser(model: str):
 
     def parse(text: str) -> tuple[str, float]:
         intent = loop.run_until_complete(agent.parse_message(text))["intent"]
-        return intent["name"], intent["confidence"]
+        return intent["name"], float(intent["confidence"])  # LogisticRegressionClassifier gives numpy floats
 
     return set(agent.domain.intents), parse
 

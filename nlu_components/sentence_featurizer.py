@@ -1,0 +1,51 @@
+"""Rasa glue: all-MiniLM-L6-v2 sentence embeddings (src/sentence_encoder/) as dense features.
+
+Adds one 384-dimensional sentence feature per message text and no sequence features, so put a
+sparse featurizer (CountVectorsFeaturizer) beside it for classifiers that need sequences (DIET).
+Nothing is trained: the encoder is pretrained and fixed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from sentence_encoder import load_encoder
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
+class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
+    """Featurizes each message's text with the pretrained sentence encoder."""
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SentenceEncoderFeaturizer:
+        return cls(execution_context.node_name, config)
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> None:
+        """Nothing to validate: the only option is the featurizer alias."""
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        texted = [message for message in messages if message.get(TEXT)]
+        embeddings = load_encoder().encode([message.get(TEXT) for message in texted])
+        for message, embedding in zip(texted, embeddings, strict=True):
+            self.add_features_to_message(sequence=None, sentence=embedding[None, :], attribute=TEXT, message=message)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        self.process(training_data.training_examples)
+        return training_data
