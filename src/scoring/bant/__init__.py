@@ -16,7 +16,7 @@ bound (`numbers` holds what the parsers share). Everything runs on regular expre
 from .authority import parse_authority
 from .budget import Budget, parse_budget
 from .company_size import parse_company_size
-from .timeline import parse_timeline
+from .timeline import Timeline, parse_timeline, read_timeline
 
 __all__ = [
     "Budget",
