@@ -149,7 +149,6 @@ _APPROVED_RE = re.compile(
     r"\b(?:approved|signed\s+off|allocated|set\s+aside|budgeted|secured|ring-?fenced|earmarked|committed|"
     r"in\s+place|ready\s+to\s+spend|available\s+now)\b"
 )
-BUDGET_STATUSES = ("approved", "pending", "none", "unstated")
 
 
 @dataclass(frozen=True)

@@ -401,9 +401,10 @@ _TIMELINE_REWRITES = [
 # "Not before September", "no earlier than Q3", "won't be until next year", "March at the
 # earliest": the phrase named is where a window opens that has no end.
 _NOT_BEFORE_RE = re.compile(
-    r"(?:\bnot|n't|\bnever)\s+(?:\w+\s+){0,3}?(?:before|until|till|til|prior\s+to|"
+    r"(?:\bnot|n't|\bnever|\b(?:dont|doesnt|wont|wouldnt|cant|couldnt|isnt|arent|shouldnt))\s+"
+    r"(?:\w+\s+){0,3}?(?:before|until|till|til|prior\s+to|"
     r"(?:any\s+)?(?:earlier|sooner)\s+than)\b"
-    r"|\bno\s+(?:earlier|sooner)\s+than\b|\bonly\s+(?:after|from)\b|\bnot\s+till\b"
+    r"|\bno\s+(?:earlier|sooner)\s+than\b|\bonly\s+(?:after|from)\b"
     r"|(?P<after>\bat\s+the\s+(?:very\s+)?earliest\b)"
 )
 # Answers to the timeline question that name no date on purpose: "just researching", "no
@@ -414,7 +415,6 @@ _OPEN_ENDED_RE = re.compile(
     r"not (urgent|a priority|for a while)|nothing (planned|set)|some ?day|eventually|down the road|"
     r"at some point|long[- ]term|no specific (time|date)|not decided|undecided|open[- ]ended|whenever)\b"
 )
-QUALIFIERS = ("exact", "window", "not_before", "open_ended")
 
 
 @dataclass(frozen=True)
@@ -449,14 +449,15 @@ def read_timeline(text: str, today: date) -> Timeline | None:
     for pattern, replacement in _TIMELINE_REWRITES:
         text = pattern.sub(replacement, text)
 
+    open_ended = bool(_OPEN_ENDED_RE.search(lowered))
     not_before = _NOT_BEFORE_RE.search(text)
     # A prefix qualifier applies to the first phrase after it; "at the earliest" to the first.
     start_at = not_before.start() if not_before and not not_before["after"] else 0
-    when = _first_when(text, today, start_at)
+    when = _first_when(text, today, open_ended, start_at)
     if when is None and start_at:
-        when, not_before = _first_when(text, today), None  # "March, but not before we sign"
+        when, not_before = _first_when(text, today, open_ended), None  # "March, but not before we sign"
     if when is None:
-        return Timeline(None, None, None, "open_ended") if _OPEN_ENDED_RE.search(lowered) else None
+        return Timeline(None, None, None, "open_ended") if open_ended else None
     if not_before:
         when = _When(max(when.target, when.earliest), when.earliest, None)
 
@@ -500,10 +501,14 @@ def parse_timeline(text: str, today: date) -> int | None:
     return None if timeline is None else timeline.days
 
 
-def _first_when(text: str, today: date, start_at: int = 0) -> _When | None:
+def _first_when(text: str, today: date, open_ended: bool, start_at: int = 0) -> _When | None:
     """What the first time phrase at or after `start_at` means. "now", "asap" and "soon"
-    count only when no other phrase names a time ("looking right now, buying in 3 months")."""
-    return _first_of(_TIMELINE_RULES, text, today, start_at) or _first_of(_FIXED_DAY_RULES, text, today, start_at)
+    count only when no other phrase names a time ("looking right now, buying in 3 months")
+    and the answer is not open-ended ("not a priority right now")."""
+    when = _first_of(_TIMELINE_RULES, text, today, start_at)
+    if when is None and not open_ended:
+        when = _first_of(_FIXED_DAY_RULES, text, today, start_at)
+    return when
 
 
 def _first_of(rules: list[tuple[re.Pattern, _ToWhen]], text: str, today: date, start_at: int) -> _When | None:
