@@ -344,12 +344,17 @@ def bant_parts(rules: QualificationRules, facts: QualificationFacts) -> list[Sco
                 )
 
     if facts.timeline_days is not None:
-        band = next((b for b in rules.bant.timeline.bands if facts.timeline_days <= b.max_days), None)
-        if band is None:
+        timeline_band = next((b for b in rules.bant.timeline.bands if facts.timeline_days <= b.max_days), None)
+        if timeline_band is None:
             parts.append(ScorePart("bant.timeline.beyond_bands", "bant", 0, _timeline_detail(facts)))
         else:
             parts.append(
-                ScorePart(f"bant.timeline.max_{band.max_days:g}", "bant", band.points, _timeline_detail(facts))
+                ScorePart(
+                    f"bant.timeline.max_{timeline_band.max_days:g}",
+                    "bant",
+                    timeline_band.points,
+                    _timeline_detail(facts),
+                )
             )
     elif facts.timeline_open_ended:
         parts.append(
