@@ -34,11 +34,14 @@ class Lead(Base):
     # Normalised answers; the raw text of each lives in LeadAnswer.
     need = Column(Text)
     timeline_days = Column(Integer)
+    timeline_earliest_days = Column(Integer)  # the window a timeline answer allows
+    timeline_latest_days = Column(Integer)
     timeline_open_ended = Column(Boolean)  # answered "just researching": no date
     authority = Column(String(32))
     budget_amount = Column(Float)
     budget_currency = Column(String(3))
     budget_period = Column(String(16))
+    budget_status = Column(String(16))  # approved | pending | none | unstated
     company = Column(String(255))
     company_size = Column(Integer)
     person_name = Column(String(255))

@@ -22,13 +22,6 @@ MAX_TEXT = 2000  # longer answers are cut: nobody types an essay into a chat box
 
 FORM_SLOTS = ("need", "timeline", "authority", "budget", "company", "company_size", "person_name", "email")
 
-# "Just researching" answers the timeline question: there is no date, and that is an answer.
-_OPEN_ENDED_TIMELINE = re.compile(
-    r"\b(just |only )?(researching|research|browsing|looking around|exploring|gathering info\w*|"
-    r"no (rush|hurry|timeline|time ?frame|deadline|date|plans?( yet)?)|not in a hurry|nothing (planned|set)|"
-    r"some ?day|eventually|no specific (time|date)|not decided|undecided|open[- ]ended|whenever)\b",
-    re.IGNORECASE,
-)
 # "Not sure yet" typed as an answer: the question is skipped (unknown), not asked again.
 _DONT_KNOW = re.compile(
     r"\b(not sure|unsure|no idea|no clue|don'?t know|do not know|dunno|idk|tbd|to be (decided|determined)|"
@@ -99,12 +92,18 @@ def _need(text: str, today: date) -> Answer:
 
 
 def _timeline(text: str, today: date) -> Answer:
-    days = bant.parse_timeline(text, today)
-    if days is not None:
-        return Answer("ok", days, {"timeline_days": days, "timeline_open_ended": False})
-    if _OPEN_ENDED_TIMELINE.search(text):
-        return Answer("ok", "open-ended", {"timeline_days": None, "timeline_open_ended": True})
-    return Answer("invalid", problem="no timeframe found")
+    timeline = bant.read_timeline(text, today)
+    if timeline is None:
+        return Answer("invalid", problem="no timeframe found")
+    # "Just researching" answers the question too: there is no date, and that is an answer.
+    open_ended = timeline.days is None
+    fields = {
+        "timeline_days": timeline.days,
+        "timeline_earliest_days": timeline.earliest_days,
+        "timeline_latest_days": timeline.latest_days,
+        "timeline_open_ended": open_ended,
+    }
+    return Answer("ok", "open-ended" if open_ended else timeline.days, fields)
 
 
 def _authority(text: str, today: date) -> Answer:
@@ -119,7 +118,12 @@ def _budget(text: str, today: date) -> Answer:
     if budget is None:
         return Answer("invalid", problem="no amount found")
     per = f"/{budget.period}" if budget.period else ""
-    fields = {"budget_amount": budget.amount, "budget_currency": budget.currency, "budget_period": budget.period}
+    fields = {
+        "budget_amount": budget.amount,
+        "budget_currency": budget.currency,
+        "budget_period": budget.period,
+        "budget_status": budget.status,
+    }
     return Answer("ok", f"{budget.amount:g} {budget.currency}{per}", fields)
 
 

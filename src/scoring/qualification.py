@@ -48,12 +48,15 @@ class QualificationFacts:
     (`handoff.LeadFacts` is the different view routing and nurture use.)"""
 
     need: str | None = None
-    timeline_days: int | None = None
+    timeline_days: int | None = None  # the day that stands for the answer: the score bands use it
+    timeline_earliest_days: int | None = None  # the soonest start: the SQL gate uses it (None: timeline_days)
+    timeline_latest_days: int | None = None  # None: no end stated ("not before March") or not known
     timeline_open_ended: bool = False  # "just researching": answered, but no date
     authority: str = "unknown"
     budget_amount: float | None = None  # 0 = explicitly no budget
     budget_currency: str | None = None
     budget_period: str | None = None  # "month" | "year" | None (one-off or unstated)
+    budget_status: str = "unstated"  # "approved" | "pending" (waiting for a yes) | "none" | "unstated"
     company_size: int | None = None
     email_is_free_mail: bool | None = None
 
@@ -91,8 +94,10 @@ class Thresholds(ConfigModel):
 class SqlGates(ConfigModel):
     authority_in: tuple[AuthorityLevel, ...]
     need_stated: Checked[bool, Flag] = False
-    max_timeline_days: Checked[int, integer(minimum=0)] | None = None
+    max_timeline_days: Checked[int, integer(minimum=0)] | None = None  # compared with the earliest possible start
     min_annual_budget_usd: Checked[float, number(minimum=0)] | None = None
+    # A budget waiting for approval ("40k once the board signs off") is not money to spend yet.
+    pending_budget_passes: Checked[bool, Flag] = False
 
 
 class Disqualify(ConfigModel):
@@ -277,6 +282,31 @@ def _money(amount: float, currency: str | None, period: str | None) -> str:
     return f"{amount:,.0f} {currency or 'USD'}{per}"
 
 
+def _stated_budget(facts: QualificationFacts) -> str:
+    """ "budget 40,000 USD", or "budget 40,000 USD pending approval"."""
+    pending = " pending approval" if facts.budget_status == "pending" else ""
+    return f"budget {_money(facts.budget_amount, facts.budget_currency, facts.budget_period)}{pending}"
+
+
+def _in_days_or_months(days: int) -> str:
+    if days < 60:
+        return "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
+    return f"in {round(days / 30.44)} months"
+
+
+def _earliest_start(facts: QualificationFacts) -> int | None:
+    """The soonest the purchase could start; records stored before windows were kept have
+    only timeline_days."""
+    return facts.timeline_days if facts.timeline_earliest_days is None else facts.timeline_earliest_days
+
+
+def _timeline_detail(facts: QualificationFacts) -> str:
+    earliest = _earliest_start(facts)
+    if earliest == facts.timeline_days:
+        return f"timeline {facts.timeline_days} days"
+    return f"timeline {facts.timeline_days} days, earliest start {_in_days_or_months(earliest)}"
+
+
 def bant_parts(rules: QualificationRules, facts: QualificationFacts) -> list[ScorePart]:
     parts = []
     if facts.need:
@@ -299,7 +329,7 @@ def bant_parts(rules: QualificationRules, facts: QualificationFacts) -> list[Sco
     elif facts.budget_amount == 0:
         parts.append(ScorePart("bant.budget.no_budget", "bant", rules.bant.budget.no_budget, "no budget yet"))
     else:
-        stated = _money(facts.budget_amount, facts.budget_currency, facts.budget_period)
+        stated = _stated_budget(facts)
         annual = rules.annual_usd(facts.budget_amount, facts.budget_currency, facts.budget_period)
         if annual is None:
             parts.append(
@@ -307,34 +337,34 @@ def bant_parts(rules: QualificationRules, facts: QualificationFacts) -> list[Sco
                     "bant.budget.unknown",
                     "bant",
                     rules.bant.budget.unknown,
-                    f"budget {stated}: no rate for {facts.budget_currency}",
+                    f"{stated}: no rate for {facts.budget_currency}",
                 )
             )
         else:
             band = next((b for b in rules.bant.budget.bands if annual >= b.min_annual_usd), None)
             if band is None:
-                parts.append(ScorePart("bant.budget.below_bands", "bant", 0, f"budget {stated}"))
+                parts.append(ScorePart("bant.budget.below_bands", "bant", 0, stated))
             else:
                 parts.append(
                     ScorePart(
                         f"bant.budget.min_{band.min_annual_usd:g}",
                         "bant",
                         band.points,
-                        f"budget {stated} (≈ {annual:,.0f} USD a year)",
+                        f"{stated} (≈ {annual:,.0f} USD a year)",
                     )
                 )
 
     if facts.timeline_days is not None:
         timeline_band = next((b for b in rules.bant.timeline.bands if facts.timeline_days <= b.max_days), None)
         if timeline_band is None:
-            parts.append(ScorePart("bant.timeline.beyond_bands", "bant", 0, f"timeline {facts.timeline_days} days"))
+            parts.append(ScorePart("bant.timeline.beyond_bands", "bant", 0, _timeline_detail(facts)))
         else:
             parts.append(
                 ScorePart(
                     f"bant.timeline.max_{timeline_band.max_days:g}",
                     "bant",
                     timeline_band.points,
-                    f"timeline {facts.timeline_days} days",
+                    _timeline_detail(facts),
                 )
             )
     elif facts.timeline_open_ended:
@@ -451,11 +481,17 @@ def _sql_gate_failures(rules: QualificationRules, facts: QualificationFacts) -> 
         )
     if rules.sql_gates.need_stated and not facts.need:
         failures.append("no need stated")
+    earliest = _earliest_start(facts)
     if rules.sql_gates.max_timeline_days is not None:
-        if facts.timeline_days is None:
+        if earliest is None:
             failures.append("no timeline" if facts.timeline_open_ended else "timeline not stated")
-        elif facts.timeline_days > rules.sql_gates.max_timeline_days:
-            failures.append(f"timeline {facts.timeline_days} days is beyond {rules.sql_gates.max_timeline_days}")
+        elif earliest > rules.sql_gates.max_timeline_days:
+            failures.append(
+                f"earliest start {_in_days_or_months(earliest)} ({earliest} days) "
+                f"is beyond {rules.sql_gates.max_timeline_days} days"
+            )
+    if facts.budget_status == "pending" and facts.budget_amount and not rules.sql_gates.pending_budget_passes:
+        failures.append(_stated_budget(facts))
     if rules.sql_gates.min_annual_budget_usd is not None and facts.budget_amount is not None:
         annual = rules.annual_usd(facts.budget_amount, facts.budget_currency, facts.budget_period)
         if annual is not None and annual < rules.sql_gates.min_annual_budget_usd:
@@ -511,16 +547,20 @@ def decide(
 
 
 def facts_from_record(record: dict) -> QualificationFacts:
-    """QualificationFacts from a stored lead (a mapping with the lead database's column names)."""
+    """QualificationFacts from a stored lead (a mapping with the lead database's column names).
+    Records stored before the timeline window and budget status were kept lack those keys."""
     need = record.get("need")
     return QualificationFacts(
         need=need if need and need != "unknown" else None,
         timeline_days=record.get("timeline_days"),
+        timeline_earliest_days=record.get("timeline_earliest_days"),
+        timeline_latest_days=record.get("timeline_latest_days"),
         timeline_open_ended=bool(record.get("timeline_open_ended")),
         authority=record.get("authority") or "unknown",
         budget_amount=record.get("budget_amount"),
         budget_currency=record.get("budget_currency"),
         budget_period=record.get("budget_period"),
+        budget_status=record.get("budget_status") or "unstated",  # older records: not stored
         company_size=record.get("company_size"),
         email_is_free_mail=record.get("email_is_free_mail"),
     )

@@ -36,6 +36,8 @@ TODAY = date(2026, 11, 22)
         ("budget", "honestly no idea yet, finance decides", "unknown", "unknown"),  # skipped, not re-asked
         ("budget", "not sure, maybe around 15k", "ok", "15000 USD"),  # an amount still wins
         ("timeline", "tbd really", "unknown", "unknown"),
+        ("timeline", "eventually, it's not urgent", "ok", "open-ended"),
+        ("timeline", "not before September next year", "ok", 283),
     ],
 )
 def test_answers(slot, text, status, slot_value):
@@ -51,13 +53,53 @@ def test_fields_are_lead_columns():
     }
     assert normalise_answer("timeline", "just looking around", TODAY).fields == {
         "timeline_days": None,
+        "timeline_earliest_days": None,
+        "timeline_latest_days": None,
         "timeline_open_ended": True,
     }
     assert normalise_answer("budget", "$40k", TODAY).fields == {
         "budget_amount": 40000,
         "budget_currency": "USD",
         "budget_period": None,
+        "budget_status": "unstated",
     }
+
+
+def test_timeline_fields_keep_the_window():
+    # 22 November 2026: September next year opens in 283 days and has no end.
+    assert normalise_answer("timeline", "not before September next year", TODAY).fields == {
+        "timeline_days": 283,
+        "timeline_earliest_days": 283,
+        "timeline_latest_days": None,
+        "timeline_open_ended": False,
+    }
+    # A bare "next year" stands for its middle; the window is 1 January to 31 December.
+    assert normalise_answer("timeline", "next year", TODAY).fields == {
+        "timeline_days": 222,
+        "timeline_earliest_days": 40,
+        "timeline_latest_days": 404,
+        "timeline_open_ended": False,
+    }
+
+
+@pytest.mark.parametrize(
+    "text, status",
+    [
+        ("maybe 40k once the board signs off next year", "pending"),
+        ("60k, budget approved", "approved"),
+        ("about 60k", "unstated"),
+        ("no budget yet", "none"),
+    ],
+)
+def test_budget_fields_keep_the_status(text, status):
+    assert normalise_answer("budget", text, TODAY).fields["budget_status"] == status
+
+
+def test_fields_are_columns_the_lead_database_accepts():
+    from leaddb.store import ANSWER_COLUMNS
+
+    for slot, text in [("timeline", "not before May"), ("timeline", "no rush"), ("budget", "40k pending approval")]:
+        assert set(normalise_answer(slot, text, TODAY).fields) <= ANSWER_COLUMNS
 
 
 def test_invalid_email_says_what_is_wrong():

@@ -313,3 +313,71 @@ def test_model_and_behaviour_config_errors(tmp_path, model_yaml, message):
     config.write_text(RULES_YML + model_yaml.replace("{path}", str(model_file)))
     with pytest.raises(ConfigError, match=message.replace("[", r"\[")):
         load_qualification_rules(config)
+
+
+# -- qualifiers: a pending budget and a late earliest start hold an SQL back ------------------
+
+
+def _lead_who_said(rules, budget, timeline):
+    """The whole path: answers normalised and stored as lead fields, read back, decided."""
+    from datetime import date
+
+    from scoring.answers import normalise_answer
+
+    today = date(2026, 11, 22)
+    record = {key: value for key, value in CTO.items() if not key.startswith(("budget", "timeline"))}
+    record.update(normalise_answer("budget", budget, today).fields)
+    record.update(normalise_answer("timeline", timeline, today).fields)
+    return decide(rules, facts_from_record(record))
+
+
+def test_approved_budget_and_next_month_make_an_sql(rules):
+    assert _lead_who_said(rules, "40k, approved", "next month").tier == "sql"
+
+
+def test_a_pending_budget_is_held_at_mql_and_says_why(rules):
+    decision = _lead_who_said(rules, "40k pending board approval", "next month")
+    assert decision.tier == "mql"
+    assert "budget 40,000 USD pending approval" in decision.reasons[0]
+
+
+def test_not_before_september_next_year_is_held_at_mql_by_its_earliest_start(rules):
+    decision = _lead_who_said(rules, "40k, approved", "not before September next year")
+    assert decision.tier == "mql"
+    assert "earliest start in 9 months (283 days) is beyond 100 days" in decision.reasons[0]
+
+
+def test_the_timeline_gate_reads_the_earliest_start_and_the_score_the_day_meant(rules):
+    # "next year" on 22 November: the window opens in 40 days (within the gate) but stands
+    # for the middle of next year (222 days), which earns the 365-day band's points only.
+    decision = _lead_who_said(rules, "40k, approved", "next year")
+    part = next(p for p in decision.parts if "timeline" in p.rule)
+    assert (part.rule, part.detail) == ("bant.timeline.max_365", "timeline 222 days, earliest start in 40 days")
+    assert "earliest start" not in decision.reasons[0]
+
+
+def test_pending_budget_passes_when_the_rules_say_so(tmp_path):
+    lenient = load_qualification_rules(
+        _broken(
+            tmp_path,
+            "  min_annual_budget_usd: 5000\n",
+            "  min_annual_budget_usd: 5000\n  pending_budget_passes: true\n",
+        )
+    )
+    assert _lead_who_said(lenient, "40k pending board approval", "next month").tier == "sql"
+
+
+def test_records_stored_before_windows_and_statuses_still_decide(rules):
+    old_record = {**CTO, "timeline_days": 200}  # no timeline_earliest_days, no budget_status
+    facts = facts_from_record(old_record)
+    assert (facts.budget_status, facts.timeline_earliest_days) == ("unstated", None)
+    assert decide(rules, facts).tier == "mql"  # the gate falls back to timeline_days
+    assert decide(rules, facts_from_record({**CTO})).tier == "sql"
+
+
+def test_pending_budget_passes_must_be_a_flag(tmp_path):
+    path = _broken(
+        tmp_path, "  min_annual_budget_usd: 5000\n", "  min_annual_budget_usd: 5000\n  pending_budget_passes: maybe\n"
+    )
+    with pytest.raises(ConfigError, match="sql_gates.pending_budget_passes: must be true or false"):
+        load_qualification_rules(path)

@@ -129,16 +129,39 @@ _NO_BUDGET_RE = re.compile(
     r"|\bnot\s+(?:budgeted|allocated|funded)\b|\bno\s+(?:money|funds|funding)\b"
     r"|\b(?:nada|nil|zilch)\b|^\s*(?:nothing|no)\s*[.!]*\s*$"
 )
+# A budget that exists but is not available yet: it waits for someone's yes or a later
+# budget cycle ("40k once the board signs off", "pending approval", "if finance agrees").
+_APPROVER_SAYS_YES = (
+    r"(?:signs?\s+(?:it\s+)?off|approves?(?:\s+it)?|agrees?|okays?|says\s+yes|(?:is|gets?|been)\s+approved|"
+    r"goes\s+through|comes\s+through|is\s+released|frees\s+up|opens\s+up)\b"
+)
+_PENDING_RE = re.compile(
+    r"\b(?:pending|awaiting|subject\s+to|waiting\s+(?:on|for))\s+(?:\w+\s+){0,2}?"
+    r"(?:approval|sign[- ]?off|the\s+board|board|finance|budget|confirmation|cfo|ceo|management)\b"
+    r"|\b(?:needs?|needed|needing|requires?|required)\s+(?:\w+\s+){0,2}?(?:approval|sign[- ]?off|approved)\b"
+    rf"|\b(?:once|if|when|after)\s+(?:\w+\s+){{0,3}}?{_APPROVER_SAYS_YES}"
+    r"|\b(?:not|n't|nothing)\s+(?:\w+\s+)?(?:yet\s+)?(?:approved|signed\s+off|confirmed|final(?:i[sz]ed)?|secured|released)\b"
+    r"|\b(?:opens?|frees?)\s+up\b|\bnext\s+(?:fiscal|financial|budget)\s+(?:year|cycle|period)\b"
+    r"|\bnext\s+year'?s\s+budget\b|\bnew\s+budget\s+(?:year|cycle)\b|\bto\s+be\s+(?:approved|confirmed|signed\s+off)\b"
+    r"|\btbc\b|\bunapproved\b|\bprovisional(?:ly)?\b|\btentative(?:ly)?\b|\bhoping\s+(?:to\s+get|for)\b"
+)
+_APPROVED_RE = re.compile(
+    r"\b(?:approved|signed\s+off|allocated|set\s+aside|budgeted|secured|ring-?fenced|earmarked|committed|"
+    r"in\s+place|ready\s+to\s+spend|available\s+now)\b"
+)
 
 
 @dataclass(frozen=True)
 class Budget:
     """A budget as stated: `amount` in `currency` (ISO 4217) per `period` ("month", "year" or
-    None when no period was said). A quarterly amount is stored per year (x4)."""
+    None when no period was said). A quarterly amount is stored per year (x4). `status` says
+    whether the money is there: "approved" ("budgeted", "signed off"), "pending" (waiting for
+    approval or a later budget cycle), "none" (amount 0: no budget) or "unstated"."""
 
     amount: float
     currency: str
     period: str | None = None
+    status: str = "unstated"
 
     def annual_amount(self) -> float:
         """The amount per year: monthly amounts x12; amounts without a period are taken as is."""
@@ -163,7 +186,10 @@ def parse_budget(text: str, default_currency: str = "USD") -> Budget | None:
     - Without a currency in the text, `default_currency` applies; "$" and "dollars" mean USD,
       or the default currency when that is a dollar (CAD, AUD...).
     - An explicit absence ("no budget yet", "nothing allocated", "zero", "we don't have one")
-      is amount 0; vagueness ("not sure", "depends", "no budget limit") is None.
+      is amount 0 with status "none"; vagueness ("not sure", "depends", "no budget limit") is None.
+    - A budget waiting for a yes or a later cycle ("40k once the board signs off", "pending
+      approval", "if finance agrees", "opens up next fiscal year") keeps its amount with status
+      "pending"; "approved", "budgeted", "set aside" give "approved"; silence gives "unstated".
     """
     text = require_text(text, "parse_budget").lower()
     if not re.fullmatch(r"[A-Za-z]{3}", default_currency):
@@ -178,7 +204,7 @@ def parse_budget(text: str, default_currency: str = "USD") -> Budget | None:
         None,
     )
     if index is None and (says_no_budget or not amounts):
-        return Budget(0.0, default_currency) if says_no_budget else None
+        return Budget(0.0, default_currency, status="none") if says_no_budget else None
     index = index or 0
 
     def joined(i: int) -> bool:  # amounts i and i+1 form a range: "10 to 20k"
@@ -209,7 +235,15 @@ def parse_budget(text: str, default_currency: str = "USD") -> Budget | None:
         period = "year"
     elif _QUARTERLY_RE.search(text):
         amount, period = amount * 4, "year"
-    return Budget(float(amount), currency, period)
+    return Budget(float(amount), currency, period, _status(text, amount))
+
+
+def _status(text: str, amount: float) -> str:
+    if amount == 0:
+        return "none"
+    if _PENDING_RE.search(text):
+        return "pending"
+    return "approved" if _APPROVED_RE.search(text) else "unstated"
 
 
 def _looks_like_money(match: re.Match, text: str) -> bool:
