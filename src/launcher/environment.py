@@ -29,4 +29,6 @@ def stack_environment(overrides: dict[str, str] | None = None) -> dict[str, str]
     merged.update(settings_from(merged).as_environment())
     for key, value in QUIET_CHILD_PROCESSES.items():
         merged.setdefault(key, value)
+    # Rasa imports the project's own modules by path (actions, channels, nlu_components).
+    merged["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), merged.get("PYTHONPATH")]))
     return merged

@@ -99,7 +99,7 @@ def _log_tail(path: Path, lines: int = 25) -> str:
 
 class Stack:
     def __init__(self, env: dict[str, str], only: tuple[str, ...] = ()):
-        self.env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))}
+        self.env = dict(env)  # stack_environment() puts the project on PYTHONPATH
         self.log_dir = Path(self.env["LEADQUAL_VAR_DIR"]) / "logs"
         self.services = [s for s in services(self.env) if not only or s.name in only]
         self.processes: dict[str, subprocess.Popen] = {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -50,6 +50,24 @@ def move_stage(session: Session, lead: Lead, to_stage: str, reason: str) -> None
     lead.stage = to_stage
 
 
+def add_missing_columns(engine: Engine) -> None:
+    """Add nullable columns that a newer version declares to tables an older one created.
+
+    create_all() makes missing tables, never missing columns; this covers the additive changes
+    the project makes between releases. Anything else (renames, types) needs a real migration."""
+    inspector = inspect(engine)
+    for table in Base.metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present or not column.nullable:
+                continue
+            kind = column.type.compile(dialect=engine.dialect)
+            with engine.begin() as connection:
+                connection.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
+
+
 def lead_as_dict(lead: Lead) -> dict[str, Any]:
     return {column.name: getattr(lead, column.name) for column in Lead.__table__.columns}
 
@@ -73,6 +91,7 @@ class LeadStore:
             # Another process created the same tables between our check and our CREATE;
             # the second pass finds them all and creates nothing.
             Base.metadata.create_all(self.engine)
+        add_missing_columns(self.engine)
 
     def session(self):
         return session_scope(self._sessions)

@@ -285,6 +285,8 @@ def _money(amount: float, currency: str | None, period: str | None) -> str:
 def _stated_budget(facts: QualificationFacts) -> str:
     """ "budget 40,000 USD", or "budget 40,000 USD pending approval"."""
     pending = " pending approval" if facts.budget_status == "pending" else ""
+    if facts.budget_amount is None:
+        return f"budget not stated{pending}"
     return f"budget {_money(facts.budget_amount, facts.budget_currency, facts.budget_period)}{pending}"
 
 
@@ -302,7 +304,7 @@ def _earliest_start(facts: QualificationFacts) -> int | None:
 
 def _timeline_detail(facts: QualificationFacts) -> str:
     earliest = _earliest_start(facts)
-    if earliest == facts.timeline_days:
+    if earliest is None or earliest == facts.timeline_days:
         return f"timeline {facts.timeline_days} days"
     return f"timeline {facts.timeline_days} days, earliest start {_in_days_or_months(earliest)}"
 
