@@ -9,7 +9,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from scoring.answers import FORM_SLOTS, UNKNOWN, off_topic_answer
+from scoring.answers import FORM_SLOTS, UNKNOWN, normalise_answer
+from scoring.in_form import reads_as_answer
 from scoring.opening import opening_topic
 from scoring.qualification import decide, facts_from_record, model_facts, model_record
 
@@ -62,9 +63,19 @@ class ActionRequestHuman(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         text = (tracker.latest_message or {}).get("text") or ""
         in_form = tracker.active_loop_name == "qualification_form"
+        slot = tracker.get_slot("requested_slot") if in_form else None
+        if slot in FORM_SLOTS and _answers_the_question(slot, text):
+            # Not a request at all ("Northwind Supply Partners"): the form's validator reads and
+            # stores it as the answer when the form runs next.
+            return [SlotSet(slot, text)]
         response = "utter_handoff_noted" if in_form else "utter_handoff_noted_done"
         await ask_a_person(dispatcher, tracker, f"asked for a person: {text}", response)
         return []
+
+
+def _answers_the_question(slot: str, text: str) -> bool:
+    parsed = normalise_answer(slot, text, date.today()).status == "ok"
+    return reads_as_answer(slot, text, "human_handoff", parsed, repeated=False)
 
 
 class ActionStopQualifying(Action):
@@ -114,21 +125,3 @@ class ActionQualify(Action):
             name = _known(tracker, "person_name")
             dispatcher.utter_message(response="utter_tier_sql", person_name=(name or "").split(" ")[0] or "there")
         return [SlotSet("lead_tier", decision.tier)]
-
-
-class ActionHandleOffTopic(Action):
-    """An off-topic message inside the form gets a short answer, then the form asks again;
-    unless it is really the name or company just asked for (see scoring.answers)."""
-
-    def name(self) -> str:
-        return "action_handle_off_topic"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        slot = tracker.get_slot("requested_slot")
-        text = (tracker.latest_message or {}).get("text") or ""
-        answer = off_topic_answer(slot, text, date.today())
-        if answer is None:
-            dispatcher.utter_message(response="utter_out_of_scope")
-            return []
-        await in_thread(lead_store().record_answer, tracker.sender_id, slot, text, answer.fields, answer.status)
-        return [SlotSet(slot, answer.slot_value)]

@@ -11,13 +11,22 @@ from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from scoring.answers import UNKNOWN, company_guess_from_email, normalise_answer
+from scoring.answers import UNKNOWN, company_guess_from_email, normalise_answer, off_topic_answer
+from scoring.in_form import ANSWER_FIRST_INTENTS, asked_too_often, reads_as_answer
 
 from .services import in_thread, lead_store, qualification_rules
 
 logger = logging.getLogger(__name__)
 
-MAX_REASKS = 2
+# The reply to a message that interrupted the question; the form then asks it again.
+INTERRUPTION_REPLY = {
+    "greet": "utter_greet_back",
+    "thank": "utter_youre_welcome",
+    "ask_pricing": "utter_pricing_brief",
+    "request_demo": "utter_demo_ack",
+    "out_of_scope": "utter_out_of_scope",
+    "nlu_fallback": "utter_out_of_scope",
+}
 # Which entity answers which slot: the domain's from_entity mappings (tests/dialogue checks they agree).
 SLOT_ENTITY = {
     "timeline": "timeframe",
@@ -120,6 +129,19 @@ class ValidateQualificationForm(FormValidationAction):
         text, other_spans = _answer_text(tracker, slot, slot_value)
         answer = normalise_answer(slot, text, date.today(), other_spans)
         store = lead_store()
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or "inform"
+
+        if requested and intent in ANSWER_FIRST_INTENTS and intent != "inform":
+            # Answer first: the message counts as the answer unless it clearly is something else.
+            parsed = answer.status == "ok"
+            if intent in ("out_of_scope", "nlu_fallback") and slot in ("person_name", "company"):
+                parsed = off_topic_answer(slot, text, date.today()) is not None
+            if not reads_as_answer(slot, text, intent, parsed, _repeated_after_reply(tracker)):
+                return await self._ask_again(
+                    slot, text, INTERRUPTION_REPLY.get(intent), answer.problem, dispatcher, tracker
+                )
+            if answer.status == "invalid":  # said twice, still unreadable: keep it, marked uncertain
+                return await self._move_on(slot, text, dispatcher, tracker)
 
         if answer.status in ("ok", "unknown"):
             await in_thread(store.record_answer, visitor, slot, text, answer.fields or None, answer.status)
@@ -142,13 +164,47 @@ class ValidateQualificationForm(FormValidationAction):
             # A passing mention we could not read, or a message that answered other questions:
             # keep what we had and let the form ask this question in its turn.
             return {slot: _previous_value(tracker, slot)}
+        return await self._ask_again(slot, text, None, answer.problem, dispatcher, tracker)
 
-        await in_thread(store.record_answer, visitor, slot, text, None, "invalid")
+    async def _ask_again(
+        self,
+        slot: str,
+        text: str,
+        reply: str | None,
+        problem: str | None,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+    ) -> dict[str, Any]:
+        """Reply (to the interruption, or with an example) and let the form ask again; after
+        two asks in a row, keep what the visitor said and move on."""
         counts = dict(tracker.get_slot("reask_counts") or {})
         counts[slot] = counts.get(slot, 0) + 1
-        if counts[slot] > MAX_REASKS:
-            dispatcher.utter_message(response="utter_moving_on")
-            await in_thread(store.record_answer, visitor, slot, None, None, UNKNOWN)
-            return {slot: UNKNOWN, "reask_counts": counts}
-        dispatcher.utter_message(response=f"utter_hint_{slot}", email_problem=answer.problem)
+        if asked_too_often(counts[slot]):
+            return {**await self._move_on(slot, text, dispatcher, tracker), "reask_counts": counts}
+        await in_thread(lead_store().record_answer, tracker.sender_id, slot, text, None, "invalid")
+        if reply:
+            dispatcher.utter_message(response=reply)
+        else:
+            dispatcher.utter_message(response=f"utter_hint_{slot}", email_problem=problem)
         return {slot: None, "reask_counts": counts}
+
+    async def _move_on(
+        self, slot: str, text: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
+        # The raw words are kept, marked uncertain; the slot says unknown, as the database does.
+        await in_thread(lead_store().record_answer, tracker.sender_id, slot, text, None, "uncertain")
+        dispatcher.utter_message(response="utter_moving_on")
+        return {slot: UNKNOWN}
+
+
+def _repeated_after_reply(tracker: Tracker) -> bool:
+    """The visitor sent the same words again after the assistant answered them."""
+    texts = [e.get("text") for e in tracker.events if e.get("event") == "user"]
+    return len(texts) >= 2 and _same_words(texts[-1], texts[-2])
+
+
+def _same_words(a: str | None, b: str | None) -> bool:
+    def words(text: str | None) -> list[str]:
+        return "".join(c.lower() if c.isalnum() else " " for c in (text or "")).split()
+
+    return bool(words(a)) and words(a) == words(b)

@@ -66,12 +66,17 @@ async def test_stop_keeps_what_was_said(dispatcher, domain, lead_db):
     assert lead["stage"] == "stopped" and lead["need"] == "fix reporting"
 
 
-async def test_off_topic_inside_the_form_is_answered_unless_it_is_the_name_asked_for(dispatcher, domain, lead_db):
-    from actions.conversation import ActionHandleOffTopic
+async def test_a_company_that_reads_as_asking_for_a_person_goes_back_to_the_form(dispatcher, domain, lead_db):
+    from actions.conversation import ActionRequestHuman
 
-    name_asked = {"requested_slot": "person_name"}
-    taken = await ActionHandleOffTopic().run(dispatcher, simple_tracker(name_asked, text="Dana Whitfield"), domain)
-    assert taken == [SlotSet("person_name", "Dana Whitfield")] and dispatcher.messages == []
-    assert lead_db.get_lead("visitor-1")["person_name"] == "Dana Whitfield"
-    off = await ActionHandleOffTopic().run(dispatcher, simple_tracker(name_asked, text="tell me a joke"), domain)
-    assert off == [] and dispatcher.messages[-1]["response"] == "utter_out_of_scope"
+    company_asked = simple_tracker({"requested_slot": "company"}, text="Northwind Supply Partners")
+    company_asked.active_loop = {"name": "qualification_form"}
+    events = await ActionRequestHuman().run(dispatcher, company_asked, domain)
+    assert events == [SlotSet("company", "Northwind Supply Partners")] and dispatcher.messages == []
+    assert lead_db.get_lead("visitor-1") is None or lead_db.get_lead("visitor-1")["handoff_requested_at"] is None
+
+    real_request = simple_tracker({"requested_slot": "company"}, text="can I talk to a real person please")
+    real_request.active_loop = {"name": "qualification_form"}
+    assert await ActionRequestHuman().run(dispatcher, real_request, domain) == []
+    assert dispatcher.messages[-1]["response"] == "utter_handoff_noted" and dispatcher.messages[-1]["who"]
+    assert lead_db.get_lead("visitor-1")["handoff_requested_at"] is not None

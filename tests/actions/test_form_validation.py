@@ -1,5 +1,6 @@
 """The qualification form's validator: normalising, multi-answer messages, re-asking, ending early."""
 
+import pytest
 from rasa_sdk.events import SlotSet
 
 from actions.form import ValidateQualificationForm
@@ -50,7 +51,7 @@ async def test_need_with_other_answers_keeps_the_need_part(dispatcher, domain, l
     assert slots["company_size"] == 80
 
 
-async def test_unreadable_answer_is_reasked_twice_then_recorded_unknown(dispatcher, domain, lead_db):
+async def test_an_unreadable_answer_is_asked_again_once_then_kept_as_uncertain(dispatcher, domain, lead_db):
     form = ValidateQualificationForm()
     first = _slots(await form.run(dispatcher, form_turn("lots", {"budget": "lots"}, "budget"), domain))
     assert first["budget"] is None and first["reask_counts"] == {"budget": 1}
@@ -61,19 +62,68 @@ async def test_unreadable_answer_is_reasked_twice_then_recorded_unknown(dispatch
             dispatcher, form_turn("heaps", {"budget": "heaps"}, "budget", slots={"reask_counts": {"budget": 1}}), domain
         )
     )
-    assert second["budget"] is None and second["reask_counts"] == {"budget": 2}
-
-    third = _slots(
-        await form.run(
-            dispatcher,
-            form_turn("a fair bit", {"budget": "a fair bit"}, "budget", slots={"reask_counts": {"budget": 2}}),
-            domain,
-        )
-    )
-    assert third["budget"] == "unknown"
+    # Never a third ask in a row: the visitor's words are kept, marked uncertain.
+    assert second["budget"] == "unknown" and second["reask_counts"] == {"budget": 2}
     assert _responses(dispatcher)[-1] == "utter_moving_on"
-    statuses = [a["status"] for a in lead_db.answers("visitor-1")]
-    assert statuses == ["invalid", "invalid", "invalid", "unknown"]  # every attempt is kept
+    answers = lead_db.answers("visitor-1")
+    assert [(a["raw_text"], a["status"]) for a in answers] == [("lots", "invalid"), ("heaps", "uncertain")]
+
+
+def _with_previous_user_text(tracker, text):
+    tracker.events.insert(0, {"event": "user", "text": text})
+    tracker.events.insert(1, {"event": "bot", "text": "(the assistant's reply)"})
+    return tracker
+
+
+@pytest.mark.parametrize(
+    ("slot", "text", "intent", "expected"),
+    [
+        ("need", "a forecast view for the finance team", "request_demo", "a forecast view for the finance team"),
+        ("timeline", "not before september", "ask_pricing", None),  # checked below: a number of days
+        ("person_name", "Joy Park", "thank", "Joy Park"),
+        ("person_name", "Kim Lee", "out_of_scope", "Kim Lee"),
+    ],
+)
+async def test_an_answer_that_looks_like_another_intent_is_taken_as_the_answer(
+    dispatcher, domain, lead_db, slot, text, intent, expected
+):
+    tracker = form_turn(text, {slot: text}, slot, intent=intent)
+    slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
+    assert slots[slot] not in (None, "unknown") and _responses(dispatcher) == []
+    if expected is not None:
+        assert slots[slot] == expected
+    assert lead_db.answers("visitor-1")[-1]["status"] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "reply"),
+    [
+        ("how much is it per seat?", "ask_pricing", "utter_pricing_brief"),
+        ("hi there", "greet", "utter_greet_back"),
+        ("what's the weather in lisbon", "out_of_scope", "utter_out_of_scope"),
+        ("tell me a joke", "out_of_scope", "utter_out_of_scope"),
+    ],
+)
+async def test_a_real_interruption_is_answered_and_the_question_comes_again(
+    dispatcher, domain, lead_db, text, intent, reply
+):
+    tracker = form_turn(text, {"need": text}, "need", intent=intent)
+    slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
+    assert slots["need"] is None and _responses(dispatcher) == [reply]
+    assert lead_db.get_lead("visitor-1")["need"] is None
+
+
+async def test_the_same_words_after_an_interruption_reply_are_the_answer(dispatcher, domain, lead_db):
+    text = "thanks"
+    tracker = _with_previous_user_text(form_turn(text, {"company": text}, "company", intent="thank"), "Thanks")
+    slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
+    assert slots["company"] not in (None, "unknown") and _responses(dispatcher) == []
+
+
+async def test_interruptions_count_towards_the_two_asks(dispatcher, domain, lead_db):
+    tracker = form_turn("hello?", {"email": "hello?"}, "email", intent="greet", slots={"reask_counts": {"email": 1}})
+    slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
+    assert slots["email"] == "unknown" and _responses(dispatcher) == ["utter_moving_on"]
 
 
 async def test_dont_know_is_recorded_as_unknown_without_a_hint(dispatcher, domain, lead_db):

@@ -1,0 +1,67 @@
+"""Answer first: inside the form a message is the answer unless it clearly is something else."""
+
+import pytest
+
+from scoring.in_form import asked_too_often, is_request_to_assistant, reads_as_answer
+
+
+@pytest.mark.parametrize(
+    ("slot", "text", "intent"),
+    [
+        ("need", "a forecast view for the finance team", "request_demo"),
+        ("company", "Northwind Supply Partners", "inform"),
+        ("need", "nothing specific, just comparing what's out there", "ask_pricing"),
+        ("person_name", "Joy Thanks", "thank"),
+        ("person_name", "Hiro Hello", "greet"),
+        ("timeline", "sure, end of next quarter", "affirm"),
+        ("budget", "around 40 grand for the year", "ask_pricing"),
+        ("person_name", "Kim Lee", "out_of_scope"),
+        ("company", "Tailwind Analytics", "nlu_fallback"),
+    ],
+)
+def test_an_answer_that_reads_like_another_intent_is_the_answer(slot, text, intent):
+    assert reads_as_answer(slot, text, intent, parsed=True, repeated=False)
+
+
+@pytest.mark.parametrize(
+    ("slot", "text", "intent"),
+    [
+        ("need", "how much does it cost?", "ask_pricing"),
+        ("need", "can I see a demo first", "request_demo"),
+        ("timeline", "what are your prices", "ask_pricing"),
+        ("company", "hi there!", "greet"),
+        ("budget", "thanks", "thank"),
+        ("need", "tell me a joke", "out_of_scope"),  # off-topic words parse as a need: never taken
+        ("person_name", "ok", "affirm"),
+        ("budget", "let's book a call", "request_demo"),
+    ],
+)
+def test_a_question_or_a_plain_request_interrupts(slot, text, intent):
+    assert not reads_as_answer(slot, text, intent, parsed=True, repeated=False)
+
+
+def test_a_company_read_as_a_request_for_a_person_is_the_company():
+    assert reads_as_answer("company", "Northwind Supply Partners", "human_handoff", parsed=True, repeated=False)
+    assert not reads_as_answer("company", "can I talk to a real person", "human_handoff", parsed=True, repeated=False)
+    assert not reads_as_answer("need", "get me someone from sales", "human_handoff", parsed=True, repeated=False)
+
+
+def test_an_unparsed_message_interrupts_unless_it_is_repeated():
+    assert not reads_as_answer("company", "hmm", "greet", parsed=False, repeated=False)
+    assert reads_as_answer("company", "hmm", "greet", parsed=False, repeated=True)
+
+
+def test_requests_the_rules_answer_are_never_taken_as_answers():
+    for intent in ("ask_why", "bot_challenge", "stop", "goodbye"):
+        assert not reads_as_answer("need", "anything at all", intent, parsed=True, repeated=True)
+
+
+def test_questions_are_recognised():
+    assert is_request_to_assistant("Do you integrate with HubSpot", "inform")
+    assert is_request_to_assistant("pricing for 20 seats?", "inform")
+    assert not is_request_to_assistant("we use hubspot today", "inform")
+
+
+def test_a_question_is_asked_at_most_twice_in_a_row():
+    assert not asked_too_often(1)
+    assert asked_too_often(2)
