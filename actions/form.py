@@ -135,7 +135,10 @@ class ValidateQualificationForm(FormValidationAction):
             # Answer first: the message counts as the answer unless it clearly is something else.
             parsed = answer.status == "ok"
             if intent in ("out_of_scope", "nlu_fallback") and slot in ("person_name", "company"):
-                parsed = off_topic_answer(slot, text, date.today()) is not None
+                # A bare proper noun, or a name the parser found inside a sentence ("I work at
+                # Tailwind Analytics"); not any words at all ("tell me a joke").
+                found_in_sentence = parsed and str(answer.slot_value).strip().lower() != text.strip().lower()
+                parsed = found_in_sentence or off_topic_answer(slot, text, date.today()) is not None
             if not reads_as_answer(slot, text, intent, parsed, _repeated_after_reply(tracker)):
                 return await self._ask_again(
                     slot, text, INTERRUPTION_REPLY.get(intent), answer.problem, dispatcher, tracker

@@ -19,12 +19,20 @@ ANSWER_FIRST_INTENTS = frozenset(
     {"inform", "greet", "thank", "affirm", "deny", "ask_pricing", "request_demo", "out_of_scope", "nlu_fallback"}
     | {"choose_slot", "more_slots", "human_handoff"}
 )
-# Free-text slots accept nearly any words: an off-topic message must not become the need.
+# Free-text slots accept nearly any words: an off-topic command must not become the need.
 FREE_TEXT_SLOTS = frozenset({"need"})
 MAX_ASKS_IN_A_ROW = 2
 
 _QUESTION = re.compile(
-    r"\?\s*$|^\s*(how|what|why|when|where|who|which|can|could|would|will|do|does|did|is|are|should|may|shall)\b",
+    r"\?\s*$|^\s*(how|what|why|when|where|who|which|can|could|would|will|do|does|did|is|are|should|may|shall"
+    r"|whats|hows|wheres|whos|what's|how's|where's|who's)\b",
+    re.IGNORECASE,
+)
+# Everyday requests to an assistant start with a command ("tell me a joke", "set a timer");
+# a need is a statement or a noun phrase ("a forecast view for the finance team").
+_COMMAND = re.compile(
+    r"^\W*(please\s+)?(tell|give|show|play|set|translate|write|find|search|open|turn|remind|explain|calculate"
+    r"|convert|recommend|make|send|order|call|text|email|read|list|define|spell|sing|check)\b",
     re.IGNORECASE,
 )
 # What each intent looks like when the visitor really means it.
@@ -57,8 +65,8 @@ def reads_as_answer(slot: str, text: str, intent: str, parsed: bool, repeated: b
         return True
     if not parsed or is_request_to_assistant(text, intent):
         return False
-    # Off-topic words parse as a need; only a structured answer (a date, an amount, a name) counts.
-    return not (intent in ("out_of_scope", "nlu_fallback") and slot in FREE_TEXT_SLOTS)
+    # Off-topic words parse as a need too: there, a command to an assistant is not taken.
+    return not (intent in ("out_of_scope", "nlu_fallback") and slot in FREE_TEXT_SLOTS and _COMMAND.search(text))
 
 
 def asked_too_often(asks_so_far: int) -> bool:
