@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, validator
 from pydantic.fields import SHAPE_SINGLETON
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def parse_config(model_class: type[Model], path: Path | str) -> Model:
     except ValidationError as error:
         first = error.errors()[0]
         loc = [part for part in first["loc"] if part != "__root__"] + list(first.get("ctx", {}).get("at", ()))
-        raise ConfigError(path, _dotted(loc), _problem(first, model_class, data, loc)) from None
+        raise ConfigError(path, dotted_key(loc), _problem(first, model_class, data, loc)) from None
 
 
 class ConfigModel(BaseModel):
@@ -70,6 +70,17 @@ class ConfigModel(BaseModel):
     class Config:
         extra = "forbid"
         frozen = True
+
+
+def at_least_one(field: str, what: str) -> classmethod:
+    """A validator refusing an empty list: `_some_rules = at_least_one("rules", "rule")`."""
+
+    def check(items: Any) -> Any:
+        if not items:
+            raise ValueError(f"must list at least one {what}")
+        return items
+
+    return validator(field, allow_reuse=True)(check)
 
 
 class ProblemAt(ValueError):
@@ -178,10 +189,11 @@ class Flag(CheckedValue, int):
         return value
 
 
-def kind(value: Any) -> str:
+def kind(value: Any, *, none: str = "nothing", mapping: str = "a mapping") -> str:
+    """What sort of value this is, in words for an error message (YAML's words unless told)."""
     if value is None:
-        return "nothing"
-    return {bool: "true/false", int: "a number", float: "a number", str: "text", list: "a list", dict: "a mapping"}.get(
+        return none
+    return {bool: "true/false", int: "a number", float: "a number", str: "text", list: "a list", dict: mapping}.get(
         type(value), type(value).__name__
     )
 
@@ -189,7 +201,8 @@ def kind(value: Any) -> str:
 # -- turning a pydantic error into words ----------------------------------------------------
 
 
-def _dotted(loc: list) -> str:
+def dotted_key(loc: Iterable[str | int]) -> str:
+    """("events", 2, "occurred_at") -> "events[2].occurred_at"; "" for the top level."""
     key = ""
     for part in loc:
         if isinstance(part, int):

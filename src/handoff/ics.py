@@ -104,9 +104,7 @@ def invite_token(secret: str, meeting_id: int) -> str:
 
 
 def check_invite_token(secret: str, meeting_id: int, token: str | None) -> bool:
-    if not secret or not token:
-        return False
-    return hmac.compare_digest(invite_token(secret, meeting_id), token)
+    return bool(secret and token and hmac.compare_digest(invite_token(secret, meeting_id), token))
 
 
 def invite_url(base_url: str, secret: str, meeting_id: int) -> str:
@@ -114,9 +112,7 @@ def invite_url(base_url: str, secret: str, meeting_id: int) -> str:
 
 
 def check_feed_token(secret: str, rep_id: str, token: str | None) -> bool:
-    if not secret or not token:
-        return False
-    return hmac.compare_digest(feed_token(secret, rep_id), token)
+    return bool(secret and token and hmac.compare_digest(feed_token(secret, rep_id), token))
 
 
 def feed_url(base_url: str, secret: str, rep_id: str) -> str:

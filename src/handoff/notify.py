@@ -18,7 +18,7 @@ Nurture enrolment (kind `webhook`, to MARKETING_WEBHOOK_URL):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from sqlalchemy import select
@@ -51,13 +51,7 @@ class Notifications:
     def from_env(cls, settings: Settings | None = None) -> Notifications:
         """PUBLIC_BASE_URL, EMAIL_REPS and the *_WEBHOOK_URL settings (read now unless given)."""
         settings = settings or load_settings()
-        return cls(
-            public_base_url=settings.public_base_url,
-            email_reps=settings.email_reps,
-            slack_webhook_url=settings.slack_webhook_url,
-            crm_webhook_url=settings.crm_webhook_url,
-            marketing_webhook_url=settings.marketing_webhook_url,
-        )
+        return cls(**{field.name: getattr(settings, field.name) for field in fields(cls)})  # same names
 
 
 def decision_links(base_url: str, meeting_id: int, token: str) -> tuple[str, str]:

@@ -24,6 +24,7 @@ from appconfig.yamlfile import (
     Flag,
     ProblemAt,
     Text,
+    at_least_one,
     choice,
     integer,
     kind,
@@ -365,11 +366,7 @@ class RosterFile(ConfigModel):
             seen[name] = (low, high)
         return segments
 
-    @validator("reps")
-    def _some_reps(cls, reps):
-        if not reps:
-            raise ValueError("must list at least one rep")
-        return reps
+    _some_reps = at_least_one("reps", "rep")
 
     @root_validator(skip_on_failure=True)
     def _names_refer_to_what_is_defined(cls, values):

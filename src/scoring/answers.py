@@ -106,11 +106,22 @@ def _timeline(text: str, today: date) -> Answer:
     return Answer("ok", "open-ended" if open_ended else timeline.days, fields)
 
 
-def _authority(text: str, today: date) -> Answer:
+def _one_column(column: str, parse: Callable[[str], Any], problem: str) -> Callable[[str, date], Answer]:
+    """The normaliser of an answer stored as parsed in one lead column; `parse` returns None
+    when the text holds no answer, and the question is asked again saying `problem`."""
+
+    def normalise(text: str, today: date) -> Answer:
+        value = parse(text)
+        if value is None:
+            return Answer("invalid", problem=problem)
+        return Answer("ok", value, {column: value})
+
+    return normalise
+
+
+def _authority_level(text: str) -> str | None:
     level = bant.parse_authority(text)
-    if level == UNKNOWN:
-        return Answer("invalid", problem="no role found")
-    return Answer("ok", level, {"authority": level})
+    return None if level == UNKNOWN else level
 
 
 def _budget(text: str, today: date) -> Answer:
@@ -127,27 +138,6 @@ def _budget(text: str, today: date) -> Answer:
     return Answer("ok", f"{budget.amount:g} {budget.currency}{per}", fields)
 
 
-def _company(text: str, today: date) -> Answer:
-    company = contact.parse_company_name(text)
-    if company is None:
-        return Answer("invalid", problem="no company name found")
-    return Answer("ok", company, {"company": company})
-
-
-def _company_size(text: str, today: date) -> Answer:
-    size = bant.parse_company_size(text)
-    if size is None:
-        return Answer("invalid", problem="no number found")
-    return Answer("ok", size, {"company_size": size})
-
-
-def _person_name(text: str, today: date) -> Answer:
-    name = contact.parse_person_name(text)
-    if name is None:
-        return Answer("invalid", problem="no name found")
-    return Answer("ok", name, {"person_name": name})
-
-
 def _email(text: str, today: date) -> Answer:
     address = contact.parse_work_email(text)
     if address is None:
@@ -159,11 +149,11 @@ def _email(text: str, today: date) -> Answer:
 _NORMALISERS: dict[str, Callable[[str, date], Answer]] = {
     "need": _need,
     "timeline": _timeline,
-    "authority": _authority,
+    "authority": _one_column("authority", _authority_level, "no role found"),
     "budget": _budget,
-    "company": _company,
-    "company_size": _company_size,
-    "person_name": _person_name,
+    "company": _one_column("company", contact.parse_company_name, "no company name found"),
+    "company_size": _one_column("company_size", bant.parse_company_size, "no number found"),
+    "person_name": _one_column("person_name", contact.parse_person_name, "no name found"),
     "email": _email,
 }
 # Slots answered in free text: what is left after removing other answers must say something.

@@ -27,6 +27,7 @@ from appconfig.yamlfile import (
     Number,
     ProblemAt,
     Text,
+    at_least_one,
     choice,
     integer,
     number,
@@ -187,11 +188,7 @@ class BehaviourRules(ConfigModel):
             else groups
         )
 
-    @validator("rules")
-    def _some_rules(cls, rules):
-        if not rules:
-            raise ValueError("must list at least one rule")
-        return rules
+    _some_rules = at_least_one("rules", "rule")
 
     @root_validator(skip_on_failure=True)
     def _rules_name_groups_and_rules(cls, values):

@@ -238,14 +238,17 @@ def parse_person_name(text: str) -> str | None:
     text = _NAME_END_RE.sub("", text).strip(" .'\"")
     words = text.split()
     if (
-        not words
-        or len(words) > 5
-        or len(text) > _MAX_NAME_LENGTH
+        not _short_enough(text, 5, _MAX_NAME_LENGTH)
         or not _NAME_RE.fullmatch(text)
         or any(word.lower().strip(".") in _NOT_NAME_WORDS for word in words)
     ):
         return None
     return " ".join(_capitalise_name_word(word, first=i == 0) for i, word in enumerate(words))
+
+
+def _short_enough(text: str, max_words: int, max_chars: int) -> bool:
+    """Some words, but not a sentence: what is left of an answer that names something."""
+    return 0 < len(text.split()) <= max_words and len(text) <= max_chars
 
 
 def _capitalise_name_word(word: str, first: bool) -> str:
@@ -331,15 +334,13 @@ def parse_company_name(text: str) -> str | None:
     text = _WORKPLACE_INTRO_RE.sub("", text, count=1)
     text = _COMPANY_INTRO_RE.sub("", text, count=1)
     text = _COMPANY_END_RE.sub("", text).strip(" '\"`*")
-    words = text.split()
     if (
-        not words
-        or len(words) > 8
-        or len(text) > _MAX_COMPANY_LENGTH
+        not _short_enough(text, 8, _MAX_COMPANY_LENGTH)
         or not re.search(r"[^\W\d_]", text)
         or _NO_COMPANY_RE.search(text)
     ):
         return None
+    words = text.split()
     if text.islower():
         text = " ".join(_COMPANY_SUFFIXES.get(word, word[0].upper() + word[1:]) for word in words)
     return text

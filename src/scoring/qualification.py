@@ -178,6 +178,16 @@ class BehaviourWeight(ConfigModel):
     min_points: Checked[float, number(maximum=0)] | None = None
 
 
+# Counts taken from the visitor's behaviour summary (0 without one).
+BEHAVIOUR_COUNTS = (
+    "page_views",
+    "pricing_views",
+    "downloads",
+    "webinar_registrations",
+    "webinar_attendances",
+    "email_clicks",
+    "demo_requests",
+)
 # Facts a model column can be fed from.
 MODEL_FACTS = (
     "authority",
@@ -187,13 +197,7 @@ MODEL_FACTS = (
     "company_size",
     "email_is_free_mail",
     "behaviour_score",
-    "page_views",
-    "pricing_views",
-    "downloads",
-    "webinar_registrations",
-    "webinar_attendances",
-    "email_clicks",
-    "demo_requests",
+    *BEHAVIOUR_COUNTS,
 )
 
 
@@ -456,15 +460,7 @@ def model_facts(
         "email_is_free_mail": facts.email_is_free_mail,
         "behaviour_score": behaviour_total,
     }
-    for name in (
-        "page_views",
-        "pricing_views",
-        "downloads",
-        "webinar_registrations",
-        "webinar_attendances",
-        "email_clicks",
-        "demo_requests",
-    ):
+    for name in BEHAVIOUR_COUNTS:
         values[name] = getattr(summary, name, 0) if summary is not None else 0
     return values
 

@@ -30,7 +30,7 @@ from sanic.response import json as json_response
 from sqlalchemy.exc import SQLAlchemyError
 
 from appconfig.settings import Settings
-from appconfig.yamlfile import Checked
+from appconfig.yamlfile import Checked, dotted_key, kind
 from leaddb.base import utcnow
 from leaddb.events import EVENT_TYPES, UTM_FIELDS, TrackedEvent, ingest_events
 
@@ -380,14 +380,7 @@ def _problems(error: ValidationError, data: dict) -> list[dict[str, str]]:
 
 
 def _field_path(loc: tuple) -> str:
-    """("events", 2, "occurred_at") -> "events[2].occurred_at"."""
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else part
-    return path or "body"
+    return dotted_key(loc) or "body"
 
 
 def _value_at(data: Any, loc: tuple) -> Any:
@@ -397,8 +390,4 @@ def _value_at(data: Any, loc: tuple) -> Any:
 
 
 def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {bool: "true/false", int: "a number", float: "a number", str: "text", list: "a list", dict: "an object"}.get(
-        type(value), type(value).__name__
-    )
+    return kind(value, none="null", mapping="an object")  # JSON's words: the sender wrote JSON
