@@ -25,7 +25,7 @@ INTERRUPTION_REPLY = {
     "ask_pricing": "utter_pricing_brief",
     "request_demo": "utter_demo_ack",
     "out_of_scope": "utter_out_of_scope",
-    "nlu_fallback": "utter_out_of_scope",
+    "nlu_fallback": "utter_default",
 }
 # Which entity answers which slot: the domain's from_entity mappings (tests/dialogue checks they agree).
 SLOT_ENTITY = {
