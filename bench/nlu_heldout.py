@@ -34,6 +34,9 @@ from pathlib import Path
 
 import yaml
 
+# The model's pipeline names the project's own components (nlu_components/): import them from here.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 SALES_INTENTS = ("inform", "ask_pricing", "request_demo", "human_handoff", "affirm")
 CONFIDENT = 0.9
 
