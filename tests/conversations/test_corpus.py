@@ -1,0 +1,108 @@
+"""The conversation corpus (tests/conversations/*.yml, see README.md) over the real REST channel."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from leaddb import LeadStore
+
+pytestmark = pytest.mark.e2e
+
+CORPUS = Path(__file__).resolve().parent
+PICK_FIRST = "<first offered time>"
+
+
+def _visitors() -> list:
+    params = []
+    for path in sorted(CORPUS.glob("*.yml")):
+        for visitor in yaml.safe_load(path.read_text(encoding="utf-8"))["visitors"]:
+            marks = []
+            if visitor.get("known_failure"):
+                marks.append(pytest.mark.xfail(reason=visitor["known_failure"], strict=True))
+            params.append(pytest.param(visitor, id=f"{path.stem}: {visitor['name']}", marks=marks))
+    return params
+
+
+def _send(stack, sender: str, text: str, zone: str | None) -> list[dict]:
+    body = {"sender": sender, "message": text, **({"metadata": {"timezone": zone}} if zone else {})}
+    response = httpx.post(f"http://127.0.0.1:{stack.env['RASA_PORT']}/webhooks/rest/webhook", json=body, timeout=90)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _track(stack, sender: str, kinds: list[str]) -> None:
+    now = datetime.now(timezone.utc)
+    events = [
+        {
+            "id": uuid.uuid4().hex,
+            "type": kind,
+            "url": f"https://beacon.example/{'pricing' if kind == 'pricing_view' else 'resources'}",
+            "occurred_at": (now - timedelta(minutes=10 * (len(kinds) - i))).isoformat(),
+        }
+        for i, kind in enumerate(kinds)
+    ]
+    response = httpx.post(
+        f"http://127.0.0.1:{stack.env['WEB_PORT']}/track", json={"visitor_id": sender, "events": events}, timeout=30
+    )
+    assert response.status_code in (200, 202), response.text
+
+
+def _questions_repeated_in_a_row(bot_lines: list[str]) -> list[str]:
+    """Bot questions that came three or more times in a row (other bot lines in between count
+    as the same run: the form asks again after a short reply)."""
+    questions = [line for line in bot_lines if line.rstrip().endswith("?")]
+    repeated, run = [], 1
+    for previous, line in zip(questions, questions[1:]):
+        run = run + 1 if line == previous else 1
+        if run == 3:
+            repeated.append(line)
+    return repeated
+
+
+@pytest.mark.parametrize("visitor", _visitors())
+def test_visitor(running_stack, visitor):
+    sender = f"corpus-{uuid.uuid4().hex[:10]}"
+    zone = visitor.get("timezone")
+    if visitor.get("track"):
+        _track(running_stack, sender, visitor["track"])
+    bot_lines: list[str] = []
+    buttons: list[dict] = []
+    for turn in visitor["turns"]:
+        text = turn
+        if turn == PICK_FIRST:
+            assert buttons, f"no meeting times were offered before {PICK_FIRST}; the bot said: {bot_lines[-3:]}"
+            text = buttons[0]["payload"]
+        replies = _send(running_stack, sender, text, zone)
+        assert replies, f"no reply to {turn!r}"
+        bot_lines += [r.get("text", "") for r in replies if r.get("text")]
+        offered = [b for r in replies for b in (r.get("buttons") or []) if "choose_slot" in b.get("payload", "")]
+        if offered:
+            buttons = offered
+
+    assert _questions_repeated_in_a_row(bot_lines) == [], bot_lines
+    expect = visitor["expect"]
+    store = LeadStore.from_url(running_stack.env["DATABASE_URL"])
+    try:
+        lead = store.get_lead(sender) or {}
+        tier = lead.get("tier") or "none"
+        assert tier == expect["tier"], f"tier {tier}, reasons {lead.get('reasons')}; bot said: {bot_lines}"
+        held = [m for m in store.meetings(sender) if m["status"] in ("booked", "accepted")]
+        assert bool(held) == expect.get("booked", False), bot_lines
+        for column, value in (expect.get("answers") or {}).items():
+            assert lead.get(column) == value, f"{column}: stored {lead.get(column)!r}, expected {value!r}"
+        if "person_request" in expect:
+            assert (lead.get("handoff_requested_at") is not None) == expect["person_request"], bot_lines
+    finally:
+        store.engine.dispose()
+
+
+def test_the_repeat_check_can_fail():
+    lines = ["What's your budget?", "Sorry, an example: 50k", "What's your budget?", "What's your budget?"]
+    assert _questions_repeated_in_a_row(lines) == ["What's your budget?"]
+    assert _questions_repeated_in_a_row(["A?", "A?", "B?", "A?"]) == []
