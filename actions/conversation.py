@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from scoring.answers import FORM_SLOTS, UNKNOWN, normalise_answer
-from scoring.in_form import reads_as_answer
+from scoring.in_form import reads_as_answer, uncertain_answer_reasons
 from scoring.opening import opening_topic
 from scoring.qualification import decide, facts_from_record, model_facts, model_record
 
@@ -116,8 +116,9 @@ class ActionQualify(Action):
             values = model_facts(rules, facts, behaviour.total, behaviour.summary)
             probability = model.predict_proba([model_record(rules.model, values)])[0]
         decision = decide(rules, facts, behaviour.parts, probability)
+        reasons = [*decision.reasons, *uncertain_answer_reasons(await in_thread(store.answers, visitor))]
         await in_thread(
-            store.record_decision, visitor, decision.tier, decision.score, decision.reasons, decision.parts_as_dicts()
+            store.record_decision, visitor, decision.tier, decision.score, reasons, decision.parts_as_dicts()
         )
 
         # What follows (booking or nurture) is the next action's; an SQL hears why first.

@@ -72,3 +72,16 @@ def reads_as_answer(slot: str, text: str, intent: str, parsed: bool, repeated: b
 def asked_too_often(asks_so_far: int) -> bool:
     """After this many unanswered asks in a row, record what the visitor said and move on."""
     return asks_so_far >= MAX_ASKS_IN_A_ROW
+
+
+def uncertain_answer_reasons(answers: list[dict]) -> list[str]:
+    """Reasons that name the answers kept after two asks without being understood, so the rep
+    knows which facts the decision could not use ("budget: 'heaps' (not understood)")."""
+    latest: dict[str, dict] = {}
+    for answer in answers:  # oldest first: a later answer to the same question wins
+        latest[answer["slot"]] = answer
+    return [
+        f"{slot.replace('_', ' ')}: {answer['raw_text']!r} (not understood, asked twice)"
+        for slot, answer in latest.items()
+        if answer["status"] == "uncertain" and answer.get("raw_text")
+    ]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from scoring.in_form import asked_too_often, is_request_to_assistant, reads_as_answer
+from scoring.in_form import asked_too_often, is_request_to_assistant, reads_as_answer, uncertain_answer_reasons
 
 
 @pytest.mark.parametrize(
@@ -68,3 +68,13 @@ def test_questions_are_recognised():
 def test_a_question_is_asked_at_most_twice_in_a_row():
     assert not asked_too_often(1)
     assert asked_too_often(2)
+
+
+def test_uncertain_answers_are_named_in_the_reasons_unless_answered_later():
+    answers = [
+        {"slot": "budget", "raw_text": "lots", "status": "invalid"},
+        {"slot": "budget", "raw_text": "heaps", "status": "uncertain"},
+        {"slot": "timeline", "raw_text": "dunno, soonish", "status": "uncertain"},
+        {"slot": "timeline", "raw_text": "next month", "status": "ok"},
+    ]
+    assert uncertain_answer_reasons(answers) == ["budget: 'heaps' (not understood, asked twice)"]
