@@ -126,3 +126,33 @@ class ActionQualify(Action):
             name = _known(tracker, "person_name")
             dispatcher.utter_message(response="utter_tier_sql", person_name=(name or "").split(" ")[0] or "there")
         return [SlotSet("lead_tier", decision.tier)]
+
+
+class ActionSupportRequest(Action):
+    """An existing customer: the support link, and a handoff if they want one; no questions."""
+
+    def name(self) -> str:
+        return "action_support_request"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        dispatcher.utter_message(response="utter_support")
+        return [SlotSet("requested_slot", None)]
+
+
+class ActionSupportHandoff(Action):
+    def name(self) -> str:
+        return "action_support_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        request = _latest_support_message(tracker)
+        await ask_a_person(dispatcher, tracker, f"support: {request}", "utter_support_handoff", kind="support")
+        return []
+
+
+def _latest_support_message(tracker: Tracker) -> str:
+    for event in reversed(tracker.events):
+        if event.get("event") == "user" and (event.get("parse_data") or {}).get("intent", {}).get("name") == (
+            "support_request"
+        ):
+            return event.get("text") or ""
+    return (tracker.latest_message or {}).get("text") or ""

@@ -56,7 +56,7 @@ def main() -> int:
     heldout = Path(args.heldout)
     off_topic = yaml.safe_load((heldout / "off_topic.yml").read_text(encoding="utf-8"))["domains"]
     in_scope = yaml.safe_load((heldout / "in_scope.yml").read_text(encoding="utf-8"))
-    labelled = {**in_scope["intents"], **in_scope["upcoming"]}
+    labelled = {**in_scope["intents"], **(in_scope.get("upcoming") or {})}
 
     known_intents, parse = load_parser(args.model)
     latencies: list[float] = []

@@ -80,3 +80,27 @@ async def test_a_company_that_reads_as_asking_for_a_person_goes_back_to_the_form
     assert await ActionRequestHuman().run(dispatcher, real_request, domain) == []
     assert dispatcher.messages[-1]["response"] == "utter_handoff_noted" and dispatcher.messages[-1]["who"]
     assert lead_db.get_lead("visitor-1")["handoff_requested_at"] is not None
+
+
+async def test_a_support_request_goes_to_the_support_queue_and_asks_nothing(dispatcher, domain, lead_db):
+    from actions.conversation import ActionSupportHandoff, ActionSupportRequest
+
+    tracker = simple_tracker({"requested_slot": "budget"}, text="our invoice has the wrong seat count")
+    tracker.events.append(
+        {
+            "event": "user",
+            "text": "our invoice has the wrong seat count",
+            "parse_data": {"intent": {"name": "support_request"}},
+        }
+    )
+    assert await ActionSupportRequest().run(dispatcher, tracker, domain) == [SlotSet("requested_slot", None)]
+    assert dispatcher.messages[-1]["response"] == "utter_support"
+    await ActionSupportHandoff().run(dispatcher, tracker, domain)
+    told = dispatcher.messages[-1]
+    assert told["response"] == "utter_support_handoff" and told["who"] == "the support team"
+    with lead_db.session() as session:
+        from leaddb.outbox import OutboxMessage
+
+        [message] = session.query(OutboxMessage).all()
+        assert message.target == "support@example.com"
+        assert "our invoice has the wrong seat count" in message.payload["text"]
