@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from scoring.answers import UNKNOWN, company_guess_from_email, normalise_answer, off_topic_answer
-from scoring.in_form import ANSWER_FIRST_INTENTS, asked_too_often, reads_as_answer
+from scoring.in_form import ANSWER_FIRST_INTENTS, asked_too_often, is_command, is_request_to_assistant, reads_as_answer
 
 from .services import in_thread, lead_store, qualification_rules
 
@@ -133,12 +133,10 @@ class ValidateQualificationForm(FormValidationAction):
 
         if requested and intent in ANSWER_FIRST_INTENTS and intent != "inform":
             # Answer first: the message counts as the answer unless it clearly is something else.
-            parsed = answer.status == "ok"
+            # A deliberate skip ("dunno, not my department") answers the question too.
+            parsed = answer.status in ("ok", "unknown")
             if intent in ("out_of_scope", "nlu_fallback") and slot in ("person_name", "company"):
-                # A bare proper noun, or a name the parser found inside a sentence ("I work at
-                # Tailwind Analytics"); not any words at all ("tell me a joke").
-                found_in_sentence = parsed and str(answer.slot_value).strip().lower() != text.strip().lower()
-                parsed = found_in_sentence or off_topic_answer(slot, text, date.today()) is not None
+                parsed = parsed and _looks_like_a_name(text, answer, slot)
             if not reads_as_answer(slot, text, intent, parsed, _repeated_after_reply(tracker)):
                 return await self._ask_again(
                     slot, text, INTERRUPTION_REPLY.get(intent), answer.problem, dispatcher, tracker
@@ -198,6 +196,17 @@ class ValidateQualificationForm(FormValidationAction):
         await in_thread(lead_store().record_answer, tracker.sender_id, slot, text, None, "uncertain")
         dispatcher.utter_message(response="utter_moving_on")
         return {slot: UNKNOWN}
+
+
+def _looks_like_a_name(text: str, answer: Any, slot: str) -> bool:
+    """Off-topic by the classifier, yet a name: a short phrase that is not a command or question
+    ("northpeak analytics", "Sol y Mar Travel"), or a name found inside a sentence ("I work at
+    Tailwind Analytics"); not any words at all ("tell me a joke")."""
+    if str(answer.slot_value).strip().lower() != text.strip().lower():
+        return True
+    if off_topic_answer(slot, text, date.today()) is not None:
+        return True
+    return len(text.split()) <= 5 and not is_request_to_assistant(text, "out_of_scope") and not is_command(text)
 
 
 def _repeated_after_reply(tracker: Tracker) -> bool:

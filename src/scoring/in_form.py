@@ -48,8 +48,15 @@ _MEANS_IT = {
 _MEANS_IT_RE = {intent: re.compile(pattern, re.IGNORECASE) for intent, pattern in _MEANS_IT.items()}
 
 
-def is_request_to_assistant(text: str, intent: str) -> bool:
-    """A question, or the message is plainly what its intent says ("book a demo", "hi there")."""
+# "can you help us book more demos from our traffic?" is a question that states a need.
+_ABOUT_THEIR_BUSINESS = re.compile(r"\b(we|us|our|ours|my team|my company)\b", re.IGNORECASE)
+
+
+def is_request_to_assistant(text: str, intent: str, slot: str | None = None) -> bool:
+    """A question, or the message is plainly what its intent says ("book a demo", "hi there").
+    Asked for the need, a question about their own business is the need itself."""
+    if slot in FREE_TEXT_SLOTS and _ABOUT_THEIR_BUSINESS.search(text):
+        return False
     pattern = _MEANS_IT_RE.get(intent)
     return bool(_QUESTION.search(text)) or bool(pattern and pattern.search(text))
 
@@ -63,10 +70,15 @@ def reads_as_answer(slot: str, text: str, intent: str, parsed: bool, repeated: b
         return False
     if repeated and text.strip():
         return True
-    if not parsed or is_request_to_assistant(text, intent):
+    if not parsed or is_request_to_assistant(text, intent, slot):
         return False
     # Off-topic words parse as a need too: there, a command to an assistant is not taken.
-    return not (intent in ("out_of_scope", "nlu_fallback") and slot in FREE_TEXT_SLOTS and _COMMAND.search(text))
+    return not (intent in ("out_of_scope", "nlu_fallback") and slot in FREE_TEXT_SLOTS and is_command(text))
+
+
+def is_command(text: str) -> bool:
+    """An everyday command to an assistant ("tell me a joke", "set a timer")."""
+    return bool(_COMMAND.search(text))
 
 
 def asked_too_often(asks_so_far: int) -> bool:
