@@ -26,6 +26,7 @@ INTERRUPTION_REPLY = {
     "request_demo": "utter_demo_ack",
     "out_of_scope": "utter_out_of_scope",
     "nlu_fallback": "utter_default",
+    "support_request": "utter_support_in_form",
 }
 # Which entity answers which slot: the domain's from_entity mappings (tests/dialogue checks they agree).
 SLOT_ENTITY = {

@@ -17,7 +17,7 @@ import re
 # its rule too, whose action asks here first ("Northwind Supply Partners" is a company).
 ANSWER_FIRST_INTENTS = frozenset(
     {"inform", "greet", "thank", "affirm", "deny", "ask_pricing", "request_demo", "out_of_scope", "nlu_fallback"}
-    | {"choose_slot", "more_slots", "human_handoff"}
+    | {"choose_slot", "more_slots", "human_handoff", "support_request"}
 )
 # Free-text slots accept nearly any words: an off-topic command must not become the need.
 FREE_TEXT_SLOTS = frozenset({"need"})
@@ -43,6 +43,8 @@ _MEANS_IT = {
     "thank": r"^\W*(thanks|thank you|thx|ty|cheers|much appreciated)\b(\W+(a lot|so much|very much))?\W*$",
     "affirm": r"^\W*(yes|yeah|yep|yup|sure|ok|okay|right|correct|sounds good|absolutely)\W*$",
     "deny": r"^\W*(no|nope|nah|not really|no thanks)\W*$",
+    "support_request": r"\b(log ?in|sign ?in|password|invoice|billing|charged|refund|bug|error|broken|crash\w*"
+    r"|not working|stopped working|ticket|already (use|using)|existing customer|our account|cancel)\b",
     "human_handoff": r"\b(human|person|someone|somebody|agent|rep|representative|talk|speak|call|contact|real)\b",
 }
 _MEANS_IT_RE = {intent: re.compile(pattern, re.IGNORECASE) for intent, pattern in _MEANS_IT.items()}
@@ -55,9 +57,11 @@ _ABOUT_THEIR_BUSINESS = re.compile(r"\b(we|us|our|ours|my team|my company)\b", r
 def is_request_to_assistant(text: str, intent: str, slot: str | None = None) -> bool:
     """A question, or the message is plainly what its intent says ("book a demo", "hi there").
     Asked for the need, a question about their own business is the need itself."""
+    pattern = _MEANS_IT_RE.get(intent)
+    if intent == "support_request" and pattern and pattern.search(text):
+        return True  # "i can't log in to our account": a customer's problem, not their need
     if slot in FREE_TEXT_SLOTS and _ABOUT_THEIR_BUSINESS.search(text):
         return False
-    pattern = _MEANS_IT_RE.get(intent)
     return bool(_QUESTION.search(text)) or bool(pattern and pattern.search(text))
 
 

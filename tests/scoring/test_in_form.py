@@ -18,6 +18,7 @@ from scoring.in_form import asked_too_often, is_request_to_assistant, reads_as_a
         ("person_name", "Kim Lee", "out_of_scope"),
         ("company", "Tailwind Analytics", "nlu_fallback"),
         ("need", "a forecast view for the finance team", "out_of_scope"),  # the gate can be wrong
+        ("need", "need something that books demos for our sdrs from the chat widget", "support_request"),
     ],
 )
 def test_an_answer_that_reads_like_another_intent_is_the_answer(slot, text, intent):
@@ -36,6 +37,7 @@ def test_an_answer_that_reads_like_another_intent_is_the_answer(slot, text, inte
         ("person_name", "ok", "affirm"),
         ("need", "whats 17 times 23", "out_of_scope"),
         ("need", "set a timer for ten minutes", "out_of_scope"),
+        ("need", "i can't log in to our account", "support_request"),
         ("budget", "let's book a call", "request_demo"),
     ],
 )
