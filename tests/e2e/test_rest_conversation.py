@@ -85,7 +85,14 @@ def test_full_conversation_reaches_sql_and_books_a_meeting(running_stack, smtp_s
 
     # The rep's email arrives through the outbox worker and the real SMTP server.
     email = _wait_for(
-        lambda: next((e for e in smtp_server.envelopes if "Dana" in e.content.decode(errors="replace")), None)
+        lambda: next(
+            (
+                e
+                for e in smtp_server.envelopes
+                if "dana.whitfield@contoso-logistics.com" in e.content.decode(errors="replace")
+            ),
+            None,
+        )
     )
     message = BytesParser(policy=policy.default).parsebytes(email.content)
     body = message.get_body(preferencelist=("plain",)).get_content()
