@@ -2,23 +2,28 @@
 
     python -m leaddb funnel [--since 2026-01-01]
 
-For each stage: how many leads ever reached it, the share of the previous stage's leads that
-did, and the median time it took them to get there from the previous stage.
+For each stage: how many leads reached it, the share of the previous stage's leads that also
+reached this one, and the median time it took them to get there from the previous stage.
+A lead counts at a stage only if a transition into that stage is stored: an SQL that was never
+an MQL has not passed MQL, so MQL→SQL is "MQLs that became SQLs over MQLs".
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from statistics import median
 
 from sqlalchemy import select
 
 from .leads import Lead, StageTransition
+from .meetings import LeadAssignment
 from .store import LeadStore
 
 # The sales funnel in order; other stages (nurture, stopped, rejected) branch off it.
 FUNNEL = ("visitor", "mql", "sql", "meeting_booked", "accepted")
+GROUPINGS = ("week", "rep")
 
 
 @dataclass(frozen=True)
@@ -29,39 +34,78 @@ class FunnelStep:
     median_hours: float | None  # from reaching the previous stage to reaching this one
 
 
-def funnel(store: LeadStore, since: datetime | None = None) -> list[FunnelStep]:
+def funnel(store: LeadStore, since: datetime | None = None, until: datetime | None = None) -> list[FunnelStep]:
+    """The funnel of the leads created in [since, until)."""
+    return _steps(_reached(store, since, until)[0])
+
+
+def funnel_by(
+    store: LeadStore, by: str, since: datetime | None = None, until: datetime | None = None
+) -> dict[str, list[FunnelStep]]:
+    """One funnel per group: `week` (ISO week the lead was created, e.g. 2026-W05) or `rep`
+    (the rep the lead was last assigned to; "unassigned" when none)."""
+    if by not in GROUPINGS:
+        raise ValueError(f"by must be one of {', '.join(GROUPINGS)}, got {by!r}")
+    reached, groups = _reached(store, since, until, by)
+    members: dict[str, set[int]] = defaultdict(set)
+    for lead_id, group in groups.items():
+        members[group].add(lead_id)
+    return {
+        group: _steps({stage: {i: at for i, at in leads.items() if i in ids} for stage, leads in reached.items()})
+        for group, ids in sorted(members.items())
+    }
+
+
+def _reached(
+    store: LeadStore, since: datetime | None, until: datetime | None, by: str | None = None
+) -> tuple[dict[str, dict[int, datetime]], dict[int, str]]:
     reached: dict[str, dict[int, datetime]] = {stage: {} for stage in FUNNEL}
+    groups: dict[int, str] = {}
     with store.session() as session:
         leads = select(Lead.id, Lead.created_at)
         if since is not None:
             leads = leads.where(Lead.created_at >= since)
+        if until is not None:
+            leads = leads.where(Lead.created_at < until)
         for lead_id, created_at in session.execute(leads):
             reached["visitor"][lead_id] = created_at
+            if by == "week":
+                year, week, _ = created_at.isocalendar()
+                groups[lead_id] = f"{year}-W{week:02d}"
+            elif by == "rep":
+                groups[lead_id] = "unassigned"
         rows = session.execute(
             select(StageTransition.lead_id, StageTransition.to_stage, StageTransition.created_at).order_by(
                 StageTransition.id
             )
         )
         for lead_id, stage, at in rows:
-            if stage in reached and lead_id in reached["visitor"]:
+            if stage in reached and stage != "visitor" and lead_id in reached["visitor"]:
                 reached[stage].setdefault(lead_id, at)
-    # A lead that skipped a step (an SQL is never an MQL first) still counts as having passed it.
-    for earlier, later in reversed(list(zip(FUNNEL, FUNNEL[1:]))):
-        for lead_id, at in reached[later].items():
-            reached[earlier].setdefault(lead_id, at)
+        if by == "rep":
+            assignments = session.execute(
+                select(LeadAssignment.lead_id, LeadAssignment.rep_id).order_by(LeadAssignment.id)
+            )
+            for lead_id, rep_id in assignments:
+                if lead_id in groups:
+                    groups[lead_id] = rep_id or "unassigned"
+    return reached, groups
+
+
+def _steps(reached: dict[str, dict[int, datetime]]) -> list[FunnelStep]:
     steps = []
     for index, stage in enumerate(FUNNEL):
-        previous = reached[FUNNEL[index - 1]] if index else None
-        hours = [
-            (at - previous[lead_id]).total_seconds() / 3600
-            for lead_id, at in reached[stage].items()
-            if previous and lead_id in previous
-        ]
+        if not index:
+            steps.append(FunnelStep(stage, len(reached[stage]), None, None))
+            continue
+        previous = reached[FUNNEL[index - 1]]
+        passed = [lead_id for lead_id in reached[stage] if lead_id in previous]
+        hours = [(reached[stage][i] - previous[i]) / timedelta(hours=1) for i in passed]
         steps.append(
             FunnelStep(
                 stage,
                 len(reached[stage]),
-                len(reached[stage]) / len(previous) if previous else None,
+                len(passed) / len(previous) if previous else None,
                 round(median(hours), 2) if hours else None,
             )
         )
