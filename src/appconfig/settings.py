@@ -56,6 +56,7 @@ class Settings(BaseModel):
     web_host: str = Field("127.0.0.1", alias="WEB_HOST")
     rasa_api_token: str | None = Field(None, alias="RASA_API_TOKEN")
     signing_key: str | None = Field(None, alias="LEADQUAL_SECRET_KEY")  # use secret_key(settings)
+    console_api_token: str | None = Field(None, alias="CONSOLE_API_TOKEN")
     # --- Website
     allowed_origins: tuple[str, ...] = Field((), alias="ALLOWED_ORIGINS")
     public_base_url: str = Field("", alias="PUBLIC_BASE_URL")

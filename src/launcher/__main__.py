@@ -11,6 +11,7 @@ import sys
 import time
 
 from appconfig.settings import SettingsError, settings_from
+from webapp.console.users import ensure_first_admin
 
 from .build import BuildError, ensure_model
 from .checks import check_configs, check_environment
@@ -56,12 +57,15 @@ def main(argv: list[str] | None = None) -> int:
         print("Starting the action server, Rasa and the website (Rasa takes a minute to load)...", flush=True)
         stack.start()
         web, rasa = env["WEB_PORT"], env["RASA_PORT"]
+        first_admin = ensure_first_admin(settings_from(env))
         print(
             f"\nReady.\n"
             f"  Website with the chat:  http://localhost:{web}/\n"
             f"  Rasa REST channel:      POST http://localhost:{rasa}/webhooks/rest/webhook\n"
             f'                          {{"sender": "visitor-1", "message": "hi"}}\n'
-            f"  Logs:                   {stack.log_dir}\n"
+            f"  Console:                http://localhost:{web}/console\n"
+            + (f"                          first start: log in as admin / {first_admin}\n" if first_admin else "")
+            + f"  Logs:                   {stack.log_dir}\n"
             f"Press Ctrl+C to stop.",
             flush=True,
         )

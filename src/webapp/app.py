@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from appconfig.settings import PROJECT_ROOT, Settings, load_settings
 from leaddb import LeadStore
 
+from .console import console
 from .reps import reps
 from .site import site
 from .tracking import TrackingLimits, tracking
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None, store: LeadStore | None = None)
     app.blueprint(tracking)
     app.blueprint(reps)
     app.blueprint(site)
+    app.blueprint(console)
     app.static("/static", str(STATIC_DIR), name="static")
     app.add_route(healthz, "/healthz", methods=["GET"])
     return app

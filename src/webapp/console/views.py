@@ -1,0 +1,271 @@
+"""Routes of the console (server-rendered pages) and of its JSON API.
+
+- `GET|POST /console/login`, `POST /console/logout`
+- `GET /console`: the funnel (managers, marketers, admins), numbers in a table and a chart
+- `GET /console/leads?q=&stage=`, `GET /console/leads/<id>`: a rep sees only their own leads
+- `GET /api/console/funnel?from=YYYY-MM-DD&to=YYYY-MM-DD&by=week|rep`, `GET /api/console/leads/<id>`:
+  a console session or `Authorization: Bearer $CONSOLE_API_TOKEN`
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import secrets
+from dataclasses import asdict
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, file, html, json, redirect
+
+from appconfig.settings import PROJECT_ROOT, secret_key
+from leaddb.funnel import GROUPINGS, funnel, funnel_by
+from leaddb.leads import STAGES
+
+from .auth import LoginLimiter, Session, csrf_ok, csrf_token, make_session, read_session
+from .data import lead_detail, lead_owner, list_leads
+from .users import SEES_ALL_LEADS, SEES_REPORTS, ConsoleUser, authenticate, load_users
+
+console = Blueprint("console")
+CHART_JS = PROJECT_ROOT / "web" / "node_modules" / "chart.js" / "dist" / "chart.umd.js"
+SESSION_COOKIE, LOGIN_CSRF_COOKIE = "console_session", "console_login_csrf"
+# MQL→SQL rates the product's users quote: about 13% on average, 20–30% for top performers.
+BENCHMARKS = {"industry_average": 0.13, "top_performers_low": 0.20, "top_performers_high": 0.30}
+_templates = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
+)
+
+
+class BadRequest(ValueError):
+    pass
+
+
+@console.before_server_start
+async def _setup(app, _loop) -> None:
+    app.ctx.console_limiter = LoginLimiter()
+
+
+def _key(request: Request) -> str:
+    return secret_key(request.app.ctx.settings)
+
+
+def _render(name: str, status: int = 200, **context: Any) -> HTTPResponse:
+    return html(_templates.get_template(name).render(**context), status=status)
+
+
+def _cookie(response: HTTPResponse, name: str, value: str, max_age: int) -> None:
+    response.cookies[name] = value
+    response.cookies[name]["httponly"] = True
+    response.cookies[name]["samesite"] = "Lax"
+    response.cookies[name]["path"] = "/"
+    response.cookies[name]["max-age"] = max_age
+
+
+def _current(request: Request) -> tuple[ConsoleUser, Session] | None:
+    session = read_session(_key(request), request.cookies.get(SESSION_COOKIE))
+    if session is None:
+        return None
+    user = load_users(request.app.ctx.settings).get(session.username)
+    return (user, session) if user else None
+
+
+def _api_user(request: Request) -> ConsoleUser | None:
+    """A Bearer token acts as an admin (it is the operator's); otherwise the session's user."""
+    token = request.app.ctx.settings.console_api_token
+    header = request.headers.get("authorization", "")
+    if token and header.startswith("Bearer ") and hmac.compare_digest(header[7:].strip(), token):
+        return ConsoleUser(username="api-token", role="admin")
+    current = _current(request)
+    return current[0] if current else None
+
+
+# -- login ---------------------------------------------------------------------------------------
+
+
+@console.get("/console/login")
+async def login_page(request: Request) -> HTTPResponse:
+    return _login_form()
+
+
+def _login_form(error: str = "", status: int = 200, username: str = "") -> HTTPResponse:
+    nonce = secrets.token_urlsafe(16)
+    response = _render("login.html", status, title="Log in", error=error, csrf=nonce, username=username)
+    _cookie(response, LOGIN_CSRF_COOKIE, nonce, 3600)
+    return response
+
+
+@console.post("/console/login")
+async def login(request: Request) -> HTTPResponse:
+    form = request.form
+    username, password = form.get("username", "").strip(), form.get("password", "")
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE)
+    if not cookie or not hmac.compare_digest(cookie, form.get("csrf_token", "")):
+        return _render("message.html", 403, title="Form expired", message="Reload the login page and try again.")
+    limiter: LoginLimiter = request.app.ctx.console_limiter
+    address = request.remote_addr or request.ip
+    wait = limiter.retry_after(address, username)
+    if wait is not None:
+        response = _login_form(f"Too many failed attempts. Try again in {wait // 60 + 1} minutes.", 429, username)
+        response.headers["Retry-After"] = str(wait)
+        return response
+    users = load_users(request.app.ctx.settings)
+    user = await asyncio.to_thread(authenticate, users, username, password)
+    if user is None:
+        limiter.failed(address, username)
+        return _login_form("Wrong username or password.", 401, username)
+    response = redirect("/console" if user.role in SEES_REPORTS else "/console/leads", status=303)
+    _cookie(response, SESSION_COOKIE, make_session(_key(request), user.username), 8 * 3600)
+    return response
+
+
+@console.post("/console/logout")
+async def logout(request: Request) -> HTTPResponse:
+    current = _current(request)
+    if current and not csrf_ok(_key(request), current[1].nonce, request.form.get("csrf_token")):
+        return _render("message.html", 403, title="Form expired", message="Reload the page and try again.")
+    response = redirect("/console/login", status=303)
+    _cookie(response, SESSION_COOKIE, "", 0)
+    return response
+
+
+# -- pages ---------------------------------------------------------------------------------------
+
+
+def _page_context(request: Request, user: ConsoleUser, session: Session) -> dict[str, Any]:
+    return {"user": user, "csrf": csrf_token(_key(request), session.nonce), "sees_reports": user.role in SEES_REPORTS}
+
+
+@console.get("/console")
+async def funnel_page(request: Request) -> HTTPResponse:
+    current = _current(request)
+    if current is None:
+        return redirect("/console/login", status=303)
+    user, session = current
+    if user.role not in SEES_REPORTS:
+        return redirect("/console/leads", status=303)
+    try:
+        since, until, by = _funnel_params(request)
+    except BadRequest as error:
+        return _render("message.html", 400, title="Bad filter", message=str(error))
+    data = await asyncio.to_thread(_funnel_data, request, since, until, by)
+    return _render("funnel.html", title="Funnel", data=data, **_page_context(request, user, session))
+
+
+@console.get("/console/vendor/chart.js")
+async def chart_js(request: Request) -> HTTPResponse:
+    if not CHART_JS.exists():
+        return json({"error": "chart.js is not installed; run `npm ci --prefix web`"}, status=503)
+    return await file(str(CHART_JS), mime_type="text/javascript")
+
+
+@console.get("/console/leads")
+async def leads_page(request: Request) -> HTTPResponse:
+    current = _current(request)
+    if current is None:
+        return redirect("/console/login", status=303)
+    user, session = current
+    query, stage = request.args.get("q", "").strip(), request.args.get("stage", "")
+    if stage and stage not in STAGES:
+        return _render("message.html", 400, title="Bad filter", message=f"stage must be one of {', '.join(STAGES)}")
+    rep = None if user.role in SEES_ALL_LEADS else user.rep_id or ""
+    leads = await asyncio.to_thread(list_leads, request.app.ctx.store, rep, query, stage)
+    return _render(
+        "leads.html",
+        title="Leads",
+        leads=leads,
+        q=query,
+        stage=stage,
+        stages=STAGES,
+        **_page_context(request, user, session),
+    )
+
+
+@console.get("/console/leads/<lead_id:int>")
+async def lead_page(request: Request, lead_id: int) -> HTTPResponse:
+    current = _current(request)
+    if current is None:
+        return redirect("/console/login", status=303)
+    user, session = current
+    refusal = await _refuse_lead(request, user, lead_id)
+    if refusal:
+        status, message = refusal
+        return _render("message.html", status, title="Not available", message=message)
+    lead = await asyncio.to_thread(lead_detail, request.app.ctx.store, lead_id)
+    return _render("lead.html", title=f"Lead {lead_id}", lead=lead, **_page_context(request, user, session))
+
+
+async def _refuse_lead(request: Request, user: ConsoleUser, lead_id: int) -> tuple[int, str] | None:
+    exists, owner = await asyncio.to_thread(lead_owner, request.app.ctx.store, lead_id)
+    # Another rep's lead answers like a missing one, so ids cannot be probed.
+    if not exists or (user.role not in SEES_ALL_LEADS and (not user.rep_id or owner != user.rep_id)):
+        if exists and user.role in SEES_REPORTS:
+            return 403, "Your role sees the reports, not individual leads."
+        return 404, "No such lead among yours."
+    return None
+
+
+# -- JSON API ------------------------------------------------------------------------------------
+
+
+@console.get("/api/console/funnel")
+async def funnel_api(request: Request) -> HTTPResponse:
+    user = _api_user(request)
+    if user is None:
+        return json({"error": "log in to the console or send Authorization: Bearer <CONSOLE_API_TOKEN>"}, status=401)
+    if user.role not in SEES_REPORTS:
+        return json({"error": "your role cannot see the funnel"}, status=403)
+    try:
+        since, until, by = _funnel_params(request)
+    except BadRequest as error:
+        return json({"error": str(error)}, status=400)
+    return json(await asyncio.to_thread(_funnel_data, request, since, until, by))
+
+
+@console.get("/api/console/leads/<lead_id:int>")
+async def lead_api(request: Request, lead_id: int) -> HTTPResponse:
+    user = _api_user(request)
+    if user is None:
+        return json({"error": "log in to the console or send Authorization: Bearer <CONSOLE_API_TOKEN>"}, status=401)
+    refusal = await _refuse_lead(request, user, lead_id)
+    if refusal:
+        return json({"error": refusal[1]}, status=refusal[0])
+    return json(await asyncio.to_thread(lead_detail, request.app.ctx.store, lead_id))
+
+
+def _funnel_params(request: Request) -> tuple[datetime | None, datetime | None, str | None]:
+    """`from` and `to` are days, both included; `by` groups."""
+    days = {}
+    for name in ("from", "to"):
+        value = request.args.get(name)
+        if value:
+            try:
+                days[name] = date.fromisoformat(value)
+            except ValueError:
+                raise BadRequest(f"{name} must be a date as YYYY-MM-DD, got {value!r}") from None
+    if "from" in days and "to" in days and days["from"] > days["to"]:
+        raise BadRequest("from must not be after to")
+    by = request.args.get("by") or None
+    if by is not None and by not in GROUPINGS:
+        raise BadRequest(f"by must be one of {', '.join(GROUPINGS)}, got {by!r}")
+    since = datetime.combine(days["from"], time(), timezone.utc) if "from" in days else None
+    until = datetime.combine(days["to"] + timedelta(days=1), time(), timezone.utc) if "to" in days else None
+    return since, until, by
+
+
+def _funnel_data(request: Request, since: datetime | None, until: datetime | None, by: str | None) -> dict:
+    store = request.app.ctx.store
+    data: dict[str, Any] = {
+        "from": since.date().isoformat() if since else None,
+        "to": (until - timedelta(days=1)).date().isoformat() if until else None,
+        "steps": [asdict(step) for step in funnel(store, since, until)],
+        "benchmarks": {"mql_to_sql": BENCHMARKS},
+    }
+    if by:
+        data["by"] = by
+        data["groups"] = {
+            group: [asdict(step) for step in steps] for group, steps in funnel_by(store, by, since, until).items()
+        }
+    return data
