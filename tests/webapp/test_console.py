@@ -140,6 +140,10 @@ def test_the_funnel_api_with_a_token_groups_and_rejects_bad_parameters(console):
     ):
         bad = httpx.get(f"{server.url}/api/console/funnel", params=params, headers=headers)
         assert bad.status_code == 400 and message in bad.json()["error"]
+    speed = httpx.get(f"{server.url}/api/console/speed-to-lead", headers=headers)
+    assert speed.status_code == 200 and speed.json()["sla_minutes"] == 5 and speed.json()["reps"] == []
+    bad = httpx.get(f"{server.url}/api/console/speed-to-lead", params={"sla_minutes": "soon"}, headers=headers)
+    assert bad.status_code == 400 and "sla_minutes must be a whole number" in bad.json()["error"]
 
 
 def test_first_start_creates_one_admin_and_the_cli_adds_users(tmp_path):

@@ -3,7 +3,8 @@
 - `GET|POST /console/login`, `POST /console/logout`
 - `GET /console`: the funnel (managers, marketers, admins), numbers in a table and a chart
 - `GET /console/leads?q=&stage=`, `GET /console/leads/<id>`: a rep sees only their own leads
-- `GET /api/console/funnel?from=YYYY-MM-DD&to=YYYY-MM-DD&by=week|rep`, `GET /api/console/leads/<id>`:
+- `GET /api/console/funnel?from=YYYY-MM-DD&to=YYYY-MM-DD&by=week|rep`,
+  `GET /api/console/speed-to-lead?from=&to=&sla_minutes=5`, `GET /api/console/leads/<id>`:
   a console session or `Authorization: Bearer $CONSOLE_API_TOKEN`
 """
 
@@ -22,11 +23,13 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, file, html, json, redirect
 
 from appconfig.settings import PROJECT_ROOT, secret_key
+from leaddb import utcnow
 from leaddb.funnel import GROUPINGS, funnel, funnel_by
 from leaddb.leads import STAGES
 
 from .auth import LoginLimiter, Session, csrf_ok, csrf_token, make_session, read_session
 from .data import lead_detail, lead_owner, list_leads
+from .speed import DEFAULT_SLA_MINUTES, speed_to_lead
 from .users import SEES_ALL_LEADS, SEES_REPORTS, ConsoleUser, authenticate, load_users
 
 console = Blueprint("console")
@@ -151,7 +154,8 @@ async def funnel_page(request: Request) -> HTTPResponse:
     except BadRequest as error:
         return _render("message.html", 400, title="Bad filter", message=str(error))
     data = await asyncio.to_thread(_funnel_data, request, since, until, by)
-    return _render("funnel.html", title="Funnel", data=data, **_page_context(request, user, session))
+    speed = await asyncio.to_thread(speed_to_lead, request.app.ctx.store, utcnow(), since, until)
+    return _render("funnel.html", title="Funnel", data=data, speed=speed, **_page_context(request, user, session))
 
 
 @console.get("/console/vendor/chart.js")
@@ -222,6 +226,24 @@ async def funnel_api(request: Request) -> HTTPResponse:
     except BadRequest as error:
         return json({"error": str(error)}, status=400)
     return json(await asyncio.to_thread(_funnel_data, request, since, until, by))
+
+
+@console.get("/api/console/speed-to-lead")
+async def speed_api(request: Request) -> HTTPResponse:
+    user = _api_user(request)
+    if user is None:
+        return json({"error": "log in to the console or send Authorization: Bearer <CONSOLE_API_TOKEN>"}, status=401)
+    if user.role not in SEES_REPORTS:
+        return json({"error": "your role cannot see speed to lead"}, status=403)
+    try:
+        since, until, _ = _funnel_params(request)
+        raw = request.args.get("sla_minutes", str(DEFAULT_SLA_MINUTES))
+        if not raw.isdigit() or int(raw) < 1:
+            raise BadRequest(f"sla_minutes must be a whole number of minutes, at least 1, got {raw!r}")
+    except BadRequest as error:
+        return json({"error": str(error)}, status=400)
+    store = request.app.ctx.store
+    return json(await asyncio.to_thread(speed_to_lead, store, utcnow(), since, until, int(raw)))
 
 
 @console.get("/api/console/leads/<lead_id:int>")
