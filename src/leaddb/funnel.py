@@ -14,16 +14,18 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import median
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
+from .events import Event
 from .leads import Lead, StageTransition
 from .meetings import LeadAssignment
 from .store import LeadStore
 
 # The sales funnel in order; other stages (nurture, stopped, rejected) branch off it.
 FUNNEL = ("visitor", "mql", "sql", "meeting_booked", "accepted")
-GROUPINGS = ("week", "rep")
+GROUPINGS = ("week", "rep", "source", "landing")
 
 
 @dataclass(frozen=True)
@@ -42,8 +44,10 @@ def funnel(store: LeadStore, since: datetime | None = None, until: datetime | No
 def funnel_by(
     store: LeadStore, by: str, since: datetime | None = None, until: datetime | None = None
 ) -> dict[str, list[FunnelStep]]:
-    """One funnel per group: `week` (ISO week the lead was created, e.g. 2026-W05) or `rep`
-    (the rep the lead was last assigned to; "unassigned" when none)."""
+    """One funnel per group: `week` (ISO week the lead was created, e.g. 2026-W05), `rep` (the
+    rep the lead was last assigned to; "unassigned" when none), `source` (utm_source of the
+    visitor's first tracked event, else the referrer's host, else "direct") or `landing` (the
+    path of that first event). Leads without tracked events fall in "(not tracked)"."""
     if by not in GROUPINGS:
         raise ValueError(f"by must be one of {', '.join(GROUPINGS)}, got {by!r}")
     reached, groups = _reached(store, since, until, by)
@@ -62,18 +66,22 @@ def _reached(
     reached: dict[str, dict[int, datetime]] = {stage: {} for stage in FUNNEL}
     groups: dict[int, str] = {}
     with store.session() as session:
-        leads = select(Lead.id, Lead.created_at)
+        leads = select(Lead.id, Lead.created_at, Lead.visitor_id)
         if since is not None:
             leads = leads.where(Lead.created_at >= since)
         if until is not None:
             leads = leads.where(Lead.created_at < until)
-        for lead_id, created_at in session.execute(leads):
+        visitors: dict[str, int] = {}
+        for lead_id, created_at, visitor_id in session.execute(leads):
             reached["visitor"][lead_id] = created_at
+            visitors[visitor_id] = lead_id
             if by == "week":
                 year, week, _ = created_at.isocalendar()
                 groups[lead_id] = f"{year}-W{week:02d}"
             elif by == "rep":
                 groups[lead_id] = "unassigned"
+            elif by in ("source", "landing"):
+                groups[lead_id] = "(not tracked)"
         rows = session.execute(
             select(StageTransition.lead_id, StageTransition.to_stage, StageTransition.created_at).order_by(
                 StageTransition.id
@@ -89,6 +97,22 @@ def _reached(
             for lead_id, rep_id in assignments:
                 if lead_id in groups:
                     groups[lead_id] = rep_id or "unassigned"
+        if by in ("source", "landing"):
+            first_seen: set[int] = set()
+            events = session.execute(
+                select(Event.visitor_id, Event.url, Event.referrer, Event.utm_source)
+                .join(Lead, Lead.visitor_id == Event.visitor_id)  # only leads' events, not anonymous ones
+                .order_by(Event.occurred_at)
+            )
+            for visitor_id, url, referrer, utm_source in events:
+                lead_id = visitors.get(visitor_id)
+                if lead_id is not None and lead_id not in first_seen:
+                    first_seen.add(lead_id)
+                    groups[lead_id] = (
+                        utm_source or urlsplit(referrer or "").hostname or "direct"
+                        if by == "source"
+                        else urlsplit(url or "").path or "(unknown)"
+                    )
     return reached, groups
 
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import update
 
 from leaddb import LeadStore
+from leaddb.events import TrackedEvent, ingest_events
 from leaddb.funnel import funnel, funnel_by
 from leaddb.leads import Lead
 from leaddb.meetings import LeadAssignment
@@ -82,6 +83,25 @@ def test_funnel_by_rep_uses_the_last_assignment(sqlite_url):
     assert list(reps) == ["ben", "unassigned"]
     assert [s.leads for s in reps["ben"]][:3] == [1, 1, 1]
     assert [s.leads for s in reps["unassigned"]][:3] == [1, 1, 0]
+
+
+def test_funnel_by_source_and_landing_page_uses_the_first_tracked_event(sqlite_url):
+    store = LeadStore.from_url(sqlite_url)
+    seed(store, {"a": (T0, [("mql", 1)]), "b": (T0, []), "c": (T0, [("mql", 1)]), "d": (T0, [])})
+    first, later = T0 - timedelta(hours=2), T0 - timedelta(hours=1)
+    ingest_events(
+        store.engine,
+        [
+            TrackedEvent("e1", "a", "page_view", later, url="https://beacon.test/blog", utm={"source": "mail"}),
+            TrackedEvent("e2", "a", "page_view", first, url="https://beacon.test/pricing", utm={"source": "ads"}),
+            TrackedEvent("e3", "b", "page_view", first, url="https://beacon.test/", referrer="https://news.test/x"),
+            TrackedEvent("e4", "c", "page_view", first, url="https://beacon.test/pricing?x=1"),
+        ],
+    )
+    sources = {group: [s.leads for s in steps][:2] for group, steps in funnel_by(store, "source").items()}
+    assert sources == {"ads": [1, 1], "news.test": [1, 0], "direct": [1, 1], "(not tracked)": [1, 0]}
+    landing = {group: [s.leads for s in steps][:2] for group, steps in funnel_by(store, "landing").items()}
+    assert landing == {"/pricing": [2, 2], "/": [1, 0], "(not tracked)": [1, 0]}
 
 
 def test_funnel_cli(sqlite_url, tmp_path):

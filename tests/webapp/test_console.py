@@ -77,6 +77,9 @@ def test_a_manager_logs_in_and_sees_the_funnel_table(console):
     rows = dict(re.findall(r"<tr><td>(\w+)</td><td class=\"num\">(\d+)</td>", page))
     assert rows == {"visitor": "4", "mql": "2", "sql": "2", "meeting_booked": "0", "accepted": "0"}
     assert 'id="mql-sql-rate">50.0%' in page
+    by_rep = client.get("/console", params={"by": "rep"}).text
+    assert re.search(r"<td>ben.rep</td>\s*<td class=\"num\">1</td><td class=\"num\">0</td>", by_rep)
+    assert client.get("/console", params={"by": "colour"}).status_code == 400
     assert client.get("/console/vendor/chart.js").status_code == 200
 
 

@@ -3,7 +3,7 @@
 - `GET|POST /console/login`, `POST /console/logout`
 - `GET /console`: the funnel (managers, marketers, admins), numbers in a table and a chart
 - `GET /console/leads?q=&stage=`, `GET /console/leads/<id>`: a rep sees only their own leads
-- `GET /api/console/funnel?from=YYYY-MM-DD&to=YYYY-MM-DD&by=week|rep`,
+- `GET /api/console/funnel?from=YYYY-MM-DD&to=YYYY-MM-DD&by=week|rep|source|landing`,
   `GET /api/console/speed-to-lead?from=&to=&sla_minutes=5`, `GET /api/console/leads/<id>`:
   a console session or `Authorization: Bearer $CONSOLE_API_TOKEN`
 """
