@@ -76,9 +76,11 @@ class LoginLimiter:
         self._failures: dict[str, deque[float]] = defaultdict(deque)
 
     def _recent(self, key: str) -> deque[float]:
-        failures, cutoff = self._failures[key], self.clock() - self.window
+        failures, cutoff = self._failures.get(key, deque()), self.clock() - self.window
         while failures and failures[0] < cutoff:
             failures.popleft()
+        if not failures:  # forget names tried long ago, so guessing many names cannot grow memory
+            self._failures.pop(key, None)
         return failures
 
     def retry_after(self, address: str, username: str) -> int | None:
