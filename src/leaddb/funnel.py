@@ -24,7 +24,7 @@ from .meetings import LeadAssignment
 from .store import LeadStore
 
 # The sales funnel in order; other stages (nurture, stopped, rejected) branch off it.
-FUNNEL = ("visitor", "mql", "sql", "meeting_booked", "accepted")
+FUNNEL = ("visitor", "mql", "sql", "meeting_booked", "accepted", "opportunity", "won")
 GROUPINGS = ("week", "rep", "source", "landing")
 
 

@@ -15,6 +15,8 @@ STAGES = (
     "sql",
     "meeting_booked",
     "accepted",
+    "opportunity",  # from the CRM (callback) or marked by hand in the console
+    "won",
     "rejected",
     "nurture",
     "stopped",  # left the conversation; everything said is kept

@@ -55,7 +55,7 @@ def test_a_manager_logs_in_and_sees_the_funnel_drawn_and_tabled(browser, console
         page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_url(f"{console_url}/console")
-        assert page.evaluate("() => Chart.getChart('funnel-chart').data.datasets[0].data") == [20, 10, 3, 2, 1]
+        assert page.evaluate("() => Chart.getChart('funnel-chart').data.datasets[0].data") == [20, 10, 3, 2, 1, 0, 0]
         assert page.inner_text("#mql-sql-rate") == "30.0%"
         assert page.evaluate("() => Chart.getChart('benchmark-chart').data.datasets[0].data") == [30, 13, [20, 30]]
         assert page.inner_text("#funnel-table tbody tr:nth-child(3)").split("\t")[:3] == ["sql", "3", "30.0%"]

@@ -69,7 +69,7 @@ def test_conversion_and_median_hours_against_hand_computed_figures(sqlite_url):
 
     weeks = funnel_by(store, "week")
     assert list(weeks) == ["2026-W06", "2026-W07"]
-    assert [s.leads for s in weeks["2026-W07"]] == [2, 0, 1, 1, 0]
+    assert [s.leads for s in weeks["2026-W07"]] == [2, 0, 1, 1, 0, 0, 0]
 
 
 def test_funnel_by_rep_uses_the_last_assignment(sqlite_url):

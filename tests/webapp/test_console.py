@@ -75,7 +75,10 @@ def test_a_manager_logs_in_and_sees_the_funnel_table(console):
     page = client.get("/console").text
     # visitor 4, mql 2 (v2 skipped MQL), sql 2; MQL→SQL 1 of 2.
     rows = dict(re.findall(r"<tr><td>(\w+)</td><td class=\"num\">(\d+)</td>", page))
-    assert rows == {"visitor": "4", "mql": "2", "sql": "2", "meeting_booked": "0", "accepted": "0"}
+    assert rows == {"visitor": "4", "mql": "2", "sql": "2", "meeting_booked": "0", "accepted": "0"} | {
+        "opportunity": "0",
+        "won": "0",
+    }
     assert 'id="mql-sql-rate">50.0%' in page
     by_rep = client.get("/console", params={"by": "rep"}).text
     assert re.search(r"<td>ben.rep</td>\s*<td class=\"num\">1</td><td class=\"num\">0</td>", by_rep)
@@ -167,3 +170,28 @@ def test_first_start_creates_one_admin_and_the_cli_adds_users(tmp_path):
     assert done.returncode == 0, done.stderr
     assert load_users(settings)["zoe"].rep_id == "zoe" and "admin" in load_users(settings)
     assert "$argon2id$" in (tmp_path / "console_users.yml").read_text()
+
+
+def test_the_crm_callback_and_the_console_form_move_a_lead_to_opportunity_and_won(console):
+    server, ids = console
+    url = f"{server.url}/api/console/crm/stage"
+    body = {"visitor_id": "v1", "stage": "opportunity"}
+    assert httpx.post(url, json=body).status_code == 401
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    assert httpx.post(url, content=b"not json", headers=headers).status_code == 400
+    assert httpx.post(url, json={"visitor_id": "v1", "stage": "lost"}, headers=headers).status_code == 400
+    assert httpx.post(url, json={"visitor_id": "nobody", "stage": "won"}, headers=headers).status_code == 404
+    assert httpx.post(url, json=body, headers=headers).json() == body
+    ana, _ = login(server.url, "ana")
+    page = ana.get(f"/console/leads/{ids['v1']}").text
+    form = f"/console/leads/{ids['v1']}/stage"
+    assert ana.post(form, data={"stage": "won", "csrf_token": "forged"}).status_code == 403
+    assert (
+        ana.post(f"/console/leads/{ids['v2']}/stage", data={"stage": "won", "csrf_token": csrf_of(page)}).status_code
+        == 404
+    )
+    assert ana.post(form, data={"stage": "won", "csrf_token": csrf_of(page)}).status_code == 303
+    stages = [t["to"] for t in ana.get(f"/api/console/leads/{ids['v1']}").json()["stages"]]
+    assert stages == ["mql", "sql", "opportunity", "won"]
+    funnel = httpx.get(f"{server.url}/api/console/funnel", headers=headers).json()["steps"]
+    assert [s["leads"] for s in funnel] == [4, 2, 2, 0, 0, 1, 1]

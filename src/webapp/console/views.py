@@ -20,12 +20,15 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Blueprint, Request
+from sanic.exceptions import InvalidUsage
 from sanic.response import HTTPResponse, file, html, json, redirect
+from sqlalchemy import select
 
 from appconfig.settings import PROJECT_ROOT, secret_key
 from leaddb import utcnow
 from leaddb.funnel import GROUPINGS, funnel, funnel_by
-from leaddb.leads import STAGES
+from leaddb.leads import STAGES, Lead
+from leaddb.store import move_stage
 
 from .auth import LoginLimiter, Session, csrf_ok, csrf_token, make_session, read_session
 from .data import lead_detail, lead_owner, list_leads
@@ -209,6 +212,65 @@ async def _refuse_lead(request: Request, user: ConsoleUser, lead_id: int) -> tup
             return 403, "Your role sees the reports, not individual leads."
         return 404, "No such lead among yours."
     return None
+
+
+# Stages the CRM reports back, or a person marks by hand: what happens after the meeting.
+CRM_STAGES = ("opportunity", "won")
+
+
+@console.post("/console/leads/<lead_id:int>/stage")
+async def mark_stage(request: Request, lead_id: int) -> HTTPResponse:
+    current = _current(request)
+    if current is None:
+        return redirect("/console/login", status=303)
+    user, session = current
+    if not csrf_ok(_key(request), session.nonce, request.form.get("csrf_token")):
+        return _render("message.html", 403, title="Form expired", message="Reload the page and try again.")
+    refusal = await _refuse_lead(request, user, lead_id)
+    if refusal:
+        return _render("message.html", refusal[0], title="Not available", message=refusal[1])
+    stage = request.form.get("stage", "")
+    if stage not in CRM_STAGES:
+        return _render("message.html", 400, title="Bad stage", message=f"stage must be one of {', '.join(CRM_STAGES)}")
+    await asyncio.to_thread(_move, request, lead_id, stage, f"marked by {user.username} in the console")
+    return redirect(f"/console/leads/{lead_id}", status=303)
+
+
+@console.post("/api/console/crm/stage")
+async def crm_stage(request: Request) -> HTTPResponse:
+    """The CRM's callback: `{"visitor_id": "...", "stage": "opportunity"|"won", "reason": "..."}`
+    with `Authorization: Bearer $CONSOLE_API_TOKEN` (a session is not enough: this is a machine)."""
+    token = request.app.ctx.settings.console_api_token
+    header = request.headers.get("authorization", "")
+    if not token or not header.startswith("Bearer ") or not hmac.compare_digest(header[7:].strip(), token):
+        return json({"error": "send Authorization: Bearer <CONSOLE_API_TOKEN>"}, status=401)
+    try:
+        body = request.json
+    except InvalidUsage:  # a body that is not JSON
+        body = None
+    if not isinstance(body, dict) or not isinstance(body.get("visitor_id"), str):
+        return json({"error": "the body must be a JSON object with visitor_id and stage"}, status=400)
+    if body.get("stage") not in CRM_STAGES:
+        return json({"error": f"stage must be one of {', '.join(CRM_STAGES)}"}, status=400)
+    reason = str(body.get("reason") or "reported by the CRM")
+    moved = await asyncio.to_thread(_move_visitor, request, body["visitor_id"], body["stage"], reason)
+    if not moved:
+        return json({"error": f"no lead with visitor_id {body['visitor_id']!r}"}, status=404)
+    return json({"visitor_id": body["visitor_id"], "stage": body["stage"]})
+
+
+def _move(request: Request, lead_id: int, stage: str, reason: str) -> None:
+    with request.app.ctx.store.session() as session:
+        move_stage(session, session.get(Lead, lead_id), stage, reason)
+
+
+def _move_visitor(request: Request, visitor_id: str, stage: str, reason: str) -> bool:
+    with request.app.ctx.store.session() as session:
+        lead = session.scalars(select(Lead).where(Lead.visitor_id == visitor_id)).first()
+        if lead is None:
+            return False
+        move_stage(session, lead, stage, reason)
+        return True
 
 
 # -- JSON API ------------------------------------------------------------------------------------
