@@ -14,6 +14,7 @@ def _loaders() -> list[tuple[str, Callable[[Path], object]]]:
     from handoff import load_nurture, load_roster
     from scoring.behaviour import load_behaviour_rules
     from scoring.qualification import load_qualification_rules
+    from webapp.privacy import load_privacy
 
     return [
         ("scoring.yml", load_qualification_rules),
@@ -21,6 +22,7 @@ def _loaders() -> list[tuple[str, Callable[[Path], object]]]:
         ("roster.yml", load_roster),
         ("nurture.yml", load_nurture),
         ("entity_patterns.yml", load_patterns),
+        ("privacy.yml", load_privacy),
     ]
 
 
