@@ -15,6 +15,7 @@ def _loaders() -> list[tuple[str, Callable[[Path], object]]]:
     from scoring.behaviour import load_behaviour_rules
     from scoring.qualification import load_qualification_rules
     from webapp.console.users import load_users_file
+    from webapp.privacy import load_privacy
 
     return [
         ("scoring.yml", load_qualification_rules),
@@ -23,6 +24,7 @@ def _loaders() -> list[tuple[str, Callable[[Path], object]]]:
         ("nurture.yml", load_nurture),
         ("entity_patterns.yml", load_patterns),
         ("users.yml", load_users_file),
+        ("privacy.yml", load_privacy),
     ]
 
 

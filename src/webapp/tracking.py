@@ -34,6 +34,8 @@ from appconfig.yamlfile import Checked, dotted_key, kind
 from leaddb.base import utcnow
 from leaddb.events import EVENT_TYPES, UTM_FIELDS, TrackedEvent, ingest_events
 
+from .privacy import objects_to_tracking, privacy_for
+
 logger = logging.getLogger(__name__)
 
 tracking = Blueprint("tracking")
@@ -129,6 +131,8 @@ async def track(request: Request) -> HTTPResponse:
     allowed, origin = _allowed_origin(request)
     if not allowed:
         return _refuse_origin(request)
+    if objects_to_tracking(request.headers, privacy_for(request.app.ctx.settings.config_dir)):
+        return _with_cors(json_response({"accepted": 0, "duplicates": 0, "stored": False}), origin)
     limits: TrackingLimits = request.app.ctx.tracking_limits
     try:
         body = await _read_body(request, limits)
