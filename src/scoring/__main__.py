@@ -63,9 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     train_command.add_argument(
         "--exclude",
         nargs="+",
+        # extend: repeated flags add up (append-less nargs="+" kept only the last flag's values)
+        action="extend",
         default=[],
         metavar="COLUMN",
-        help="columns not to learn from, e.g. filled in after sales contact (they leak the result)",
+        help="columns not to learn from (repeatable), e.g. filled in after sales contact (they leak the result)",
     )
     train_command.add_argument("--out", required=True, help="model file to write")
     train_command.add_argument("--folds", type=int, default=5, help="cross-validation folds for the reported metrics")

@@ -137,3 +137,27 @@ def test_missing_arguments_are_usage_errors(tmp_path):
     assert result.returncode == 2
     assert "the following arguments are required: --target, --out" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_repeated_exclude_flags_add_up(tmp_path):
+    data = write_leads(tmp_path / "leads.csv")
+    trained = run_scoring(
+        "train",
+        "--data",
+        str(data),
+        "--target",
+        "Won",
+        "--exclude",
+        "Notes (sales)",
+        "--exclude",
+        "Industry",
+        "--out",
+        "model.zip",
+        "--folds",
+        "3",
+        cwd=tmp_path,
+    )
+    assert trained.returncode == 0, trained.stderr
+    summary = json.loads(trained.stdout)
+    assert summary["excluded"] == ["Notes (sales)", "Industry"]
+    assert summary["features"] == ["Pricing Views"]
