@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import re
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -179,8 +180,14 @@ def _decode_json(body: bytes) -> Any:
     def reject_constant(name: str) -> None:  # NaN and Infinity are not JSON, and databases refuse them
         raise TrackingError(400, "malformed JSON", [_problem("body", f"is not valid JSON: {name} is not allowed")])
 
+    def finite(number: str) -> float:  # 1e400 would be stored as Infinity
+        value = float(number)
+        if not math.isfinite(value):
+            raise TrackingError(400, "malformed JSON", [_problem("body", f"number {number[:40]} is too large")])
+        return value
+
     try:
-        return json.loads(body.decode("utf-8"), parse_constant=reject_constant)
+        return json.loads(body.decode("utf-8"), parse_constant=reject_constant, parse_float=finite)
     except UnicodeDecodeError:
         raise TrackingError(400, "malformed body", [_problem("body", "is not UTF-8 text")]) from None
     except json.JSONDecodeError as exc:
@@ -288,7 +295,10 @@ class EventBody(_Body):
             raise ValueError(f"must be {example}, got {value!r}") from None
         if moment.tzinfo is None:
             raise ValueError("must include a time zone (e.g. a trailing Z)")
-        return moment.astimezone(timezone.utc)
+        try:
+            return moment.astimezone(timezone.utc)
+        except OverflowError:  # 0001-01-01T00:00:00+14:00 is before year 1 in UTC
+            raise ValueError(f"is out of range ({value!r})") from None
 
     @validator("occurred_at")
     def _believable_time(cls, moment: datetime) -> datetime:
@@ -311,6 +321,11 @@ class EventBody(_Body):
                     raise ValueError(f"property names are 1-64 letters, digits, '.', '-' or '_', got {name[:64]!r}")
         return value
 
+    @validator("url", "referrer", "properties", "utm", pre=True)
+    def _storable_text(cls, value: Any) -> Any:
+        _check_storable(value)
+        return value
+
     def tracked(self, visitor_id: str) -> TrackedEvent:
         if self.utm is not None:
             utm = {name: text for name, text in self.utm.dict().items() if text}
@@ -327,6 +342,19 @@ class EventBody(_Body):
             utm=utm,
             properties=self.properties,
         )
+
+
+def _check_storable(value: Any) -> None:
+    """NUL and lone surrogates (JSON's "\\ud800") cannot be stored: UTF-8 has no lone
+    surrogate and PostgreSQL text has no NUL."""
+    texts = [value] if isinstance(value, str) else []
+    if isinstance(value, dict):
+        texts = [str(item) for pair in value.items() for item in pair if isinstance(item, str)]
+    for text in texts:
+        if "\x00" in text:
+            raise ValueError("must not contain NUL characters")
+        if any("\ud800" <= char <= "\udfff" for char in text):
+            raise ValueError("must not contain lone surrogates (invalid Unicode)")
 
 
 class _VisitorBody(_Body):
