@@ -195,3 +195,11 @@ def test_the_crm_callback_and_the_console_form_move_a_lead_to_opportunity_and_wo
     assert stages == ["mql", "sql", "opportunity", "won"]
     funnel = httpx.get(f"{server.url}/api/console/funnel", headers=headers).json()["steps"]
     assert [s["leads"] for s in funnel] == [4, 2, 2, 0, 0, 1, 1]
+
+
+def test_a_non_ascii_bearer_token_is_a_401_not_a_server_error(console):
+    server, _ = console
+    # compare_digest raises TypeError on non-ASCII str; a header can carry any byte.
+    headers = [(b"Authorization", "Bearer café".encode("latin-1"))]
+    assert httpx.get(f"{server.url}/api/console/funnel", headers=headers).status_code == 401
+    assert httpx.post(f"{server.url}/api/console/crm/stage", json={}, headers=headers).status_code == 401

@@ -78,14 +78,35 @@ def _current(request: Request) -> tuple[ConsoleUser, Session] | None:
     return (user, session) if user else None
 
 
-def _api_user(request: Request) -> ConsoleUser | None:
-    """A Bearer token acts as an admin (it is the operator's); otherwise the session's user."""
+NOT_SIGNED_IN = "log in to the console or send Authorization: Bearer <CONSOLE_API_TOKEN>"
+
+
+def _has_api_token(request: Request) -> bool:
+    """Whether the request carries `Authorization: Bearer $CONSOLE_API_TOKEN`. Compared as bytes:
+    compare_digest refuses non-ASCII str, and Sanic hands non-UTF-8 header bytes over as surrogates."""
     token = request.app.ctx.settings.console_api_token
     header = request.headers.get("authorization", "")
-    if token and header.startswith("Bearer ") and hmac.compare_digest(header[7:].strip(), token):
+    if not token or not header.startswith("Bearer "):
+        return False
+    return hmac.compare_digest(header[7:].strip().encode("utf-8", "surrogateescape"), token.encode())
+
+
+def _api_user(request: Request) -> ConsoleUser | None:
+    """A Bearer token acts as an admin (it is the operator's); otherwise the session's user."""
+    if _has_api_token(request):
         return ConsoleUser(username="api-token", role="admin")
     current = _current(request)
     return current[0] if current else None
+
+
+def _report_refusal(request: Request, report: str) -> HTTPResponse | None:
+    """The 401 or 403 for a report's API, or None when the caller may read it."""
+    user = _api_user(request)
+    if user is None:
+        return json({"error": NOT_SIGNED_IN}, status=401)
+    if user.role not in SEES_REPORTS:
+        return json({"error": f"your role cannot see {report}"}, status=403)
+    return None
 
 
 # -- login ---------------------------------------------------------------------------------------
@@ -240,9 +261,7 @@ async def mark_stage(request: Request, lead_id: int) -> HTTPResponse:
 async def crm_stage(request: Request) -> HTTPResponse:
     """The CRM's callback: `{"visitor_id": "...", "stage": "opportunity"|"won", "reason": "..."}`
     with `Authorization: Bearer $CONSOLE_API_TOKEN` (a session is not enough: this is a machine)."""
-    token = request.app.ctx.settings.console_api_token
-    header = request.headers.get("authorization", "")
-    if not token or not header.startswith("Bearer ") or not hmac.compare_digest(header[7:].strip(), token):
+    if not _has_api_token(request):
         return json({"error": "send Authorization: Bearer <CONSOLE_API_TOKEN>"}, status=401)
     try:
         body = request.json
@@ -278,11 +297,9 @@ def _move_visitor(request: Request, visitor_id: str, stage: str, reason: str) ->
 
 @console.get("/api/console/funnel")
 async def funnel_api(request: Request) -> HTTPResponse:
-    user = _api_user(request)
-    if user is None:
-        return json({"error": "log in to the console or send Authorization: Bearer <CONSOLE_API_TOKEN>"}, status=401)
-    if user.role not in SEES_REPORTS:
-        return json({"error": "your role cannot see the funnel"}, status=403)
+    refusal = _report_refusal(request, "the funnel")
+    if refusal:
+        return refusal
     try:
         since, until, by = _funnel_params(request)
     except BadRequest as error:
@@ -292,11 +309,9 @@ async def funnel_api(request: Request) -> HTTPResponse:
 
 @console.get("/api/console/speed-to-lead")
 async def speed_api(request: Request) -> HTTPResponse:
-    user = _api_user(request)
-    if user is None:
-        return json({"error": "log in to the console or send Authorization: Bearer <CONSOLE_API_TOKEN>"}, status=401)
-    if user.role not in SEES_REPORTS:
-        return json({"error": "your role cannot see speed to lead"}, status=403)
+    refusal = _report_refusal(request, "speed to lead")
+    if refusal:
+        return refusal
     try:
         since, until, _ = _funnel_params(request)
         raw = request.args.get("sla_minutes", str(DEFAULT_SLA_MINUTES))
@@ -312,7 +327,7 @@ async def speed_api(request: Request) -> HTTPResponse:
 async def lead_api(request: Request, lead_id: int) -> HTTPResponse:
     user = _api_user(request)
     if user is None:
-        return json({"error": "log in to the console or send Authorization: Bearer <CONSOLE_API_TOKEN>"}, status=401)
+        return json({"error": NOT_SIGNED_IN}, status=401)
     refusal = await _refuse_lead(request, user, lead_id)
     if refusal:
         return json({"error": refusal[1]}, status=refusal[0])
