@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from scoring.answers import FORM_SLOTS, UNKNOWN, normalise_answer
@@ -15,6 +15,7 @@ from scoring.opening import opening_topic
 from scoring.qualification import decide, facts_from_record, model_facts, model_record
 
 from .booking import ask_a_person, held_meeting, tell_booked
+from .form import read_answer_instead
 from .services import in_thread, lead_model, lead_store, qualification_rules, visitor_behaviour
 
 
@@ -44,6 +45,24 @@ class ActionGreet(Action):
         return []
 
 
+async def _answer_to_the_question(
+    dispatcher: CollectingDispatcher, tracker: Tracker, intent: str
+) -> list[dict[str, Any]]:
+    """Inside the form, a message that a rule would answer as `intent` but that reads as the
+    answer to the question asked ("we want to stop losing leads overnight", "Northwind Supply
+    Partners"): validated and stored as that answer; its slot events, or [] if it is not one."""
+    if tracker.active_loop_name != "qualification_form":
+        return []
+    slot = tracker.get_slot("requested_slot")
+    text = (tracker.latest_message or {}).get("text") or ""
+    if slot not in FORM_SLOTS or not text.strip():
+        return []
+    parsed = normalise_answer(slot, text, date.today()).status == "ok"
+    if not reads_as_answer(slot, text, intent, parsed, repeated=False):
+        return []
+    return await read_answer_instead(slot, text, dispatcher, tracker)
+
+
 class ActionExplainWhy(Action):
     """Why this particular question is asked; the form then asks it again."""
 
@@ -51,8 +70,26 @@ class ActionExplainWhy(Action):
         return "action_explain_why"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        answer = await _answer_to_the_question(dispatcher, tracker, "ask_why")
+        if answer:
+            return answer  # the form runs next (the rule says so) and stores it
         slot = tracker.get_slot("requested_slot")
         dispatcher.utter_message(response=f"utter_why_{slot}" if slot in FORM_SLOTS else "utter_why_general")
+        return []
+
+
+class ActionAnswerBotQuestion(Action):
+    """ "Are you a bot?": yes, said plainly; unless the message answers the question asked
+    ("can your bot tell our sdrs which visitors are worth a call?" is a need)."""
+
+    def name(self) -> str:
+        return "action_answer_bot_question"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        answer = await _answer_to_the_question(dispatcher, tracker, "bot_challenge")
+        if answer:
+            return answer
+        dispatcher.utter_message(response="utter_iamabot")
         return []
 
 
@@ -61,21 +98,14 @@ class ActionRequestHuman(Action):
         return "action_request_human"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        answer = await _answer_to_the_question(dispatcher, tracker, "human_handoff")
+        if answer:
+            return answer
         text = (tracker.latest_message or {}).get("text") or ""
         in_form = tracker.active_loop_name == "qualification_form"
-        slot = tracker.get_slot("requested_slot") if in_form else None
-        if slot in FORM_SLOTS and _answers_the_question(slot, text):
-            # Not a request at all ("Northwind Supply Partners"): the form's validator reads and
-            # stores it as the answer when the form runs next.
-            return [SlotSet(slot, text)]
         response = "utter_handoff_noted" if in_form else "utter_handoff_noted_done"
         await ask_a_person(dispatcher, tracker, f"asked for a person: {text}", response)
         return []
-
-
-def _answers_the_question(slot: str, text: str) -> bool:
-    parsed = normalise_answer(slot, text, date.today()).status == "ok"
-    return reads_as_answer(slot, text, "human_handoff", parsed, repeated=False)
 
 
 class ActionStopQualifying(Action):
@@ -85,6 +115,11 @@ class ActionStopQualifying(Action):
         return "action_stop_qualifying"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or "stop"
+        answer = await _answer_to_the_question(dispatcher, tracker, intent)
+        if answer:
+            # Not a stop at all: the form goes on instead of the rule's deactivation.
+            return [*answer, FollowupAction("qualification_form")]
         text = (tracker.latest_message or {}).get("text")
         await in_thread(lead_store().record_stop, tracker.sender_id, text)
         dispatcher.utter_message(response="utter_stop_ack")

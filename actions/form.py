@@ -8,11 +8,19 @@ from datetime import date
 from typing import Any
 
 from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from scoring.answers import UNKNOWN, company_guess_from_email, normalise_answer, off_topic_answer
-from scoring.in_form import ANSWER_FIRST_INTENTS, asked_too_often, is_command, is_request_to_assistant, reads_as_answer
+from scoring.in_form import (
+    ANSWER_FIRST_INTENTS,
+    asked_too_often,
+    is_command,
+    is_request_to_assistant,
+    reads_as_answer,
+    says_more_than_its_intent,
+)
 
 from .services import in_thread, lead_store, qualification_rules
 
@@ -65,7 +73,7 @@ def _answer_text(tracker: Tracker, slot: str, slot_value: Any) -> tuple[str, lis
     text = message.get("text") or ""
     entities = [e for e in message.get("entities", []) if "start" in e and "end" in e]
     own_entity = SLOT_ENTITY.get(slot)
-    if tracker.get_slot("requested_slot") == slot:
+    if _asked(tracker, slot):
         return text, [(e["start"], e["end"]) for e in entities if e.get("entity") != own_entity]
     own = [e for e in entities if e.get("entity") == own_entity]
     if own:
@@ -73,9 +81,39 @@ def _answer_text(tracker: Tracker, slot: str, slot_value: Any) -> tuple[str, lis
     return str(slot_value), []
 
 
+# A first message that tells us things ("our inbound leads sit for days") opens the form: it is
+# read as the answer to the first question, the need, as if the site had asked it.
+OPENING_INTENTS = frozenset({"inform", "request_demo", "ask_pricing", "support_request", "greet"})
+
+
+def _opening_message(tracker: Tracker) -> str | None:
+    """The message that opened the form, when it may state the need."""
+    if tracker.get_slot("requested_slot") is not None or _previous_value(tracker, "need") is not None:
+        return None
+    message = tracker.latest_message or {}
+    intent = (message.get("intent") or {}).get("name")
+    return message.get("text") if intent in OPENING_INTENTS and message.get("text") else None
+
+
+def _asked(tracker: Tracker, slot: str) -> bool:
+    """The visitor's message answers `slot`'s question: it was asked, or it is the need and the
+    message opened the form."""
+    if tracker.get_slot("requested_slot") == slot:
+        return True
+    return slot == "need" and tracker.get_slot("requested_slot") is None and _opening_message(tracker) is not None
+
+
 class ValidateQualificationForm(FormValidationAction):
     def name(self) -> str:
         return "validate_qualification_form"
+
+    async def get_validation_events(self, dispatcher, tracker, domain) -> list:
+        opening = _opening_message(tracker)
+        if opening and "need" not in tracker.slots_to_validate():
+            # The need's from_text mapping only fills it once asked: offer the opening message.
+            tracker.events.append({"event": "slot", "name": "need", "value": opening, "timestamp": None})
+            tracker.slots["need"] = opening
+        return await super().get_validation_events(dispatcher, tracker, domain)
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> list[str]:
         # A student, job seeker or competitor is not asked for budget and contact details.
@@ -126,11 +164,21 @@ class ValidateQualificationForm(FormValidationAction):
         self, slot: str, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> dict[str, Any]:
         visitor = tracker.sender_id
-        requested = tracker.get_slot("requested_slot") == slot
+        requested = _asked(tracker, slot)
         text, other_spans = _answer_text(tracker, slot, slot_value)
         answer = normalise_answer(slot, text, date.today(), other_spans)
         store = lead_store()
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or "inform"
+        if requested and tracker.get_slot("requested_slot") is None:
+            # The opening message: the need if it states one, else nothing is asked yet.
+            # Unasked, it must say clearly more than its intent ("sup guys" is a greeting).
+            opening_need = (
+                answer.status == "ok"
+                and reads_as_answer(slot, text, intent, True, False)
+                and says_more_than_its_intent(text, intent)
+            )
+            if not opening_need:
+                return {slot: None}
 
         if requested and intent in ANSWER_FIRST_INTENTS and intent != "inform":
             # Answer first: the message counts as the answer unless it clearly is something else.
@@ -162,9 +210,16 @@ class ValidateQualificationForm(FormValidationAction):
                     result["company"] = company
             return result
 
-        if not requested or answer.other_answers_only:
-            # A passing mention we could not read, or a message that answered other questions:
-            # keep what we had and let the form ask this question in its turn.
+        if requested and answer.other_answers_only:
+            # The message answered other questions: those are stored; this one is asked again,
+            # and counts as asked, so it is never asked a third time in a row.
+            counts = dict(tracker.get_slot("reask_counts") or {})
+            counts[slot] = counts.get(slot, 0) + 1
+            if asked_too_often(counts[slot]):
+                return {**await self._move_on(slot, text, dispatcher, tracker), "reask_counts": counts}
+            return {slot: _previous_value(tracker, slot), "reask_counts": counts}
+        if not requested:
+            # A passing mention we could not read: keep what we had and ask in its turn.
             return {slot: _previous_value(tracker, slot)}
         return await self._ask_again(slot, text, None, answer.problem, dispatcher, tracker)
 
@@ -197,6 +252,18 @@ class ValidateQualificationForm(FormValidationAction):
         await in_thread(lead_store().record_answer, tracker.sender_id, slot, text, None, "uncertain")
         dispatcher.utter_message(response="utter_moving_on")
         return {slot: UNKNOWN}
+
+
+async def read_answer_instead(
+    slot: str, text: str, dispatcher: CollectingDispatcher, tracker: Tracker
+) -> list[dict[str, Any]]:
+    """Validate and store `text` as the answer to `slot` from an action other than the form.
+
+    Rasa validates a form's slots only when the form runs straight after the visitor's message;
+    a rule's action that finds the message is an answer must validate it itself, or the slot
+    would keep raw text the lead database never saw."""
+    values = await ValidateQualificationForm()._validate(slot, text, dispatcher, tracker)
+    return [SlotSet(name, value) for name, value in values.items()]
 
 
 def _looks_like_a_name(text: str, answer: Any, slot: str) -> bool:

@@ -25,7 +25,7 @@ FORM_SLOTS = ("need", "timeline", "authority", "budget", "company", "company_siz
 # "Not sure yet" typed as an answer: the question is skipped (unknown), not asked again.
 _DONT_KNOW = re.compile(
     r"\b(not sure|unsure|no idea|no clue|don'?t know|do not know|dunno|idk|tbd|to be (decided|determined)|"
-    r"not (decided|discussed|settled)|haven'?t (decided|talked|discussed|settled|figured)|"
+    r"not (decided|discussed|settled)|have ?n'?t (decided|talked|discussed|settled|figured|thought)|"
     r"rather not (say|share)|prefer not to (say|share)|can'?t say)\b",
     re.IGNORECASE,
 )
@@ -80,12 +80,14 @@ def remove_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
     return re.sub(r"\s+", " ", " ".join(kept)).strip(" ,.;-")
 
 
-def _content_words(text: str) -> list[str]:
+def content_words(text: str) -> list[str]:
+    """The words that say something: three letters or more, neither stop words nor chat filler."""
     return [w for w in re.findall(r"[^\W\d_]{3,}", text.lower()) if w not in _FILLER]
 
 
 def _need(text: str, today: date) -> Answer:
-    if not _content_words(text):
+    # One word ("Joy", "software") could be a name, a greeting or a topic: too little to act on.
+    if len(content_words(text)) < 2:
         return Answer("invalid", problem="too short to tell what you need")
     need = text.strip()[:MAX_TEXT]
     return Answer("ok", need, {"need": need})
@@ -175,7 +177,7 @@ def normalise_answer(
     text = (text or "").strip()[:MAX_TEXT]
     remainder = remove_spans(text, other_spans)
     if remainder != text:
-        answered_others = not _content_words(remainder) if slot in _FREE_TEXT_SLOTS else not remainder
+        answered_others = not content_words(remainder) if slot in _FREE_TEXT_SLOTS else not remainder
         if answered_others:
             return Answer("invalid", problem="answered other questions", other_answers_only=True)
         text = remainder
@@ -185,6 +187,11 @@ def normalise_answer(
     if answer.status == "invalid" and _DONT_KNOW.search(text):
         return Answer("unknown", UNKNOWN)
     return answer
+
+
+def says_dont_know(text: str) -> bool:
+    """ "No idea", "not sure yet", "rather not say": a deliberate skip of the question."""
+    return bool(_DONT_KNOW.search(text))
 
 
 def company_guess_from_email(address_fields: dict) -> str | None:

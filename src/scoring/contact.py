@@ -136,7 +136,9 @@ def explain_invalid_email(text: str) -> str:
 _MAX_NAME_LENGTH = 80
 # Greetings and fillers before the answer: "hi, sure, ...".
 _FILLER_RE = re.compile(
-    r"^(?:(?:hi|hello|hey|sure|ok|okay|yes|yeah|yep|of\s+course|well|so)\b[\s,!.:;-]*)+", re.IGNORECASE
+    # "Hi-Tech Supply" keeps its "Hi": a hyphen joined to the word is part of the name.
+    r"^(?:(?:hi|hello|hey|sure|ok|okay|yes|yeah|yep|of\s+course|well|so)\b(?!-\w)[\s,!.:;-]*)+",
+    re.IGNORECASE,
 )
 _NAME_INTRO_RE = re.compile(
     r"^(?:my\s+(?:full\s+)?name\s+is|my\s+name's|name's|name\s+is|the\s+name'?s?|i\s+am|i'm|im|"
@@ -217,6 +219,15 @@ _NOT_NAME_WORDS = frozenset(
         "just",
     ]
 )
+# Words of company names, not of people's: "Fernwood Analytics" answers the company question.
+_COMPANY_NAME_WORDS = frozenset(
+    str.split(
+        "analytics logistics supply supplies solutions software systems labs lab group partners consulting"
+        " technologies technology tech inc ltd gmbh llc corp corporation company agency studio studios media"
+        " digital holdings industries services robotics ventures capital networks insurance bank foods"
+        " roasters manufacturing retail health healthcare pharma energy logistic cloud data ai"
+    )
+)
 _LOWERCASE_PARTICLES = frozenset(
     ["van", "von", "de", "da", "di", "del", "della", "der", "den", "du", "la", "le", "ter", "bin", "al"]
 )
@@ -241,6 +252,7 @@ def parse_person_name(text: str) -> str | None:
         not _short_enough(text, 5, _MAX_NAME_LENGTH)
         or not _NAME_RE.fullmatch(text)
         or any(word.lower().strip(".") in _NOT_NAME_WORDS for word in words)
+        or (len(words) > 1 and words[-1].lower().strip(".") in _COMPANY_NAME_WORDS)
     ):
         return None
     return " ".join(_capitalise_name_word(word, first=i == 0) for i, word in enumerate(words))
@@ -319,6 +331,14 @@ _NO_COMPANY_RE = re.compile(
 )
 
 
+# "around 60", "~120 people": the size, not the company.
+_HEADCOUNT_RE = re.compile(
+    r"\W*(?:about|around|roughly|approx\w*|maybe|like|~|<|>|over|under)?\s*\d[\d,.\s-]*k?"
+    r"\s*(?:people|employees|staff|ftes?|heads|persons)?\W*",
+    re.IGNORECASE,
+)
+
+
 def parse_company_name(text: str) -> str | None:
     """The visitor's company, tidied, or None when the answer names none.
 
@@ -328,7 +348,7 @@ def parse_company_name(text: str) -> str | None:
     anything else keeps the visitor's spelling.
     """
     text = _require_text(text, "parse_company_name").strip().replace("\u2019", "'")
-    if "@" in text or _NO_COMPANY_RE.search(text):
+    if "@" in text or _NO_COMPANY_RE.search(text) or _HEADCOUNT_RE.fullmatch(text):
         return None
     text = _FILLER_RE.sub("", text)
     text = _WORKPLACE_INTRO_RE.sub("", text, count=1)

@@ -12,17 +12,31 @@ from __future__ import annotations
 
 import re
 
-# Intents whose message is tried as the answer first. The others (asking why, whether this is a
-# bot, to stop, goodbye) are requests the dialogue rules answer. A request for a person goes to
-# its rule too, whose action asks here first ("Northwind Supply Partners" is a company).
+from .answers import content_words, says_dont_know
+
+# Intents whose message is tried as the answer first, by the form's validator. A request for a
+# person goes to its rule too, whose action asks here first ("Northwind Supply Partners" is a
+# company).
 ANSWER_FIRST_INTENTS = frozenset(
     {"inform", "greet", "thank", "affirm", "deny", "ask_pricing", "request_demo", "out_of_scope", "nlu_fallback"}
     | {"choose_slot", "more_slots", "human_handoff", "support_request"}
 )
+# Requests the dialogue rules answer (asking why, whether this is a bot, to stop, goodbye). Their
+# actions still try the message as the answer first, but only one that says much more than the
+# request counts ("we want to stop losing leads overnight" is a need, "stop asking" is not), and
+# repeating it does not make it an answer.
+RULE_INTENTS = frozenset({"ask_why", "bot_challenge", "stop", "goodbye"})
 # Free-text slots accept nearly any words: an off-topic command must not become the need.
 FREE_TEXT_SLOTS = frozenset({"need"})
+# A free-text answer that says this many content words beyond its intent's own words is an answer.
+_SAYS_MORE = 3
 MAX_ASKS_IN_A_ROW = 2
 
+# Chat openers before a question or command: "hmm what's the weather", "ok so tell me a joke".
+_OPENER = re.compile(
+    r"^\W*(?:(?:hmm+|um+|uh+|erm+|er|ah+|oh+|ok|okay|so|well|and|but|also|btw|lol|hey|hi|quick question)\b\W*)+",
+    re.IGNORECASE,
+)
 _QUESTION = re.compile(
     r"\?\s*$|^\s*(how|what|why|when|where|who|which|can|could|would|will|do|does|did|is|are|should|may|shall"
     r"|whats|hows|wheres|whos|what's|how's|where's|who's)\b",
@@ -46,7 +60,43 @@ _MEANS_IT = {
     "support_request": r"\b(log ?in|sign ?in|password|invoice|billing|charged|refund|bug|error|broken|crash\w*"
     r"|not working|stopped working|ticket|already (use|using)|existing customer|our account|cancel)\b",
     "human_handoff": r"\b(human|person|someone|somebody|agent|rep|representative|talk|speak|call|contact|real)\b",
+    "stop": r"\b(stop|quit|enough|not interested|leave me|no more|unsubscribe|don'?t (contact|email|message))\b",
+    "goodbye": r"\b(bye|goodbye|see (you|ya)|later|gotta go|have to go|talk soon|cya)\b",
+    "bot_challenge": r"\b(bot|robot|human|real person|machine|ai|automated|chatbot)\b",
+    "ask_why": r"\b(why|what for|reason|what do you need|what is it for|what's it for|what happens)\b",
 }
+# Words that carry each intent; what a message says beyond them (and beyond filler) is its content.
+_INTENT_WORDS = {
+    "ask_pricing": "price prices pricing cost costs much quote plan plans expensive cheap paying pay per seat month",
+    "request_demo": "demo demos call meeting book schedule talk speak sales show walk through see product like get",
+    "human_handoff": "human person someone somebody agent rep representative talk speak real sales team chat",
+    "support_request": "support help account issue problem",
+    "stop": "stop stopping quit enough interested asking questions leave alone more please bother",
+    "goodbye": "bye goodbye later gotta talk soon cya",
+    "bot_challenge": "bot robot human real person machine talking chatbot automated actual",
+    "ask_why": "why reason know need asking ask information info want matter happens",
+    "greet": "hi hello hey hiya howdy sup yo morning afternoon evening guys folks team there everyone people again",
+}
+_INTENT_WORD_SETS = {intent: frozenset(words.split()) for intent, words in _INTENT_WORDS.items()}
+# The words of each numeric answer; an off-topic message with others ("the weather in lisbon
+# today") is not that answer, though a fragment of it parses.
+_ANSWER_WORDS = {
+    "timeline": "day days week weeks month months quarter quarters year years next this end start beginning mid"
+    " early late soon asap now today tomorrow within before after around roughly latest earliest urgent rush"
+    " eventually someday sometime summer winter spring autumn fall half fiscal live launch ready plan planning"
+    " hopefully probably ideally target aiming until till earliest january february march april june july"
+    " august september october november december monday tuesday wednesday thursday friday weekend"
+    " plans plan browsing researching research looking exploring curious idea decided yet pressure deadline"
+    " approval contract renewal ends expires holidays christmas new done place running rollout sooner"
+    " quickly fast immediately",
+    "budget": "budget around roughly approx approximately per month year annual annually monthly yearly dollars"
+    " euros pounds usd eur gbp thousand grand million approved pending signed seat seats user users license"
+    " spend allocated aside max maximum tops upto range between total",
+    "company_size": "people employees staff headcount team person persons heads fte ftes company total globally"
+    " worldwide around roughly across offices",
+}
+_ANSWER_WORD_SETS = {slot: frozenset(words.split()) for slot, words in _ANSWER_WORDS.items()}
+
 _MEANS_IT_RE = {intent: re.compile(pattern, re.IGNORECASE) for intent, pattern in _MEANS_IT.items()}
 
 
@@ -54,15 +104,29 @@ _MEANS_IT_RE = {intent: re.compile(pattern, re.IGNORECASE) for intent, pattern i
 _ABOUT_THEIR_BUSINESS = re.compile(r"\b(we|us|our|ours|my team|my company)\b", re.IGNORECASE)
 
 
+def says_beyond(text: str, words: frozenset[str]) -> list[str]:
+    """The content words of `text` that are not among `words` (an intent's or an answer's)."""
+    return [word for word in content_words(text) if word not in words]
+
+
+def says_more_than_its_intent(text: str, intent: str) -> bool:
+    """The message says clearly more than its intent would: three content words beyond the
+    intent's own, or a word beyond them about the visitor's own business."""
+    beyond = says_beyond(text, _INTENT_WORD_SETS.get(intent, frozenset()))
+    return len(beyond) >= _SAYS_MORE or bool(beyond and _ABOUT_THEIR_BUSINESS.search(text))
+
+
 def is_request_to_assistant(text: str, intent: str, slot: str | None = None) -> bool:
     """A question, or the message is plainly what its intent says ("book a demo", "hi there").
-    Asked for the need, a question about their own business is the need itself."""
+    Asked for the need, a message that says much more than its intent ("we want to stop losing
+    leads overnight"), or a question about their own business, is the need itself."""
     pattern = _MEANS_IT_RE.get(intent)
     if intent == "support_request" and pattern and pattern.search(text):
         return True  # "i can't log in to our account": a customer's problem, not their need
-    if slot in FREE_TEXT_SLOTS and _ABOUT_THEIR_BUSINESS.search(text):
+    if slot in FREE_TEXT_SLOTS and says_more_than_its_intent(text, intent):
         return False
-    return bool(_QUESTION.search(text)) or bool(pattern and pattern.search(text))
+    unopened = _OPENER.sub("", text)
+    return bool(_QUESTION.search(unopened)) or bool(pattern and pattern.search(text))
 
 
 def reads_as_answer(slot: str, text: str, intent: str, parsed: bool, repeated: bool) -> bool:
@@ -70,19 +134,28 @@ def reads_as_answer(slot: str, text: str, intent: str, parsed: bool, repeated: b
 
     `parsed`: the slot's normaliser understood the text; `repeated`: the visitor sent the same
     message again after the assistant's reply to it, which means "that *was* my answer"."""
-    if intent not in ANSWER_FIRST_INTENTS:
+    if intent not in ANSWER_FIRST_INTENTS | RULE_INTENTS:
         return False
-    if repeated and text.strip():
+    if repeated and text.strip() and intent not in RULE_INTENTS:
         return True
+    if intent in RULE_INTENTS and slot in FREE_TEXT_SLOTS:
+        return parsed and says_more_than_its_intent(text, intent)
     if not parsed or is_request_to_assistant(text, intent, slot):
         return False
-    # Off-topic words parse as a need too: there, a command to an assistant is not taken.
-    return not (intent in ("out_of_scope", "nlu_fallback") and slot in FREE_TEXT_SLOTS and is_command(text))
+    if intent in ("out_of_scope", "nlu_fallback"):
+        # Off-topic words parse as a need too: there, a command to an assistant is not taken;
+        # and a number or a time word inside an unrelated sentence is not the answer.
+        if slot in FREE_TEXT_SLOTS and is_command(text):
+            return False
+        beyond = says_beyond(text, _ANSWER_WORD_SETS.get(slot, frozenset()))
+        if slot in _ANSWER_WORD_SETS and not says_dont_know(text) and len(beyond) >= 2:
+            return False
+    return True
 
 
 def is_command(text: str) -> bool:
     """An everyday command to an assistant ("tell me a joke", "set a timer")."""
-    return bool(_COMMAND.search(text))
+    return bool(_COMMAND.search(_OPENER.sub("", text)))
 
 
 def asked_too_often(asks_so_far: int) -> bool:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -65,6 +68,37 @@ def _questions_repeated_in_a_row(bot_lines: list[str]) -> list[str]:
     return repeated
 
 
+@contextmanager
+def _database_locked(stack, seconds: float):
+    """Another process holds the lead database's write lock for `seconds` (SQLite only): the
+    message sent meanwhile must still be answered and its answer stored."""
+    url = stack.env["DATABASE_URL"]
+    assert url.startswith("sqlite:///"), "the locked-database turn needs the SQLite profile"
+    locked, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        connection = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=30, isolation_level=None)
+        try:
+            connection.execute("BEGIN EXCLUSIVE")
+            locked.set()
+            release.wait(seconds)
+            connection.execute("ROLLBACK")
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    assert locked.wait(30), "could not take the database lock"
+    timer = threading.Timer(seconds, release.set)
+    timer.start()
+    try:
+        yield
+    finally:
+        release.set()
+        timer.cancel()
+        holder.join(30)
+
+
 @pytest.mark.parametrize("visitor", _visitors())
 def test_visitor(running_stack, visitor):
     sender = f"corpus-{uuid.uuid4().hex[:10]}"
@@ -74,11 +108,16 @@ def test_visitor(running_stack, visitor):
     bot_lines: list[str] = []
     buttons: list[dict] = []
     for turn in visitor["turns"]:
-        text = turn
-        if turn == PICK_FIRST:
+        lock_seconds = turn.get("with_database_locked_for", 0) if isinstance(turn, dict) else 0
+        text = turn["say"] if isinstance(turn, dict) else turn
+        if text == PICK_FIRST:
             assert buttons, f"no meeting times were offered before {PICK_FIRST}; the bot said: {bot_lines[-3:]}"
             text = buttons[0]["payload"]
-        replies = _send(running_stack, sender, text, zone)
+        if lock_seconds:
+            with _database_locked(running_stack, lock_seconds):
+                replies = _send(running_stack, sender, text, zone)
+        else:
+            replies = _send(running_stack, sender, text, zone)
         assert replies, f"no reply to {turn!r}"
         bot_lines += [r.get("text", "") for r in replies if r.get("text")]
         offered = [b for r in replies for b in (r.get("buttons") or []) if "choose_slot" in b.get("payload", "")]

@@ -147,3 +147,9 @@ def test_off_topic_messages_that_are_really_names(slot, text, value):
 
     answer = off_topic_answer(slot, text, TODAY)
     assert (answer.slot_value if answer else None) == value
+
+
+def test_a_one_word_need_is_asked_again():
+    for text in ("Joy", "software", "leads!"):
+        assert normalise_answer("need", text, date(2026, 12, 2)).status == "invalid", text
+    assert normalise_answer("need", "lead routing", date(2026, 12, 2)).status == "ok"

@@ -349,6 +349,8 @@ AUTHORITY_CASES = [
     ("I'm the COO", "decision_maker"),
     ("senior dev", "user"),
     ("I lead the data team", "influencer"),
+    ("we need something to qualify inbound leads at night", "unknown"),  # leads are prospects
+    ("sales lead for emea", "influencer"),
     ("our CEO will make the call", "influencer"),
     ("Owner & operator", "decision_maker"),
     ("sales ops analyst", "user"),
@@ -506,3 +508,17 @@ def test_hostile_or_odd_input_gives_a_value_not_an_exception(text):
     parse_timeline(text, TODAY)
     assert parse_authority(text) in {"decision_maker", "influencer", "user", "none", "unknown"}
     parse_company_size(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "same_as"),
+    [
+        ("nxt month hopefuly", "next month"),
+        ("in 2 wks", "in 2 weeks"),
+        ("within 3 mnths", "within 3 months"),
+        ("end of this yr", "end of this year"),
+        ("tmrw if possible", "tomorrow"),
+    ],
+)
+def test_chat_spellings_of_time_words(text, same_as):
+    assert parse_timeline(text, TODAY) == parse_timeline(same_as, TODAY) is not None

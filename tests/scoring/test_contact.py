@@ -119,6 +119,9 @@ NAME_CASES = [
     ("", None),
     ("my name is jane and i work at acme and we need a tool for lead scoring asap", "Jane"),
     ("agent 47", None),
+    ("Fernwood Analytics", None),  # a company, answered to the name question
+    ("Karoo Coffee Roasters", None),
+    ("Tech Ng", "Tech Ng"),
 ]
 
 
@@ -158,6 +161,12 @@ COMPANY_CASES = [
     ("I'm a freelancer", None),
     ("none of your business", None),
     ("", None),
+    ("Hi-Tech Supply", "Hi-Tech Supply"),
+    ("hi, acme", "Acme"),
+    ("around 60", None),  # the size, answered to the company question
+    ("~120 people", None),
+    ("3M", "3M"),
+    ("7-Eleven", "7-Eleven"),
 ]
 
 

@@ -80,3 +80,71 @@ def test_uncertain_answers_are_named_in_the_reasons_unless_answered_later():
         {"slot": "timeline", "raw_text": "next month", "status": "ok"},
     ]
     assert uncertain_answer_reasons(answers) == ["budget: 'heaps' (not understood, asked twice)"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("want to stop losing leads that come in overnight", "stop"),
+        ("we'd like to stop reps from cold calling dead accounts", "stop"),
+        ("can your bot tell our sdrs which visitors are worth a call?", "bot_challenge"),
+        ("a bot that answers visitors at night and hands hot ones to sales", "bot_challenge"),
+        ("we want to know which accounts are researching us", "ask_why"),
+        ("need to prioritise inbound demo requests by deal size", "request_demo"),
+        ("bye bye spreadsheets, we need proper lead routing for the team", "goodbye"),
+    ],
+)
+def test_a_need_that_says_more_than_its_intent_is_the_need(text, intent):
+    assert reads_as_answer("need", text, intent, parsed=True, repeated=False)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("stop asking me questions", "stop"),
+        ("not interested, please stop", "stop"),
+        ("are you a real person?", "bot_challenge"),
+        ("am I talking to a bot", "bot_challenge"),
+        ("why do you need to know that?", "ask_why"),
+        ("ok bye", "goodbye"),
+    ],
+)
+def test_a_plain_rule_request_is_not_an_answer_even_when_repeated(text, intent):
+    assert not reads_as_answer("need", text, intent, parsed=True, repeated=True)
+
+
+@pytest.mark.parametrize(
+    ("slot", "text"),
+    [
+        ("timeline", "hmm what's the weather like in lisbon today"),
+        ("timeline", "weather in lisbon today"),
+        ("timeline", "ok so who won the football last week"),
+        ("budget", "convert 40 dollars to yen for my trip"),
+        ("company_size", "how many people live in tokyo"),
+        ("need", "um tell me a joke about cats"),
+    ],
+)
+def test_a_number_or_time_word_inside_an_off_topic_message_is_not_the_answer(slot, text):
+    assert not reads_as_answer(slot, text, "out_of_scope", parsed=True, repeated=False)
+
+
+@pytest.mark.parametrize(
+    ("slot", "text"),
+    [
+        ("budget", "dunno honestly, not my department"),
+        ("timeline", "no plans, just browsing"),
+        ("timeline", "sometime around august next year"),
+        ("company_size", "roughly 40 people"),
+    ],
+)
+def test_an_answer_the_classifier_calls_off_topic_is_still_the_answer(slot, text):
+    assert reads_as_answer(slot, text, "nlu_fallback", parsed=True, repeated=False)
+
+
+def test_an_opening_message_states_a_need_only_when_it_says_more_than_hello():
+    from scoring.in_form import says_more_than_its_intent
+
+    assert not says_more_than_its_intent("sup guys", "greet")
+    assert not says_more_than_its_intent("hello from the uk", "greet")
+    assert says_more_than_its_intent("our inbound leads sit for days before anyone touches them", "inform")
+    assert says_more_than_its_intent("hi, we want faster lead routing", "greet")

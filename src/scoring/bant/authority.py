@@ -84,9 +84,13 @@ _DECISION_MAKER_TITLES_RE = re.compile(
 )
 _INFLUENCER_TITLES_RE = re.compile(
     r"\b(?:manager|management|team\s+lead|tech\s+lead|technical\s+lead|project\s+lead|"
-    r"lead\s+(?:dev|developer|engineer|architect|designer|analyst)|principal\s+\w+|\w+\s+lead|"
+    r"lead\s+(?:dev|developer|engineer|architect|designer|analyst)|principal\s+\w+|"
+    # "sales lead" is a role, "inbound leads" are prospects: only a team's name before "lead".
+    r"(?:sales|marketing|design|engineering|product|growth|data|ops|operations|qa|frontend|backend|devops|"
+    r"content|squad|pod|program|programme|account|regional|support|research|ux|ui|seo|crm|revops|it|security)"
+    r"\s+lead(?!s)|"
     r"supervisor|architect|product\s+owner|procurement|purchasing|buyer|executive\s+assistant|"
-    r"chief\s+of\s+staff|manage\s+(?:a|the|our)\s+team)s?\b"
+    r"chief\s+of\s+staff|manage\s+(?:a|the|our)\s+team|i\s+lead\s+(?:a|the|our)\s+(?:\w+\s+)?team)s?\b"
 )
 _USER_TITLES_RE = re.compile(
     r"\b(?:engineer|engineering|developer|dev|programmer|coder|analyst|designer|specialist|"

@@ -382,6 +382,12 @@ _FIXED_DAY_RULES: list[tuple[re.Pattern, _ToWhen]] = [
 
 # Quantities and units written out, rewritten before the rules run.
 _TIMELINE_REWRITES = [
+    # Chat spellings of time words: "nxt mnth", "2 wks", "this yr", "tmrw".
+    (re.compile(r"\bnxt\b"), "next"),
+    (re.compile(r"\b(?:mnth|mth|mo)(s?)\b"), r"month\1"),
+    (re.compile(r"\bwk(s?)\b"), r"week\1"),
+    (re.compile(r"\byr(s?)\b"), r"year\1"),
+    (re.compile(r"\b(?:tmrw|tmr|tomoz|2moro)\b"), "tomorrow"),
     # "within the next month" is a span from today (up to 30 days), not the 1st of next month.
     (
         re.compile(r"\b(?:within|in|over|during)\s+the\s+(?:next|coming)\s+(?=(?:day|week|month|quarter|year)\b)"),
