@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from handoff import book_meeting, open_times
-from tests.handoff.conftest import MONDAY
+from leaddb import utcnow
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -24,10 +24,13 @@ def _cli(*args, config_dir, database_url):
     )
 
 
-def _booked(store, roster):
+def _booked(store, roster, now=None):
+    """A meeting booked `now` (default: really now, since the CLI decides at the real time and a
+    decision link expires `decision_link_days` after the meeting)."""
+    now = now or utcnow()
     store.record_answer("v-cli", "need", "…", {"need": "forecasting"})
-    meeting_time = open_times(roster, "munich", store, MONDAY)[0]
-    return book_meeting(store, "munich", "v-cli", meeting_time.start, roster, MONDAY)
+    meeting_time = open_times(roster, "munich", store, now)[0]
+    return book_meeting(store, "munich", "v-cli", meeting_time.start, roster, now)
 
 
 def test_reject_needs_a_reason_and_recycles_the_lead(tmp_path, roster_path, roster, sqlite_store, sqlite_url):
