@@ -126,6 +126,7 @@ def test_rotate_feed_and_invite_print_new_links_and_revoke_the_old(
 
 
 def test_an_expired_decision_link_is_refused(tmp_path, roster_path, roster, sqlite_store, sqlite_url):
+    shutil.copy(PROJECT / "config" / "nurture.yml", tmp_path / "nurture.yml")
     booking = _booked(sqlite_store, roster, now=utcnow() - timedelta(days=30))
     done = _cli(
         "accept",
@@ -135,5 +136,5 @@ def test_an_expired_decision_link_is_refused(tmp_path, roster_path, roster, sqli
         config_dir=tmp_path,
         database_url=sqlite_url,
     )
-    assert done.returncode == 2 and "expired" in done.stderr
+    assert done.returncode == 2 and done.stderr == "error: this link has expired\n"
     assert sqlite_store.get_lead("v-cli")["stage"] == "meeting_booked"
