@@ -20,6 +20,7 @@ from handoff import (
     book_meeting,
     enrol_in_nurture,
     format_meeting_time,
+    invite_token_version,
     invite_url,
     may_book,
     open_times,
@@ -202,11 +203,12 @@ class ActionBookMeeting(Action):
             rep = roster().reps[rep_id]
             shown_zone = zone or rep.timezone
             settings = load_settings()
+            version = await in_thread(invite_token_version, store, result.meeting_id)
             dispatcher.utter_message(
                 response="utter_meeting_booked",
                 rep_name=rep.name,
                 when=format_meeting_time(MeetingTime(result.start, result.end), shown_zone),
-                invite_url=invite_url(settings.public_base_url, secret_key(settings), result.meeting_id),
+                invite_url=invite_url(settings.public_base_url, secret_key(settings), result.meeting_id, version or 0),
             )
             local_start = result.start.astimezone(ZoneInfo(shown_zone)).isoformat()
             return [SlotSet("meeting_start", local_start), SlotSet("assigned_rep", rep_id)]

@@ -19,16 +19,20 @@ An SQL, in the chat:
     result = book_meeting(db, rep_id, visitor_id, start, roster, now, notifications, transcript)
         # -> Booking | TimeTaken (offer fresh times) | TimeNotOffered (payload never offered)
     invite = invite_for(db, roster, booking.meeting_id, "PUBLISH")   # ICS for the visitor to download
-    link = invite_url(base_url, secret, booking.meeting_id)  # signed link to it; check_invite_token
+    link = invite_url(base_url, secret, booking.meeting_id, invite_token_version(db, booking.meeting_id))
+        # signed link to it; check_invite_token. rotate_invite_token(db, meeting_id) revokes it.
 
 The rep's side:
     decide_meeting(db, meeting_id, token, accept, reason, roster, now, notifications, tracks)
-        # -> MeetingDecision; raises DecisionRefused(code) for not_found | bad_token |
+        # -> MeetingDecision; raises DecisionRefused(code) for not_found | bad_token | expired |
         #    reason_required | already_decided. Rejection frees the time and recycles to nurture.
     decision_links(base_url, meeting_id, token)          # the accept/reject URLs put in the email
-    meeting_summary(db, roster, meeting_id)              # what the accept/reject page shows
+    meeting_summary(db, roster, meeting_id, token)       # what the accept/reject page shows; only
+        # for the valid, unexpired token of a booked meeting, else DecisionRefused as above
     rep_feed(db, roster, rep_id)                         # VCALENDAR of the rep's meetings
-    feed_url(base_url, secret, rep_id) / check_feed_token(secret, rep_id, token)   # secret: appconfig.settings.secret_key()
+    version = feed_token_version(db, rep_id)             # rotate_feed_token(db, rep_id) raises it
+    feed_url(base_url, secret, rep_id, version) / check_feed_token(secret, rep_id, token, version)
+        # secret: appconfig.settings.secret_key()
 
 Everyone else:
     track = choose_track(tracks, facts)                  # -> Track(id, closed, content, enrolment_list)
@@ -61,12 +65,16 @@ from .ics import (
     check_feed_token,
     check_invite_token,
     feed_token,
+    feed_token_version,
     feed_url,
     invite_for,
     invite_token,
+    invite_token_version,
     invite_url,
     meeting_invite,
     rep_feed,
+    rotate_feed_token,
+    rotate_invite_token,
 )
 from .meeting_times import MeetingTime, format_meeting_time, open_times, parse_time_payload, pick_by_ordinal
 from .notify import Notifications, crm_payload, decision_links, slack_message
@@ -126,7 +134,11 @@ __all__ = [
     "enqueue",
     "enrol_in_nurture",
     "feed_token",
+    "feed_token_version",
     "feed_url",
+    "invite_token_version",
+    "rotate_feed_token",
+    "rotate_invite_token",
     "latest_assignment",
     "load_nurture",
     "load_roster",

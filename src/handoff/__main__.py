@@ -4,6 +4,8 @@
     python -m handoff reject  MEETING_ID --token TOKEN --reason TEXT
     python -m handoff outbox  [--requeue MESSAGE_ID]     (lists parked messages)
     python -m handoff feed-url REP_ID
+    python -m handoff rotate-feed --rep REP_ID             (revokes the rep's feed URL, prints the new one)
+    python -m handoff rotate-invite --meeting MEETING_ID   (revokes the visitor's invite link, prints the new one)
     python -m handoff worker                               (delivers the outbox until stopped)
 
 The token is the one in the rep's booking email (the same that protects the web links).
@@ -23,7 +25,18 @@ from appconfig.settings import load_settings, secret_key
 from appconfig.yamlfile import ConfigError
 from leaddb import LeadStore
 
-from . import DecisionRefused, Notifications, decide_meeting, feed_url, load_nurture, load_roster
+from . import (
+    DecisionRefused,
+    Notifications,
+    decide_meeting,
+    feed_token_version,
+    feed_url,
+    invite_url,
+    load_nurture,
+    load_roster,
+    rotate_feed_token,
+    rotate_invite_token,
+)
 from .outbox import parked_messages, requeue, run_worker
 from .senders import SmtpSettings, default_senders
 
@@ -42,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     outbox.add_argument("--requeue", type=int, metavar="MESSAGE_ID", help="retry a parked message")
     feed = commands.add_parser("feed-url", help="a rep's calendar subscription URL")
     feed.add_argument("rep_id")
+    rotate_feed = commands.add_parser("rotate-feed", help="revoke a rep's calendar feed URL and print the new one")
+    rotate_feed.add_argument("--rep", required=True, metavar="REP_ID")
+    rotate_invite = commands.add_parser(
+        "rotate-invite", help="revoke the visitor's invite link of a meeting and print the new one"
+    )
+    rotate_invite.add_argument("--meeting", required=True, type=int, metavar="MEETING_ID")
     worker = commands.add_parser("worker", help="deliver outbox messages (email, webhooks, CRM) until stopped")
     worker.add_argument("--poll-seconds", type=float, default=2.0)
     return parser
@@ -63,13 +82,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         roster = load_roster(settings.config_dir / "roster.yml")
-        if args.command == "feed-url":
-            if args.rep_id not in roster.reps:
-                print(f"error: no rep {args.rep_id!r} in the roster", file=sys.stderr)
-                return 2
-            print(feed_url(settings.public_base_url, secret_key(settings), args.rep_id))
-            return 0
         store = LeadStore.from_url(settings.database_url)
+        if args.command in ("feed-url", "rotate-feed"):
+            rep_id = args.rep_id if args.command == "feed-url" else args.rep
+            if rep_id not in roster.reps:
+                print(f"error: no rep {rep_id!r} in the roster", file=sys.stderr)
+                return 2
+            version = (
+                rotate_feed_token(store, rep_id) if args.command == "rotate-feed" else feed_token_version(store, rep_id)
+            )
+            print(feed_url(settings.public_base_url, secret_key(settings), rep_id, version))
+            return 0
+        if args.command == "rotate-invite":
+            version = rotate_invite_token(store, args.meeting)  # ValueError: no such meeting
+            print(invite_url(settings.public_base_url, secret_key(settings), args.meeting, version))
+            return 0
         if args.command == "worker":
             logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
             asyncio.run(_work(store, args.poll_seconds))

@@ -179,7 +179,7 @@ class MeetingDecision:
 
 
 class DecisionRefused(Exception):
-    """`code`: not_found | bad_token | reason_required | already_decided."""
+    """`code`: not_found | bad_token | expired | reason_required | already_decided."""
 
     def __init__(self, code: str, message: str):
         super().__init__(message)
@@ -206,11 +206,7 @@ def decide_meeting(
     if not accept and not reason:
         raise DecisionRefused("reason_required", "a rejection needs a reason")
     with db.session() as session:
-        meeting = session.get(Meeting, meeting_id)
-        if meeting is None:
-            raise DecisionRefused("not_found", f"no meeting {meeting_id}")
-        if not token or not hmac.compare_digest(_hash(token), meeting.decision_token_hash):
-            raise DecisionRefused("bad_token", "this link is not valid for this meeting")
+        meeting = _meeting_for_token(session, meeting_id, token, roster, now)
         lead = session.get(Lead, meeting.lead_id)
         if meeting.status == status:
             return MeetingDecision(meeting.id, meeting.rep_id, lead.visitor_id, status)
@@ -234,7 +230,23 @@ def decide_meeting(
 
 
 def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    # surrogatepass: a JSON body can carry a lone surrogate; it hashes (and matches nothing).
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _meeting_for_token(session: Session, meeting_id: int, token: object, roster: Roster, now: datetime) -> Meeting:
+    """The meeting, once the token is its decision token and the link has not expired.
+
+    The token is checked before anything about the meeting is used, and an expired link is
+    refused whatever the meeting's state: `decision_link_days` after the meeting's end."""
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise DecisionRefused("not_found", f"no meeting {meeting_id}")
+    if not isinstance(token, str) or not token or not hmac.compare_digest(_hash(token), meeting.decision_token_hash):
+        raise DecisionRefused("bad_token", "this link is not valid for this meeting")
+    if now >= meeting.end + roster.meetings.decision_link_lifetime:
+        raise DecisionRefused("expired", "this link has expired")
+    return meeting
 
 
 def _columns(lead: Lead) -> dict:
@@ -253,12 +265,18 @@ def _time_is_held(db: LeadStore, rep_id: str, start: datetime) -> bool:
         )
 
 
-def meeting_summary(db: LeadStore, roster: Roster, meeting_id: int) -> dict | None:
-    """What a rep sees before accepting or rejecting: the meeting, in their timezone, and the lead."""
+def meeting_summary(
+    db: LeadStore, roster: Roster, meeting_id: int, token: str | None, now: datetime | None = None
+) -> dict:
+    """What a rep sees before accepting or rejecting: the meeting, in their timezone, and the lead.
+
+    Only for the meeting's valid, unexpired decision token, and only while the meeting waits for
+    a decision; raises DecisionRefused (not_found | bad_token | expired | already_decided) otherwise,
+    and the refusal carries nothing about the lead."""
     with db.session() as session:
-        meeting = session.get(Meeting, meeting_id)
-        if meeting is None:
-            return None
+        meeting = _meeting_for_token(session, meeting_id, token, roster, now or utcnow())
+        if meeting.status != "booked":
+            raise DecisionRefused("already_decided", f"this meeting is already {meeting.status}")
         lead = session.get(Lead, meeting.lead_id)
         rep = roster.rep(meeting.rep_id)
         return {

@@ -7,12 +7,13 @@ import hashlib
 import hmac
 
 from icalendar import STATUS, Calendar, Event, vCalAddress
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from leaddb import LeadStore
 from leaddb.leads import Lead
-from leaddb.meetings import Meeting
+from leaddb.meetings import Meeting, RepLinkState
 
+from .db import insert_unless_present
 from .roster import Rep, Roster
 
 PRODID = "-//leadqual//handoff//EN"
@@ -87,33 +88,92 @@ def _event(meeting: Meeting, rep: Rep, lead: Lead) -> Event:
     )
 
 
-def _signed(secret: str, what: str) -> str:
+def _signed(secret: str, what: str, version: int) -> str:
     if not secret:
         raise ValueError("calendar links need a secret (LEADQUAL_SECRET_KEY)")
+    # Version 0 signs the string links had before versions existed, so they keep working.
+    # No collision is possible: rep ids never hold ':' and meeting ids are integers.
+    if version:
+        what = f"{what}:v{version}"
     return hmac.new(secret.encode(), what.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def feed_token(secret: str, rep_id: str) -> str:
-    """The secret token in a rep's feed URL; rotating `secret` revokes every feed URL."""
-    return _signed(secret, f"ics-feed:{rep_id}")
+def _matches(expected: str, token: str | None) -> bool:
+    """compare_digest on bytes: on str it raises TypeError for anything non-ASCII. A lone
+    surrogate (JSON can carry one) encodes too, and simply does not match."""
+    if not isinstance(token, str) or not token:
+        return False
+    return hmac.compare_digest(expected.encode(), token.encode("utf-8", "surrogatepass"))
 
 
-def invite_token(secret: str, meeting_id: int) -> str:
-    """The token in the visitor's invite link for one meeting."""
-    return _signed(secret, f"ics-invite:{meeting_id}")
+def feed_token(secret: str, rep_id: str, version: int = 0) -> str:
+    """The secret token in a rep's feed URL. `version` is the rep's feed_token_version
+    (rotate_feed_token raises it, revoking that rep's old URL); rotating `secret` revokes all."""
+    return _signed(secret, f"ics-feed:{rep_id}", version)
 
 
-def check_invite_token(secret: str, meeting_id: int, token: str | None) -> bool:
-    return bool(secret and token and hmac.compare_digest(invite_token(secret, meeting_id), token))
+def invite_token(secret: str, meeting_id: int, version: int = 0) -> str:
+    """The token in the visitor's invite link for one meeting; `version` is the meeting's
+    invite_token_version (see rotate_invite_token)."""
+    return _signed(secret, f"ics-invite:{meeting_id}", version)
 
 
-def invite_url(base_url: str, secret: str, meeting_id: int) -> str:
-    return f"{base_url.rstrip('/')}/meetings/{meeting_id}/invite.ics?token={invite_token(secret, meeting_id)}"
+def check_invite_token(secret: str, meeting_id: int, token: str | None, version: int = 0) -> bool:
+    return bool(secret) and _matches(invite_token(secret, meeting_id, version), token)
 
 
-def check_feed_token(secret: str, rep_id: str, token: str | None) -> bool:
-    return bool(secret and token and hmac.compare_digest(feed_token(secret, rep_id), token))
+def invite_url(base_url: str, secret: str, meeting_id: int, version: int = 0) -> str:
+    token = invite_token(secret, meeting_id, version)
+    return f"{base_url.rstrip('/')}/meetings/{meeting_id}/invite.ics?token={token}"
 
 
-def feed_url(base_url: str, secret: str, rep_id: str) -> str:
-    return f"{base_url.rstrip('/')}/reps/{rep_id}/meetings.ics?token={feed_token(secret, rep_id)}"
+def check_feed_token(secret: str, rep_id: str, token: str | None, version: int = 0) -> bool:
+    return bool(secret) and _matches(feed_token(secret, rep_id, version), token)
+
+
+def feed_url(base_url: str, secret: str, rep_id: str, version: int = 0) -> str:
+    return f"{base_url.rstrip('/')}/reps/{rep_id}/meetings.ics?token={feed_token(secret, rep_id, version)}"
+
+
+# -- rotation: a new version per meeting or per rep, without touching LEADQUAL_SECRET_KEY -----
+
+
+def invite_token_version(db: LeadStore, meeting_id: int) -> int | None:
+    """The version signed into the meeting's invite token; None when there is no such meeting."""
+    with db.session() as session:
+        meeting = session.get(Meeting, meeting_id)
+        return None if meeting is None else meeting.invite_token_version or 0
+
+
+def rotate_invite_token(db: LeadStore, meeting_id: int) -> int:
+    """Revoke the meeting's invite link; returns the new version (pass it to invite_url)."""
+    with db.session() as session:
+        raised = session.execute(
+            update(Meeting)
+            .where(Meeting.id == meeting_id)
+            .values(invite_token_version=func.coalesce(Meeting.invite_token_version, 0) + 1)
+        )
+        if raised.rowcount != 1:
+            raise ValueError(f"no meeting {meeting_id}")
+        return session.execute(select(Meeting.invite_token_version).where(Meeting.id == meeting_id)).scalar_one()
+
+
+def feed_token_version(db: LeadStore, rep_id: str) -> int:
+    """The version signed into the rep's feed token (0 until first rotated)."""
+    with db.session() as session:
+        state = session.get(RepLinkState, rep_id)
+        return state.feed_token_version if state else 0
+
+
+def rotate_feed_token(db: LeadStore, rep_id: str) -> int:
+    """Revoke the rep's calendar-feed URL; returns the new version (pass it to feed_url)."""
+    with db.session() as session:
+        insert_unless_present(session, RepLinkState, {"rep_id": rep_id, "feed_token_version": 0}, ["rep_id"])
+        session.execute(
+            update(RepLinkState)
+            .where(RepLinkState.rep_id == rep_id)
+            .values(feed_token_version=RepLinkState.feed_token_version + 1)
+        )
+        return session.execute(
+            select(RepLinkState.feed_token_version).where(RepLinkState.rep_id == rep_id)
+        ).scalar_one()

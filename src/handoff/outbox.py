@@ -4,6 +4,10 @@ failing is parked (kept with its last error, listable, re-queueable) instead of 
 
 Delivery is at least once: a worker that crashes after sending but before recording it sends
 again when its claim runs out, so receivers should tolerate duplicates (payloads carry ids).
+
+Once a message is sent, the secrets it carried leave the stored payload (`without_tokens`):
+a link's `token=` value and any `token` / `*_token` field become "[sent]". Pending and parked
+messages keep them, since they still have to be delivered.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import asyncio
 import json
 import logging
 import random
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +31,9 @@ from leaddb.outbox import OutboxMessage
 log = logging.getLogger(__name__)
 
 KINDS = ("email", "webhook", "crm")
+SCRUBBED = "[sent]"
+# A token in a link's query string, e.g. the accept/reject links of a rep's booking email.
+_TOKEN_IN_URL = re.compile(r"([?&][\w-]*token=)[^&#\s<>\"']+", re.IGNORECASE)
 
 # A sender delivers one message or raises; any exception counts as a failed attempt.
 Sender = Callable[[str, dict], Awaitable[None]]
@@ -185,6 +193,7 @@ def _record_outcome(db: LeadStore, message_id: int, error: str | None, now: date
         message.claimed_until = None
         if error is None:
             message.status, message.sent_at = "sent", now
+            message.payload = without_tokens(message.payload)
         else:
             message.last_error = error
             if message.attempts >= policy.max_attempts:
@@ -193,6 +202,25 @@ def _record_outcome(db: LeadStore, message_id: int, error: str | None, now: date
             else:
                 message.next_attempt_at = now + retry_delay(message.attempts, policy, rng)
         return message.status
+
+
+def without_tokens(value: Any) -> Any:
+    """`value` with every token replaced by SCRUBBED: `token=...` in link query strings, and
+    the values of fields named `token` or `..._token`."""
+    if isinstance(value, dict):
+        return {
+            key: SCRUBBED if _is_token_field(key) and item is not None else without_tokens(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [without_tokens(item) for item in value]
+    if isinstance(value, str):
+        return _TOKEN_IN_URL.sub(lambda match: match.group(1) + SCRUBBED, value)
+    return value
+
+
+def _is_token_field(key: object) -> bool:
+    return isinstance(key, str) and (key.lower() == "token" or key.lower().endswith("_token"))
 
 
 def _as_dict(row: OutboxMessage) -> dict[str, Any]:

@@ -35,6 +35,9 @@ from .geo import country_codes, zone
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = datetime.weekday()
 RULE_FACTS = ("territory", "segment", "industry")
+# Days after a meeting's end that the rep's accept/reject links keep working, unless
+# roster.yml's `meetings.decision_link_days` says otherwise.
+DECISION_LINK_DAYS = 7
 
 _TIME_RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 _SEGMENT_BAND = re.compile(r"^(\d+)(?:-(\d+)|\+)$")
@@ -89,6 +92,9 @@ class MeetingSettings(ConfigModel):
     slot_step_minutes: Checked[int, integer(minimum=5, maximum=480)] | None = None
     horizon_days: Checked[int, integer(minimum=1, maximum=180)]  # how far ahead meetings can be booked
     minimum_notice_minutes: Checked[int, integer(minimum=0, maximum=60 * 24 * 14)] = 0
+    # The rep's accept/reject links stop working this many days after the meeting's end (and
+    # at once when the meeting is decided).
+    decision_link_days: Checked[int, integer(minimum=1, maximum=365)] = DECISION_LINK_DAYS
 
     @property
     def length(self) -> timedelta:
@@ -109,6 +115,10 @@ class MeetingSettings(ConfigModel):
     @property
     def minimum_notice(self) -> timedelta:
         return timedelta(minutes=self.minimum_notice_minutes)
+
+    @property
+    def decision_link_lifetime(self) -> timedelta:
+        return timedelta(days=self.decision_link_days)
 
 
 @dataclass(frozen=True)

@@ -68,3 +68,17 @@ class Meeting(Base):
     ics_uid = Column(String(128), nullable=False, unique=True)
     # sha256 of the accept/reject token sent to the rep; the token itself is never stored.
     decision_token_hash = Column(String(64), nullable=False)
+    # Signed into the visitor's invite link (handoff.ics); raising it revokes the old link.
+    # Null means 0, so add_missing_columns can add it to an older database.
+    invite_token_version = Column(Integer)
+
+
+class RepLinkState(Base):
+    """Per-rep link state: the version signed into the rep's calendar-feed token. Raising it
+    (`python -m handoff rotate-feed --rep ID`) revokes that rep's old feed URL without
+    rotating LEADQUAL_SECRET_KEY. A rep with no row is at version 0."""
+
+    __tablename__ = "rep_link_state"
+
+    rep_id = Column(String(64), primary_key=True)
+    feed_token_version = Column(Integer, nullable=False, default=0)

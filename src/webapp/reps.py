@@ -2,6 +2,12 @@
 
 GET pages only show; the decision is a POST from the page's form (or a JSON client), so a
 link preview or a mail scanner that follows links never accepts or rejects anything.
+
+Nothing about a lead is shown without the link's valid token: the decision pages check the
+token (sha256 against the meeting's stored hash) before reading the lead, refuse it once the
+meeting is decided or `meetings.decision_link_days` after it, and answer a bare 403/404/409
+page otherwise. Every response here is `no-store`, `nosniff`, framed by no one, and sends no
+Referer (the token is in the URL).
 """
 
 from __future__ import annotations
@@ -21,7 +27,9 @@ from handoff import (
     check_feed_token,
     check_invite_token,
     decide_meeting,
+    feed_token_version,
     invite_for,
+    invite_token_version,
     load_nurture,
     load_roster,
     meeting_summary,
@@ -32,8 +40,35 @@ reps = Blueprint("reps")
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
 )
-_REFUSAL_STATUS = {"not_found": 404, "bad_token": 403, "reason_required": 422, "already_decided": 409}
+_REFUSAL_STATUS = {
+    "not_found": 404,
+    "bad_token": 403,
+    "expired": 403,
+    "reason_required": 422,
+    "already_decided": 409,
+}
 _CALENDAR = "text/calendar; charset=utf-8"
+# The pages need only their own inline <style> and a form posting back here.
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "; ".join(
+        [
+            "default-src 'none'",
+            "style-src 'unsafe-inline'",
+            "form-action 'self'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+        ]
+    ),
+}
+
+
+@reps.middleware("response")
+async def security_headers(request: Request, response: HTTPResponse) -> None:
+    """On every rep response, refusals and errors included: the links carry secrets."""
+    response.headers.update(SECURITY_HEADERS)
 
 
 @cache
@@ -53,19 +88,35 @@ def _page(name: str, status: int = 200, **values) -> HTTPResponse:
 @reps.get("/meetings/<meeting_id:int>/<verb:accept|reject>")
 async def decision_page(request: Request, meeting_id: int, verb: str) -> HTTPResponse:
     settings = request.app.ctx.settings
-    summary = await asyncio.to_thread(meeting_summary, request.app.ctx.store, _roster(settings.config_dir), meeting_id)
-    if summary is None:
-        return _page("message.html", 404, title="No such meeting", message=f"There is no meeting {meeting_id}.")
-    return _page("decide.html", meeting=summary, verb=verb, token=request.args.get("token", ""))
+    token = request.args.get("token", "")
+    try:
+        summary = await asyncio.to_thread(
+            meeting_summary, request.app.ctx.store, _roster(settings.config_dir), meeting_id, token
+        )
+    except DecisionRefused as refused:
+        return _refusal_page(refused)
+    return _page("decide.html", meeting=summary, verb=verb, token=token)
+
+
+def _refusal_page(refused: DecisionRefused) -> HTTPResponse:
+    """The refusal alone: which meeting it was and whose lead is never part of it."""
+    titles = {"not_found": "No such meeting", "already_decided": "Already decided", "expired": "Link expired"}
+    return _page(
+        "message.html",
+        _REFUSAL_STATUS.get(refused.code, 400),
+        title=titles.get(refused.code, "Link not valid"),
+        message=str(refused).capitalize() + ".",
+    )
 
 
 @reps.post("/meetings/<meeting_id:int>/decision")
 async def decide(request: Request, meeting_id: int) -> HTTPResponse:
     wants_json = "application/json" in (request.headers.get("content-type") or "")
-    form = (request.json or {}) if wants_json else {key: request.form.get(key) for key in request.form}
+    body = request.json if wants_json else {key: request.form.get(key) for key in request.form}
+    form = body if isinstance(body, dict) else {}  # null, an array, a number: refused below
     verb, token, reason = form.get("decision"), form.get("token") or "", form.get("reason")
-    if verb not in ("accept", "reject") or not isinstance(token, str):
-        problem = "decision must be accept or reject, with the token from the email"
+    if verb not in ("accept", "reject") or not isinstance(token, str) or not isinstance(reason, str | None):
+        problem = "decision must be accept or reject, with the token from the email (and a text reason)"
         return (
             json({"error": problem}, 400)
             if wants_json
@@ -101,7 +152,8 @@ async def decide(request: Request, meeting_id: int) -> HTTPResponse:
 @reps.get("/meetings/<meeting_id:int>/invite.ics")
 async def visitor_invite(request: Request, meeting_id: int) -> HTTPResponse:
     settings = request.app.ctx.settings
-    if not check_invite_token(secret_key(settings), meeting_id, request.args.get("token")):
+    version = await asyncio.to_thread(invite_token_version, request.app.ctx.store, meeting_id)
+    if not check_invite_token(secret_key(settings), meeting_id, request.args.get("token"), version or 0):
         return text("This invite link is not valid.", status=403)
     try:
         ics = await asyncio.to_thread(
@@ -116,7 +168,10 @@ async def visitor_invite(request: Request, meeting_id: int) -> HTTPResponse:
 async def rep_calendar(request: Request, rep_id: str) -> HTTPResponse:
     settings = request.app.ctx.settings
     roster = _roster(settings.config_dir)
-    if rep_id not in roster.reps or not check_feed_token(secret_key(settings), rep_id, request.args.get("token")):
+    if rep_id not in roster.reps:
+        return text("This calendar link is not valid.", status=403)
+    version = await asyncio.to_thread(feed_token_version, request.app.ctx.store, rep_id)
+    if not check_feed_token(secret_key(settings), rep_id, request.args.get("token"), version):
         return text("This calendar link is not valid.", status=403)
     feed = await asyncio.to_thread(rep_feed, request.app.ctx.store, roster, rep_id)
     return text(feed, content_type=_CALENDAR)

@@ -21,6 +21,7 @@ from handoff import (
     book_meeting,
     decide_meeting,
     load_nurture,
+    meeting_summary,
     open_times,
 )
 from leaddb import LeadStore, make_engine
@@ -222,6 +223,30 @@ def test_accepting_a_lead(roster, store):
     with pytest.raises(DecisionRefused) as refused:
         decide_meeting(store, booking.meeting_id, booking.decision_token, False, "changed my mind", roster, MONDAY)
     assert refused.value.code == "already_decided"
+
+
+def test_a_decision_link_expires_days_after_the_meeting_and_its_page_once_decided(roster, store):
+    """decision_link_days (7 unless roster.yml says otherwise) after the meeting's end, the token is refused."""
+    assert roster.meetings.decision_link_days == 7
+    booking = book_meeting(store, "berlin", "v1", TUESDAY_10_BERLIN, roster, MONDAY)
+    last_moment = booking.end + timedelta(days=7) - timedelta(seconds=1)
+    assert meeting_summary(store, roster, booking.meeting_id, booking.decision_token, last_moment)["id"]
+    for refuse in (
+        lambda now: meeting_summary(store, roster, booking.meeting_id, booking.decision_token, now),
+        lambda now: decide_meeting(store, booking.meeting_id, booking.decision_token, True, None, roster, now),
+    ):
+        with pytest.raises(DecisionRefused) as refused:
+            refuse(booking.end + timedelta(days=7))
+        assert refused.value.code == "expired"
+    assert store.get_lead("v1")["stage"] == "meeting_booked"
+
+    decide_meeting(store, booking.meeting_id, booking.decision_token, True, None, roster, MONDAY)
+    with pytest.raises(DecisionRefused) as refused:  # decided: the page shows the lead no more
+        meeting_summary(store, roster, booking.meeting_id, booking.decision_token, MONDAY)
+    assert refused.value.code == "already_decided" and "accepted" in str(refused.value)
+    with pytest.raises(DecisionRefused) as refused:  # and never without the token
+        meeting_summary(store, roster, booking.meeting_id, "guess", MONDAY)
+    assert refused.value.code == "bad_token"
 
 
 def test_rejecting_recycles_the_lead_to_nurture_and_frees_the_time(roster, store):

@@ -6,8 +6,25 @@ from datetime import datetime, timezone
 
 import pytest
 from icalendar import Calendar
+from sqlalchemy import inspect, text
 
-from handoff import book_meeting, check_feed_token, decide_meeting, feed_token, feed_url, invite_for, rep_feed
+from handoff import (
+    book_meeting,
+    check_feed_token,
+    check_invite_token,
+    decide_meeting,
+    feed_token,
+    feed_token_version,
+    feed_url,
+    invite_for,
+    invite_token,
+    invite_token_version,
+    invite_url,
+    rep_feed,
+    rotate_feed_token,
+    rotate_invite_token,
+)
+from leaddb import LeadStore
 
 from .conftest import MONDAY
 
@@ -60,11 +77,62 @@ def test_feed_tokens():
 
 
 def test_invite_token_opens_one_meeting_only():
-    from handoff import check_invite_token, invite_token, invite_url
-
     token = invite_token("s3cret", 7)
     assert check_invite_token("s3cret", 7, token)
     assert not check_invite_token("s3cret", 8, token)
     assert not check_invite_token("rotated", 7, token)
     assert token != feed_token("s3cret", "7")  # a feed token never opens an invite, nor the reverse
     assert invite_url("https://x.example/", "s3cret", 7) == f"https://x.example/meetings/7/invite.ics?token={token}"
+
+
+@pytest.mark.parametrize("token", ["café", "\u2603" * 32, "\ud800", "\udcff", "x\x00"])
+def test_non_ascii_tokens_are_refused_not_raised(token):
+    """compare_digest on str raises TypeError for non-ASCII: that was a 500 on the web links."""
+    assert not check_feed_token("s3cret", "berlin", token)
+    assert not check_invite_token("s3cret", 7, token)
+
+
+def test_token_versions_are_signed_and_version_0_keeps_old_links():
+    assert feed_token("s3cret", "berlin", 0) == feed_token("s3cret", "berlin")  # links sent before versions
+    assert len({feed_token("s3cret", "berlin", version) for version in range(3)}) == 3
+    assert len({invite_token("s3cret", 7, version) for version in range(3)}) == 3
+    assert check_invite_token("s3cret", 7, invite_token("s3cret", 7, 2), 2)
+    assert not check_invite_token("s3cret", 7, invite_token("s3cret", 7, 1), 2)
+    assert not check_feed_token("s3cret", "berlin", feed_token("s3cret", "berlin"), 1)
+    assert invite_url("https://x.example", "s3cret", 7, 2).endswith(f"?token={invite_token('s3cret', 7, 2)}")
+    assert feed_url("https://x.example", "s3cret", "berlin", 1).endswith(f"?token={feed_token('s3cret', 'berlin', 1)}")
+
+
+def test_rotation_is_per_meeting_and_per_rep(roster, sqlite_store):
+    first = book_meeting(sqlite_store, "berlin", "v1", TUESDAY_10_BERLIN, roster, MONDAY)
+    second = book_meeting(sqlite_store, "berlin", "v2", WEDNESDAY_10_BERLIN, roster, MONDAY)
+    assert invite_token_version(sqlite_store, first.meeting_id) == 0
+    assert rotate_invite_token(sqlite_store, first.meeting_id) == 1
+    assert rotate_invite_token(sqlite_store, first.meeting_id) == 2
+    assert (
+        invite_token_version(sqlite_store, first.meeting_id),
+        invite_token_version(sqlite_store, second.meeting_id),
+    ) == (2, 0)
+    assert invite_token_version(sqlite_store, 999) is None
+    with pytest.raises(ValueError, match="no meeting 999"):
+        rotate_invite_token(sqlite_store, 999)
+
+    assert feed_token_version(sqlite_store, "berlin") == 0
+    assert [rotate_feed_token(sqlite_store, "berlin") for _ in range(2)] == [1, 2]
+    assert (feed_token_version(sqlite_store, "berlin"), feed_token_version(sqlite_store, "munich")) == (2, 0)
+
+
+def test_an_older_database_gets_the_invite_version_column(sqlite_url, roster):
+    """The column arrives through the schema creation path (add_missing_columns), not a migration."""
+    store = LeadStore.from_url(sqlite_url)
+    booking = book_meeting(store, "berlin", "v1", TUESDAY_10_BERLIN, roster, MONDAY)
+    with store.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE meetings DROP COLUMN invite_token_version"))
+        connection.execute(text("DROP TABLE rep_link_state"))
+    store.engine.dispose()
+    store = LeadStore.from_url(sqlite_url)
+    assert "invite_token_version" in {column["name"] for column in inspect(store.engine).get_columns("meetings")}
+    assert invite_token_version(store, booking.meeting_id) == 0
+    assert rotate_invite_token(store, booking.meeting_id) == 1
+    assert rotate_feed_token(store, "berlin") == 1
+    store.engine.dispose()

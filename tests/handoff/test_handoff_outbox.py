@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import json
 import random
 from datetime import timedelta
 from email import policy
@@ -29,7 +30,8 @@ from handoff import (
     route_lead,
     run_worker,
 )
-from handoff.outbox import retry_delay
+from handoff.outbox import retry_delay, without_tokens
+from leaddb.outbox import OutboxMessage
 from tests.support.servers import LocalSmtpServer, ScriptedHttpServer
 
 from .conftest import MONDAY
@@ -254,3 +256,57 @@ def test_smtp_settings_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("SMTP_PORT", "smtp")
     with pytest.raises(ValueError, match="SMTP_PORT: must be a whole number, got 'smtp'"):
         SmtpSettings.from_env()
+
+
+async def test_a_sent_message_keeps_no_token_but_a_failing_one_does(roster, sqlite_store):
+    """Issue 9: the rep's plain accept/reject token left outbox.payload once the email was sent."""
+    store = sqlite_store
+    store.record_answer("v-token", "person_name", "Ada", {"person_name": "Ada"})
+    sent = book_meeting(
+        store, "berlin", "v-token", MONDAY + timedelta(days=1, hours=1), roster, MONDAY, Notifications()
+    )
+    with LocalSmtpServer() as smtp:
+        port = smtp.port
+        senders = default_senders(SmtpSettings(host="127.0.0.1", port=port, starttls=False))
+        assert (await deliver_due(store, senders, MONDAY, POLICY)).sent == 1
+        [envelope] = smtp.envelopes
+    body = email.message_from_bytes(envelope.content, policy=policy.default).get_body(("plain",)).get_content()
+    assert f"accept?token={sent.decision_token}" in body  # the rep got the links ...
+    with store.session() as session:
+        [row] = session.query(OutboxMessage).all()
+        stored, message_id = row.payload, row.id
+    assert sent.decision_token not in json.dumps(stored)  # ... the database no longer has them
+    assert f"/meetings/{sent.meeting_id}/accept?token=[sent]" in stored["text"]
+    assert outbox_message(store, message_id)["status"] == "sent"
+
+    # Not delivered yet (nobody listens on the port now): the token stays, it is still needed.
+    waiting = book_meeting(
+        store, "berlin", "v-wait", MONDAY + timedelta(days=1, hours=4), roster, MONDAY, Notifications()
+    )
+    assert isinstance(waiting, Booking)
+    report = await deliver_due(
+        store, default_senders(SmtpSettings(host="127.0.0.1", port=port, starttls=False)), MONDAY, POLICY
+    )
+    assert report.retrying == 1
+    with store.session() as session:
+        pending = session.query(OutboxMessage).filter(OutboxMessage.status == "pending").one()
+        assert waiting.decision_token in pending.payload["text"]
+
+
+def test_without_tokens_scrubs_links_and_token_fields():
+    payload = {
+        "text": "Accept: https://x.test/meetings/1/accept?token=abc-_12\nReject: https://x.test/m?a=1&token=Zz9",
+        "token": "plain",
+        "access_token": "plain",
+        "nested": [{"verify_token": "plain", "url": "https://x.test/v?email_token=qq#frag"}],
+        "tokens_left": 3,
+        "other": None,
+    }
+    assert without_tokens(payload) == {
+        "text": "Accept: https://x.test/meetings/1/accept?token=[sent]\nReject: https://x.test/m?a=1&token=[sent]",
+        "token": "[sent]",
+        "access_token": "[sent]",
+        "nested": [{"verify_token": "[sent]", "url": "https://x.test/v?email_token=[sent]#frag"}],
+        "tokens_left": 3,
+        "other": None,
+    }

@@ -100,6 +100,7 @@ MISTAKES = [
     (lambda d: d["queues"]["support"].update(email="not an address"), "queues.support.email", "email"),
     (lambda d: d["meetings"].update(length_minutes=0), "meetings.length_minutes", "at least 5"),
     (lambda d: d["meetings"].pop("horizon_days"), "meetings.horizon_days", "is required"),
+    (lambda d: d["meetings"].update(decision_link_days=0), "meetings.decision_link_days", "at least 1"),
     (lambda d: d.update(rep=[]), "rep", "unknown key"),
     (lambda d: _rep(d).update(territories=["dach", "narnia"]), "reps[0].territories[1]", "nor a region defined under"),
     (

@@ -1,10 +1,22 @@
 """The rep's links over real HTTP: accept/reject pages and decisions, invite and feed downloads."""
 
+import json
+from datetime import timedelta
+
 import httpx
 import pytest
 from icalendar import Calendar
 
-from handoff import book_meeting, feed_token, invite_token, load_roster, open_times
+from handoff import (
+    book_meeting,
+    decide_meeting,
+    feed_token,
+    invite_token,
+    load_roster,
+    open_times,
+    rotate_feed_token,
+    rotate_invite_token,
+)
 from leaddb import LeadStore, utcnow
 from tests.support.servers import PROJECT_ROOT, running_webapp
 
@@ -84,3 +96,155 @@ def test_visitor_invite_and_rep_feed_need_their_tokens(booked):
     assert httpx.get(feed_url, params={"token": feed_token(SECRET, "lukas.weber")}).status_code == 403
     feed = httpx.get(feed_url, params={"token": feed_token(SECRET, "priya.shah")})
     assert feed.status_code == 200 and len(list(Calendar.from_ical(feed.text).walk("VEVENT"))) == 2
+
+
+# -- issue 9, item 1: nothing without a valid token; expiry; rotation; headers; hostile bodies --
+
+SECURITY_HEADERS = {
+    "cache-control": "no-store",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+}
+
+
+@pytest.fixture(scope="module")
+def links(tmp_path_factory):
+    """Meetings for the token tests: one waiting for a decision, one decided, one whose meeting
+    was a month ago, one whose invite link is rotated, and a second rep's feed."""
+    database_url = f"sqlite:///{tmp_path_factory.mktemp('rep-links') / 'leads.db'}"
+    store = LeadStore.from_url(database_url)
+    roster = load_roster(PROJECT_ROOT / "config" / "roster.yml")
+    meetings = {}
+    for visitor, when in (("waiting", utcnow()), ("decided", utcnow()), ("old", utcnow() - timedelta(days=30))):
+        store.record_answer(
+            visitor, "person_name", f"Secret Person {visitor}", {"person_name": f"Secret Person {visitor}"}
+        )
+        store.record_answer(visitor, "company", "Hidden Corp", {"company": "Hidden Corp"})
+        store.record_answer(visitor, "need", "…", {"need": "confidential forecasting"})
+        start = open_times(roster, "priya.shah", store, when)[0].start
+        meetings[visitor] = book_meeting(store, "priya.shah", visitor, start, roster, when)
+    decide_meeting(store, meetings["decided"].meeting_id, meetings["decided"].decision_token, True, None, roster)
+    with running_webapp(database_url, LEADQUAL_SECRET_KEY=SECRET) as server:
+        yield server, store, meetings
+
+
+def _shows_no_lead(response: httpx.Response) -> bool:
+    return not any(secret in response.text for secret in ("Secret", "Hidden Corp", "confidential", "score"))
+
+
+@pytest.mark.parametrize("verb", ["accept", "reject"])
+@pytest.mark.parametrize("token", [None, "", "guessed", "café", "other-meeting"])
+def test_decision_pages_show_nothing_without_the_meetings_token(links, verb, token):
+    server, _, meetings = links
+    if token == "other-meeting":
+        token = meetings["decided"].decision_token
+    params = {} if token is None else {"token": token}
+    response = httpx.get(f"{server.url}/meetings/{meetings['waiting'].meeting_id}/{verb}", params=params)
+    assert response.status_code == 403 and _shows_no_lead(response)
+    assert "not valid" in response.text
+
+
+def test_a_decision_link_expires_when_decided_and_days_after_the_meeting(links):
+    server, _, meetings = links
+    decided = meetings["decided"]
+    page = httpx.get(f"{server.url}/meetings/{decided.meeting_id}/accept", params={"token": decided.decision_token})
+    assert page.status_code == 409 and "already accepted" in page.text and _shows_no_lead(page)
+
+    old = meetings["old"]  # a month ago; config/roster.yml keeps links 7 days after the meeting
+    page = httpx.get(f"{server.url}/meetings/{old.meeting_id}/reject", params={"token": old.decision_token})
+    assert page.status_code == 403 and "expired" in page.text and _shows_no_lead(page)
+    post = httpx.post(
+        f"{server.url}/meetings/{old.meeting_id}/decision",
+        json={"decision": "reject", "token": old.decision_token, "reason": "too late"},
+    )
+    assert post.status_code == 403 and post.json()["code"] == "expired"
+
+    waiting = meetings["waiting"]  # the valid token of a booked, recent meeting still shows it
+    page = httpx.get(f"{server.url}/meetings/{waiting.meeting_id}/accept", params={"token": waiting.decision_token})
+    assert page.status_code == 200 and "Secret Person waiting" in page.text
+
+
+@pytest.mark.parametrize("path", ["/meetings/{id}/invite.ics", "/reps/priya.shah/meetings.ics"])
+@pytest.mark.parametrize("token", ["café", "ü" * 32, "\u2603"])
+def test_non_ascii_invite_and_feed_tokens_are_a_403(links, path, token):
+    server, _, meetings = links
+    url = server.url + path.format(id=meetings["waiting"].meeting_id)
+    response = httpx.get(url, params={"token": token})
+    assert response.status_code == 403 and "not valid" in response.text
+
+
+def test_invite_and_feed_links_rotate_without_the_global_key(links):
+    server, store, meetings = links
+    meeting_id = meetings["old"].meeting_id
+    invite = f"{server.url}/meetings/{meeting_id}/invite.ics"
+    first = invite_token(SECRET, meeting_id)
+    assert httpx.get(invite, params={"token": first}).status_code == 200
+    version = rotate_invite_token(store, meeting_id)
+    assert httpx.get(invite, params={"token": first}).status_code == 403
+    assert httpx.get(invite, params={"token": invite_token(SECRET, meeting_id, version)}).status_code == 200
+    other = meetings["waiting"].meeting_id  # the other meetings' links are untouched
+    assert httpx.get(
+        f"{server.url}/meetings/{other}/invite.ics", params={"token": invite_token(SECRET, other)}
+    ).is_success
+
+    feed = f"{server.url}/reps/priya.shah/meetings.ics"
+    first = feed_token(SECRET, "priya.shah")
+    assert httpx.get(feed, params={"token": first}).status_code == 200
+    version = rotate_feed_token(store, "priya.shah")
+    assert httpx.get(feed, params={"token": first}).status_code == 403
+    assert httpx.get(feed, params={"token": feed_token(SECRET, "priya.shah", version)}).status_code == 200
+    lukas = f"{server.url}/reps/lukas.weber/meetings.ics"
+    assert httpx.get(lukas, params={"token": feed_token(SECRET, "lukas.weber")}).status_code == 200
+
+
+def _every_rep_response(server, meetings):
+    waiting = meetings["waiting"]
+    base = f"{server.url}/meetings/{waiting.meeting_id}"
+    decision = f"{base}/decision"
+    yield httpx.get(f"{base}/accept", params={"token": waiting.decision_token})  # 200 page
+    yield httpx.get(f"{base}/reject")  # 403 page
+    yield httpx.get(f"{server.url}/meetings/99999/accept")  # 404 page
+    yield httpx.post(decision, json={"decision": "accept", "token": "guessed"})  # 403 JSON
+    yield httpx.post(decision, json=["accept"])  # 400 JSON
+    yield httpx.post(decision, content=b"{not json", headers={"content-type": "application/json"})  # Sanic's 400
+    yield httpx.post(decision, data={"decision": "maybe"})  # 400 page
+    yield httpx.get(f"{base}/invite.ics", params={"token": "nope"})
+    yield httpx.get(f"{base}/invite.ics", params={"token": invite_token(SECRET, waiting.meeting_id)})
+    yield httpx.get(f"{server.url}/reps/nobody/meetings.ics")
+    yield httpx.get(f"{server.url}/reps/lukas.weber/meetings.ics", params={"token": feed_token(SECRET, "lukas.weber")})
+
+
+def test_every_rep_response_carries_the_security_headers(links):
+    server, _, meetings = links
+    statuses = set()
+    for response in _every_rep_response(server, meetings):
+        statuses.add(response.status_code)
+        for name, value in SECURITY_HEADERS.items():
+            assert response.headers.get(name) == value, (response.request.url, name)
+        policy = response.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy and "default-src 'none'" in policy, response.request.url
+    assert statuses == {200, 400, 403, 404}
+
+
+@pytest.mark.parametrize("body", [b"[]", b'["accept"]', b"[1]", b"null", b"5", b'"accept"', b"true"])
+def test_a_decision_body_that_is_not_an_object_is_a_400(links, body):
+    server, _, meetings = links
+    response = httpx.post(
+        f"{server.url}/meetings/{meetings['waiting'].meeting_id}/decision",
+        content=body,
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 400 and "decision must be accept or reject" in response.json()["error"]
+
+
+@pytest.mark.parametrize("field", [{"reason": 5}, {"reason": ["no"]}, {"token": "\ud800"}])
+def test_odd_decision_fields_are_a_4xx(links, field):
+    server, store, meetings = links
+    body = {"decision": "reject", "token": "guessed", "reason": "spam", **field}
+    response = httpx.post(
+        f"{server.url}/meetings/{meetings['waiting'].meeting_id}/decision",
+        content=json.dumps(body).encode(),  # json.dumps writes the lone surrogate as \ud800
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code in (400, 403)
+    assert store.get_lead("waiting")["stage"] == "meeting_booked"
