@@ -118,7 +118,7 @@ def bench_starter_bot(conversations: int, rounds: int) -> dict:
     port = _free_port()
     log = open(folder / "rasa.log", "wb")
     server = subprocess.Popen(
-        [rasa, "run", "--enable-api", "--port", str(port), "--model", "models"],
+        [rasa, "run", "--interface", "127.0.0.1", "--port", str(port), "--model", "models"],
         cwd=folder,
         env=env,
         stdout=log,

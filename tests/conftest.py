@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import uuid
 
 import pytest
@@ -79,7 +80,8 @@ def crm_receiver():
 @pytest.fixture(scope="session")
 def stack_env(tmp_path_factory, smtp_server, crm_receiver):
     """Environment for a private copy of the whole stack: own ports, own SQLite files, the
-    outbox delivering to the local SMTP server and CRM receiver."""
+    outbox delivering to the local SMTP server and CRM receiver. Rasa's HTTP API, off by
+    default, is on (with a token) so tests can read trackers back."""
     from launcher.environment import stack_environment
     from tests.support.servers import free_port
 
@@ -98,6 +100,8 @@ def stack_env(tmp_path_factory, smtp_server, crm_receiver):
             "SMTP_PORT": str(smtp_server.port),
             "SMTP_STARTTLS": "false",
             "CRM_WEBHOOK_URL": crm_receiver.url,
+            "RASA_ENABLE_API": "true",
+            "RASA_API_TOKEN": secrets.token_urlsafe(32),
         }
     )
 

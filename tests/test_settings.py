@@ -97,3 +97,22 @@ def test_the_launcher_names_a_bad_setting_without_a_traceback():
     assert result.returncode == 2
     assert "config error: SMTP_PORT: must be a whole number, got 'abc'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_development_generates_the_action_server_secret_once_and_keeps_it_private(monkeypatch, tmp_path):
+    monkeypatch.delenv("ACTION_SERVER_TOKEN", raising=False)
+    monkeypatch.setenv("LEADQUAL_ENV", "development")
+    first = stack_environment({"LEADQUAL_VAR_DIR": str(tmp_path)})["ACTION_SERVER_TOKEN"]
+    path = tmp_path / "action_server_token"
+    assert path.read_text() == first and len(first) >= 32
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert stack_environment({"LEADQUAL_VAR_DIR": str(tmp_path)})["ACTION_SERVER_TOKEN"] == first  # kept
+    assert stack_environment({"LEADQUAL_VAR_DIR": str(tmp_path / "other")})["ACTION_SERVER_TOKEN"] != first
+    given = stack_environment({"LEADQUAL_VAR_DIR": str(tmp_path), "ACTION_SERVER_TOKEN": "x" * 40})
+    assert given["ACTION_SERVER_TOKEN"] == "x" * 40
+
+
+def test_production_generates_no_action_server_secret(monkeypatch, tmp_path):
+    monkeypatch.delenv("ACTION_SERVER_TOKEN", raising=False)
+    env = stack_environment({"LEADQUAL_VAR_DIR": str(tmp_path), "LEADQUAL_ENV": "production"})
+    assert "ACTION_SERVER_TOKEN" not in env and not (tmp_path / "action_server_token").exists()

@@ -51,9 +51,12 @@ class Settings(BaseModel):
     rasa_port: Port = Field(5005, alias="RASA_PORT")
     rasa_host: str = Field("127.0.0.1", alias="RASA_HOST")
     action_server_port: Port = Field(5055, alias="ACTION_SERVER_PORT")
+    action_server_host: str = Field("127.0.0.1", alias="ACTION_SERVER_HOST")
+    action_server_token: str | None = Field(None, alias="ACTION_SERVER_TOKEN")  # use action_server_token()
     action_endpoint_url: str = Field("", alias="ACTION_ENDPOINT_URL")
     web_port: Port = Field(8000, alias="WEB_PORT")
     web_host: str = Field("127.0.0.1", alias="WEB_HOST")
+    rasa_enable_api: bool = Field(False, alias="RASA_ENABLE_API")
     rasa_api_token: str | None = Field(None, alias="RASA_API_TOKEN")
     signing_key: str | None = Field(None, alias="LEADQUAL_SECRET_KEY")  # use secret_key(settings)
     console_api_token: str | None = Field(None, alias="CONSOLE_API_TOKEN")
@@ -156,6 +159,21 @@ def load_settings() -> Settings:
 DEFAULTS = settings_from({})
 
 
+def _generated_secret(settings: Settings, filename: str) -> str:
+    """A random secret kept in var/<filename> (0600), made on first use: development only."""
+    path = settings.var_dir / filename
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:  # created 0600 in one step, never readable by others even for a moment
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            pass
+        else:
+            with os.fdopen(descriptor, "w") as file:
+                file.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
 def secret_key(settings: Settings) -> str:
     """The key that signs calendar-feed and invite links. Production sets LEADQUAL_SECRET_KEY;
     development keeps a generated one under var/ so links survive a restart."""
@@ -163,9 +181,15 @@ def secret_key(settings: Settings) -> str:
         return settings.signing_key
     if not settings.is_development:
         raise RuntimeError("LEADQUAL_SECRET_KEY must be set outside development (see .env.example)")
-    path = settings.var_dir / "secret_key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return _generated_secret(settings, "secret_key")
+
+
+def action_server_token(settings: Settings) -> str:
+    """The secret Rasa sends the action server (`Authorization: Bearer ...`, see endpoints.yml)
+    and the action server requires. Production sets ACTION_SERVER_TOKEN; development keeps a
+    generated one in var/action_server_token."""
+    if settings.action_server_token:
+        return settings.action_server_token
+    if not settings.is_development:
+        raise RuntimeError("ACTION_SERVER_TOKEN must be set outside development (see .env.example)")
+    return _generated_secret(settings, "action_server_token")

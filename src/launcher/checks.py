@@ -1,11 +1,13 @@
 """Load every operator-edited config file once, so a broken one stops start-up with a message
-naming the file, the key and the problem instead of failing in the middle of a conversation."""
+naming the file, the key and the problem instead of failing in the middle of a conversation;
+and refuse to start with secrets that protect nothing (`check_environment`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
+from appconfig.settings import settings_from
 from appconfig.yamlfile import ConfigError
 
 
@@ -46,16 +48,48 @@ def check_configs(config_dir: Path) -> list[str]:
     return problems
 
 
+# Words that mark a value copied from an example rather than generated.
+PLACEHOLDER_WORDS = ("changeme", "change", "secret", "token", "password", "example", "test", "xxx", "your", "todo")
+MIN_TOKEN_LENGTH = 32
+GENERATE_HINT = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+
+
+def token_problem(name: str, value: str | None) -> str | None:
+    """Why `value` cannot protect an internal service, or None. A token must be at least 32
+    characters and random: not a placeholder (change-me, secret, test, xxx, ...) nor a few
+    characters repeated."""
+    if not value:
+        return f"{name} is not set: generate one with {GENERATE_HINT}"
+    if len(value) < MIN_TOKEN_LENGTH:
+        return (
+            f"{name} is too short ({len(value)} characters, at least {MIN_TOKEN_LENGTH} random ones needed): "
+            f"generate one with {GENERATE_HINT}"
+        )
+    rest = "".join(character for character in value.lower() if character.isalnum())
+    for word in PLACEHOLDER_WORDS:
+        rest = rest.replace(word, "")
+    if len(set(rest)) < 10:
+        return f"{name} looks like a placeholder, not a random value: generate one with {GENERATE_HINT}"
+    return None
+
+
 def check_environment(env: dict[str, str]) -> list[str]:
-    """Settings production must not run without (development has safe defaults)."""
-    if env.get("LEADQUAL_ENV", "development") == "development":
-        return []
-    required = {
-        "RASA_API_TOKEN": "protects Rasa's HTTP API (conversations, model management)",
-        "LEADQUAL_SECRET_KEY": "signs calendar-feed and invite links",
-    }
-    return [
-        f"{name} must be set when LEADQUAL_ENV={env['LEADQUAL_ENV']}: it {why}"
-        for name, why in required.items()
-        if not env.get(name)
-    ]
+    """Settings the stack must not start without. Development has safe defaults (a generated
+    action-server secret, Rasa's HTTP API off); production must set its secrets, and wherever
+    Rasa's HTTP API is on it needs a strong RASA_API_TOKEN."""
+    settings = settings_from(env)
+    problems = []
+    if settings.rasa_enable_api or settings.rasa_api_token:
+        problem = token_problem("RASA_API_TOKEN", settings.rasa_api_token)
+        if problem:
+            problems.append(f"{problem} (it protects Rasa's HTTP API: transcripts, tracker events, models)")
+    if not settings.is_development or settings.action_server_token:
+        problem = token_problem("ACTION_SERVER_TOKEN", settings.action_server_token)
+        if problem:
+            problems.append(f"{problem} (Rasa sends it to the action server, which refuses requests without it)")
+    if not settings.is_development and not settings.signing_key:
+        problems.append(
+            f"LEADQUAL_SECRET_KEY must be set when LEADQUAL_ENV={settings.environment}: "
+            "it signs calendar-feed and invite links"
+        )
+    return problems

@@ -1,7 +1,7 @@
 """The environment every process of the stack runs with: the environment, then `.env`, then
 the defaults of `appconfig.settings.Settings` (the embedded profile: SQLite files under var/,
 in-memory lock store, so a new user needs no outside service). `.env.example` documents every
-variable."""
+variable. Development also gets the action server's shared secret, generated on first start."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import os
 
 from dotenv import dotenv_values
 
-from appconfig.settings import PROJECT_ROOT, settings_from
+from appconfig.settings import PROJECT_ROOT, action_server_token, settings_from
 
 # Not settings: Rasa must not try to reach the internet (telemetry), TensorFlow need not chatter.
 QUIET_CHILD_PROCESSES = {
@@ -26,7 +26,12 @@ def stack_environment(overrides: dict[str, str] | None = None) -> dict[str, str]
     merged.update(os.environ)
     merged.update(overrides or {})
     # Every setting spelled out, so endpoints.yml (${TRACKER_STORE_URL}, ...) and each child read the same values.
-    merged.update(settings_from(merged).as_environment())
+    settings = settings_from(merged)
+    merged.update(settings.as_environment())
+    if settings.is_development:
+        # Rasa (endpoints.yml) and the action server must hold the same secret; development
+        # generates one on first start and keeps it in var/action_server_token (0600).
+        merged["ACTION_SERVER_TOKEN"] = action_server_token(settings)
     for key, value in QUIET_CHILD_PROCESSES.items():
         merged.setdefault(key, value)
     # Rasa imports the project's own modules by path (actions, channels, nlu_components).

@@ -21,6 +21,7 @@ from appconfig.settings import PROJECT_ROOT
 from leaddb import LeadStore
 
 from .build import MODEL_PATH
+from .checks import check_environment
 
 
 class StackError(RuntimeError):
@@ -48,7 +49,6 @@ def services(env: dict[str, str]) -> list[Service]:
         "run",
         "--model",
         str(MODEL_PATH),
-        "--enable-api",
         "--port",
         str(rasa_port),
         "--interface",
@@ -60,12 +60,15 @@ def services(env: dict[str, str]) -> list[Service]:
         "--cors",
         *env["ALLOWED_ORIGINS"].split(","),
     ]
-    if env.get("RASA_API_TOKEN"):
-        rasa_command += ["--auth-token", env["RASA_API_TOKEN"]]
+    # Rasa's HTTP API (transcripts, tracker events, models) serves no feature of the product:
+    # off unless RASA_ENABLE_API=true, and then only with a token (checks.check_environment).
+    if env.get("RASA_ENABLE_API") == "true":
+        rasa_command += ["--enable-api", "--auth-token", env.get("RASA_API_TOKEN", "")]
     return [
         Service(
             "actions",
-            [rasa, "run", "actions", "--actions", "actions", "--port", str(action_port)],
+            # Not `rasa run actions`: it listens on every interface and asks no one for a secret.
+            [sys.executable, "-m", "actions.server", "--host", env["ACTION_SERVER_HOST"], "--port", str(action_port)],
             action_port,
             "/health",
         ),
@@ -105,6 +108,9 @@ class Stack:
         self.processes: dict[str, subprocess.Popen] = {}
 
     def start(self, timeout: float = 300) -> Stack:
+        problems = check_environment(self.env)
+        if problems:
+            raise StackError("\n".join(problems))
         busy = [f"{s.name} ({s.port})" for s in self.services if s.port and not port_is_free(s.port)]
         if busy:
             raise StackError(

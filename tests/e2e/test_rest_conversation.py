@@ -11,6 +11,7 @@ import pytest
 from icalendar import Calendar
 
 from leaddb import LeadStore
+from tests.support.widget import RasaAPI
 
 pytestmark = pytest.mark.e2e
 
@@ -38,9 +39,7 @@ def _wait_for(find, seconds: float = 60):
 
 
 def _slot(stack, sender: str, name: str):
-    port = stack.env["RASA_PORT"]
-    tracker = httpx.get(f"http://127.0.0.1:{port}/conversations/{sender}/tracker", timeout=30).json()
-    return tracker["slots"].get(name)
+    return RasaAPI(stack.env).tracker(sender)["slots"].get(name)
 
 
 def test_full_conversation_reaches_sql_and_books_a_meeting(running_stack, smtp_server, crm_receiver):
