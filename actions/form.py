@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from scoring.answers import UNKNOWN, company_guess_from_email, normalise_answer, off_topic_answer
+from scoring.bant import parse_authority
 from scoring.in_form import (
     ANSWER_FIRST_INTENTS,
     asked_too_often,
@@ -165,6 +166,12 @@ class ValidateQualificationForm(FormValidationAction):
     ) -> dict[str, Any]:
         visitor = tracker.sender_id
         requested = _asked(tracker, slot)
+        if not requested and slot == "authority" and _previous_value(tracker, slot) not in (None, UNKNOWN):
+            # A title in passing is often someone else's ("still waiting on the cfo"): it never
+            # replaces the role the visitor already gave, unless it says they will not buy.
+            message = (tracker.latest_message or {}).get("text") or ""
+            if parse_authority(message) != "none":
+                return {slot: _previous_value(tracker, slot)}
         text, other_spans = _answer_text(tracker, slot, slot_value)
         answer = normalise_answer(slot, text, date.today(), other_spans)
         store = lead_store()

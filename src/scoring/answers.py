@@ -180,7 +180,11 @@ def normalise_answer(
         answered_others = not content_words(remainder) if slot in _FREE_TEXT_SLOTS else not remainder
         if answered_others:
             return Answer("invalid", problem="answered other questions", other_answers_only=True)
-        text = remainder
+        # A free-text answer keeps only its own words. A structured one is read whole: its
+        # parser finds its own phrase, and the rest qualifies it ("40k but still waiting on
+        # the cfo" is pending although "cfo" answered the role).
+        if slot in _FREE_TEXT_SLOTS:
+            text = remainder
     if not text:
         return Answer("invalid", problem="empty answer")
     answer = _NORMALISERS[slot](text, today)

@@ -37,11 +37,18 @@ _OPENER = re.compile(
     r"^\W*(?:(?:hmm+|um+|uh+|erm+|er|ah+|oh+|ok|okay|so|well|and|but|also|btw|lol|hey|hi|quick question)\b\W*)+",
     re.IGNORECASE,
 )
-_QUESTION = re.compile(
-    r"\?\s*$|^\s*(how|what|why|when|where|who|which|can|could|would|will|do|does|did|is|are|should|may|shall"
+_QUESTION_WORD_FIRST = re.compile(
+    r"^\s*(how|what|why|when|where|who|which|can|could|would|will|do|does|did|is|are|should|may|shall"
     r"|whats|hows|wheres|whos|what's|how's|where's|who's)\b",
     re.IGNORECASE,
 )
+
+
+def _is_question(text: str) -> bool:
+    unopened = _OPENER.sub("", text)
+    return unopened.rstrip().endswith("?") or bool(_QUESTION_WORD_FIRST.search(unopened))
+
+
 # Everyday requests to an assistant start with a command ("tell me a joke", "set a timer");
 # a need is a statement or a noun phrase ("a forecast view for the finance team").
 _COMMAND = re.compile(
@@ -125,8 +132,7 @@ def is_request_to_assistant(text: str, intent: str, slot: str | None = None) -> 
         return True  # "i can't log in to our account": a customer's problem, not their need
     if slot in FREE_TEXT_SLOTS and says_more_than_its_intent(text, intent):
         return False
-    unopened = _OPENER.sub("", text)
-    return bool(_QUESTION.search(unopened)) or bool(pattern and pattern.search(text))
+    return _is_question(text) or bool(pattern and pattern.search(text))
 
 
 def reads_as_answer(slot: str, text: str, intent: str, parsed: bool, repeated: bool) -> bool:
@@ -140,7 +146,11 @@ def reads_as_answer(slot: str, text: str, intent: str, parsed: bool, repeated: b
         return True
     if intent in RULE_INTENTS and slot in FREE_TEXT_SLOTS:
         return parsed and says_more_than_its_intent(text, intent)
-    if not parsed or is_request_to_assistant(text, intent, slot):
+    if parsed and slot in _NAME_SLOTS and looks_like_a_proper_name(text):
+        return True  # "Stop & Go Logistics", "Will Price": a name, whatever it resembles
+    if not parsed:
+        return False
+    if is_request_to_assistant(text, intent, slot) and not _uptalk(text, intent):
         return False
     if intent in ("out_of_scope", "nlu_fallback"):
         # Off-topic words parse as a need too: there, a command to an assistant is not taken;
@@ -151,6 +161,34 @@ def reads_as_answer(slot: str, text: str, intent: str, parsed: bool, repeated: b
         if slot in _ANSWER_WORD_SETS and not says_dont_know(text) and len(beyond) >= 2:
             return False
     return True
+
+
+_NAME_SLOTS = frozenset({"company", "person_name"})
+_PROPER_NOUN_WORD = re.compile(r"^(?:[A-Z0-9][\w&.'+-]*|&|of|and|the|de|van|von|da|der|y)$")
+
+
+def looks_like_a_proper_name(text: str) -> bool:
+    """Two to five words, each capitalised (or a joining word), no question mark: a company
+    or a person's name as typed ("Stop & Go Logistics", "Will Price", "Sol y Mar Travel")."""
+    words = text.strip().rstrip(".!").split()
+    capitalised = [w for w in words if w[:1].isupper()]
+    return (
+        2 <= len(words) <= 5
+        and "?" not in text
+        and len(capitalised) >= 2
+        and all(_PROPER_NOUN_WORD.match(w) for w in words)
+    )
+
+
+def _uptalk(text: str, intent: str) -> bool:
+    """An answer said with a rising tone ("maybe next month?", "like 55?", "i guess im the
+    decision maker?"): a question mark, but no question word first and nothing the intent means."""
+    pattern = _MEANS_IT_RE.get(intent)
+    return (
+        text.rstrip().endswith("?")
+        and not _QUESTION_WORD_FIRST.search(_OPENER.sub("", text))
+        and not (pattern and pattern.search(text))
+    )
 
 
 def is_command(text: str) -> bool:

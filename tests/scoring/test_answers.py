@@ -153,3 +153,11 @@ def test_a_one_word_need_is_asked_again():
     for text in ("Joy", "software", "leads!"):
         assert normalise_answer("need", text, date(2026, 12, 2)).status == "invalid", text
     assert normalise_answer("need", "lead routing", date(2026, 12, 2)).status == "ok"
+
+
+def test_a_structured_answer_is_read_whole_though_a_span_answered_another_question():
+    text = "40k but still waiting on the cfo to approve it"
+    cfo = (text.index("cfo"), text.index("cfo") + 3)
+    answer = normalise_answer("budget", text, date(2026, 12, 2), [cfo])
+    assert answer.fields["budget_status"] == "pending"
+    assert answer.fields["budget_amount"] == 40000

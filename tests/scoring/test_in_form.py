@@ -148,3 +148,34 @@ def test_an_opening_message_states_a_need_only_when_it_says_more_than_hello():
     assert not says_more_than_its_intent("hello from the uk", "greet")
     assert says_more_than_its_intent("our inbound leads sit for days before anyone touches them", "inform")
     assert says_more_than_its_intent("hi, we want faster lead routing", "greet")
+
+
+@pytest.mark.parametrize(
+    ("slot", "text", "intent"),
+    [
+        ("timeline", "maybe next month?", "inform"),
+        ("company_size", "like 55?", "nlu_fallback"),
+        ("authority", "i guess im the decision maker?", "nlu_fallback"),
+        ("budget", "30k?", "out_of_scope"),
+    ],
+)
+def test_an_answer_said_with_a_question_mark_is_still_the_answer(slot, text, intent):
+    assert reads_as_answer(slot, text, intent, parsed=True, repeated=False)
+
+
+@pytest.mark.parametrize(
+    ("slot", "text", "intent"),
+    [
+        ("company", "Stop & Go Logistics", "stop"),
+        ("person_name", "Will Price", "ask_pricing"),
+        ("company", "Sol y Mar Travel", "out_of_scope"),
+        ("person_name", "Hope Demo", "request_demo"),
+    ],
+)
+def test_a_capitalised_name_is_the_answer_whatever_it_resembles(slot, text, intent):
+    assert reads_as_answer(slot, text, intent, parsed=True, repeated=False)
+
+
+def test_a_lone_capitalised_word_or_a_question_is_not_taken_as_a_name():
+    assert not reads_as_answer("company", "Stop", "stop", parsed=True, repeated=False)
+    assert not reads_as_answer("company", "Who Are You?", "bot_challenge", parsed=True, repeated=False)
