@@ -12,7 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from scoring.answers import UNKNOWN, company_guess_from_email, normalise_answer, off_topic_answer
+from scoring.answers import FORM_SLOTS, UNKNOWN, company_guess_from_email, normalise_answer, off_topic_answer
 from scoring.bant import parse_authority
 from scoring.in_form import (
     ANSWER_FIRST_INTENTS,
@@ -47,6 +47,9 @@ SLOT_ENTITY = {
 }
 
 
+_SAME_KIND = {"headcount": "amount", "amount": "headcount"}
+
+
 def _previous_value(tracker: Tracker, slot: str) -> Any:
     """The slot's value before this turn: the last value set before the latest user message.
 
@@ -75,7 +78,10 @@ def _answer_text(tracker: Tracker, slot: str, slot_value: Any) -> tuple[str, lis
     entities = [e for e in message.get("entities", []) if "start" in e and "end" in e]
     own_entity = SLOT_ENTITY.get(slot)
     if _asked(tracker, slot):
-        return text, [(e["start"], e["end"]) for e in entities if e.get("entity") != own_entity]
+        # A bare number is tagged amount or headcount by the entity rules alike: asked the size,
+        # "two hundred" is the size, not another question's answer.
+        own_kind = {own_entity, _SAME_KIND.get(own_entity)}
+        return text, [(e["start"], e["end"]) for e in entities if e.get("entity") not in own_kind]
     own = [e for e in entities if e.get("entity") == own_entity]
     if own:
         return own[-1].get("value") or text[own[-1]["start"] : own[-1]["end"]], []
@@ -109,8 +115,19 @@ class ValidateQualificationForm(FormValidationAction):
         return "validate_qualification_form"
 
     async def get_validation_events(self, dispatcher, tracker, domain) -> list:
+        candidates = tracker.slots_to_validate()
+        message = (tracker.latest_message or {}).get("text") or ""
+        if (
+            "authority" not in candidates
+            and tracker.get_slot("requested_slot") not in (None, "need")
+            and tracker.get_slot("authority") != "none"
+            and parse_authority(message) == "none"
+        ):
+            # "Postdoc at a university", "it's for a paper": not a buyer, heard whatever was asked.
+            tracker.events.append({"event": "slot", "name": "authority", "value": message, "timestamp": None})
+            tracker.slots["authority"] = message
         opening = _opening_message(tracker)
-        if opening and "need" not in tracker.slots_to_validate():
+        if opening and "need" not in candidates:
             # The need's from_text mapping only fills it once asked: offer the opening message.
             tracker.events.append({"event": "slot", "name": "need", "value": opening, "timestamp": None})
             tracker.slots["need"] = opening
@@ -166,12 +183,10 @@ class ValidateQualificationForm(FormValidationAction):
     ) -> dict[str, Any]:
         visitor = tracker.sender_id
         requested = _asked(tracker, slot)
-        if not requested and slot == "authority" and _previous_value(tracker, slot) not in (None, UNKNOWN):
-            # A title in passing is often someone else's ("still waiting on the cfo"): it never
-            # replaces the role the visitor already gave, unless it says they will not buy.
-            message = (tracker.latest_message or {}).get("text") or ""
-            if parse_authority(message) != "none":
-                return {slot: _previous_value(tracker, slot)}
+        if not requested:
+            kept = _passing_mention_ignored(tracker, slot)
+            if kept is not _TAKE_IT:
+                return {slot: kept}
         text, other_spans = _answer_text(tracker, slot, slot_value)
         answer = normalise_answer(slot, text, date.today(), other_spans)
         store = lead_store()
@@ -259,6 +274,47 @@ class ValidateQualificationForm(FormValidationAction):
         await in_thread(lead_store().record_answer, tracker.sender_id, slot, text, None, "uncertain")
         dispatcher.utter_message(response="utter_moving_on")
         return {slot: UNKNOWN}
+
+
+_TAKE_IT = object()
+
+
+def _answered_when_asked(tracker: Tracker, slot: str) -> bool:
+    """The slot's current value was given in answer to its own question (not in passing)."""
+    requested, answered = None, False
+    for event in tracker.events[:-1] if tracker.events else []:
+        if event.get("event") == "user":
+            continue
+        if event.get("event") == "slot" and event.get("name") == "requested_slot":
+            requested = event.get("value")
+        elif event.get("event") == "slot" and event.get("name") == slot and event.get("value") is not None:
+            answered = requested == slot
+    return answered
+
+
+def _passing_mention_ignored(tracker: Tracker, slot: str) -> Any:
+    """What `slot` keeps when this message mentions it in passing, or _TAKE_IT to read it.
+
+    A passing mention never replaces an answer given to the slot's own question ("two hundred"
+    answering the size is not a new budget; "still waiting on the cfo" is not the visitor's
+    role), except that saying they will not buy always counts. And when the whole message is
+    the answer to the question asked, a fragment of it answers nothing else."""
+    message = (tracker.latest_message or {}).get("text") or ""
+    previous = _previous_value(tracker, slot)
+    if slot == "authority" and parse_authority(message) == "none":
+        return _TAKE_IT
+    if previous not in (None, UNKNOWN) and _answered_when_asked(tracker, slot):
+        return previous
+    asked = tracker.get_slot("requested_slot")
+    if asked in FORM_SLOTS and asked != slot:
+        whole = normalise_answer(asked, message, date.today())
+        own = [
+            e for e in (tracker.latest_message or {}).get("entities", []) if e.get("entity") == SLOT_ENTITY.get(slot)
+        ]
+        covers = sum(e.get("end", 0) - e.get("start", 0) for e in own) >= 0.8 * len(message.strip())
+        if whole.status == "ok" and covers:
+            return previous
+    return _TAKE_IT
 
 
 async def read_answer_instead(

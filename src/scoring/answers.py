@@ -183,8 +183,8 @@ def normalise_answer(
         # A free-text answer keeps only its own words. A structured one is read whole: its
         # parser finds its own phrase, and the rest qualifies it ("40k but still waiting on
         # the cfo" is pending although "cfo" answered the role).
-        if slot in _FREE_TEXT_SLOTS:
-            text = remainder
+        if slot in ("company", "person_name"):
+            text = remainder  # the name is what is left; a need is kept whole, as the rep reads it
     if not text:
         return Answer("invalid", problem="empty answer")
     answer = _NORMALISERS[slot](text, today)

@@ -111,9 +111,17 @@ _MEANS_IT_RE = {intent: re.compile(pattern, re.IGNORECASE) for intent, pattern i
 _ABOUT_THEIR_BUSINESS = re.compile(r"\b(we|us|our|ours|my team|my company)\b", re.IGNORECASE)
 
 
+_ADDRESS = re.compile(r"\S+@\S+|https?://\S+|www\.\S+", re.IGNORECASE)
+
+
+def _without_addresses(text: str) -> str:
+    """Email and web addresses say nothing about intent ("will.price@..." asks no price)."""
+    return _ADDRESS.sub(" ", text)
+
+
 def says_beyond(text: str, words: frozenset[str]) -> list[str]:
     """The content words of `text` that are not among `words` (an intent's or an answer's)."""
-    return [word for word in content_words(text) if word not in words]
+    return [word for word in content_words(_without_addresses(text)) if word not in words]
 
 
 def says_more_than_its_intent(text: str, intent: str) -> bool:
@@ -128,6 +136,7 @@ def is_request_to_assistant(text: str, intent: str, slot: str | None = None) -> 
     Asked for the need, a message that says much more than its intent ("we want to stop losing
     leads overnight"), or a question about their own business, is the need itself."""
     pattern = _MEANS_IT_RE.get(intent)
+    text = _without_addresses(text)
     if intent == "support_request" and pattern and pattern.search(text):
         return True  # "i can't log in to our account": a customer's problem, not their need
     if slot in FREE_TEXT_SLOTS and says_more_than_its_intent(text, intent):

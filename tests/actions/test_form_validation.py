@@ -38,7 +38,7 @@ async def test_one_message_fills_three_slots_and_need_is_asked_again(dispatcher,
     assert (lead["authority"], lead["budget_amount"], lead["need"]) == ("decision_maker", 50000, None)
 
 
-async def test_need_with_other_answers_keeps_the_need_part(dispatcher, domain, lead_db):
+async def test_need_with_other_answers_is_kept_whole_and_fills_the_others(dispatcher, domain, lead_db):
     text = "we need better pipeline reporting, there are 80 of us"
     tracker = form_turn(
         text,
@@ -47,7 +47,8 @@ async def test_need_with_other_answers_keeps_the_need_part(dispatcher, domain, l
         entities=[entity(text, "80 of us", "headcount")],
     )
     slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
-    assert slots["need"] == "we need better pipeline reporting, there are"
+    # The need is kept as the visitor wrote it (a cut sentence reads badly to the rep).
+    assert slots["need"] == text
     assert slots["company_size"] == 80
 
 

@@ -522,3 +522,11 @@ def test_hostile_or_odd_input_gives_a_value_not_an_exception(text):
 )
 def test_chat_spellings_of_time_words(text, same_as):
     assert parse_timeline(text, TODAY) == parse_timeline(same_as, TODAY) is not None
+
+
+def test_no_purchase_planned_is_open_ended_and_a_paper_is_not_a_buyer():
+    from scoring.bant import parse_authority, read_timeline
+
+    assert read_timeline("no purchase planned, it's for a paper", TODAY).qualifier == "open_ended"
+    assert parse_authority("no purchase planned, it's for a paper") == "none"
+    assert parse_authority("it's for my thesis") == "none"

@@ -179,3 +179,8 @@ def test_a_capitalised_name_is_the_answer_whatever_it_resembles(slot, text, inte
 def test_a_lone_capitalised_word_or_a_question_is_not_taken_as_a_name():
     assert not reads_as_answer("company", "Stop", "stop", parsed=True, repeated=False)
     assert not reads_as_answer("company", "Who Are You?", "bot_challenge", parsed=True, repeated=False)
+
+
+def test_an_email_address_asks_nothing():
+    assert reads_as_answer("email", "will.price@stopandgo-logistics.ie", "ask_pricing", parsed=True, repeated=False)
+    assert reads_as_answer("email", "demo.team@acme.io", "request_demo", parsed=True, repeated=False)

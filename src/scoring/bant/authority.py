@@ -20,7 +20,8 @@ _NOT_A_BUYER_RE = re.compile(
     r"(?<!ux\s)(?<!user\s)(?<!design\s)(?<!product\s)researchers?|academics?|professor|lecturer|postdoc|post-doc|"
     r"research\s+(?:project|paper|study|lab|group)|(?:at|from)\s+(?:a|the)\s+university|my\s+(?:uni|university)|"
     r"journalist|reporter|blogger|writing\s+(?:an?\s+)?(?:article|story|piece|blog\s+post|post|paper)|"
-    r"for\s+(?:an?\s+)?article|press\s+inquiry|media\s+inquiry)\b"
+    r"for\s+(?:an?\s+)?article|press\s+inquiry|media\s+inquiry|"
+    r"for\s+(?:a|my|our)\s+(?:research\s+)?(?:paper|thesis|study|dissertation))\b"
 )
 # Titles of the people a visitor may defer to.
 _OTHER_DECIDER = (

@@ -419,7 +419,8 @@ _OPEN_ENDED_RE = re.compile(
     r"\b(just |only )?(researching|research|browsing|looking around|exploring|gathering info\w*|"
     r"no (rush|hurry|urgency|timeline|time ?frame|deadline|date|plans?( yet)?)|not in a hurry|"
     r"not (urgent|a priority|for a while)|nothing (planned|set)|some ?day|eventually|down the road|"
-    r"at some point|long[- ]term|no specific (time|date)|not decided|undecided|open[- ]ended|whenever)\b"
+    r"at some point|long[- ]term|no specific (time|date)|not decided|undecided|open[- ]ended|whenever|"
+    r"no (purchase|buying|plan to buy)( \w+)?( planned)?|not (planning|looking) to buy)\b"
 )
 
 
