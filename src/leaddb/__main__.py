@@ -1,5 +1,6 @@
 """`python -m leaddb funnel [--since YYYY-MM-DD]`: conversion and velocity between stages.
-`python -m leaddb migrate`: bring the lead database (DATABASE_URL) to the head migration."""
+`python -m leaddb migrate`: bring the lead database (DATABASE_URL) to the head migration.
+`python -m leaddb revision -m MESSAGE`: write the next migration from the models (for developers)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from appconfig.settings import SettingsError, load_settings
 
 from .funnel import funnel
-from .migrations import MigrationError, upgrade
+from .migrations import MigrationError, upgrade, write_revision
 from .store import LeadStore
 
 
@@ -43,7 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     report = commands.add_parser("funnel", help="conversion and median time between lifecycle stages")
     report.add_argument("--since", help="only leads created on or after this date (YYYY-MM-DD)")
     commands.add_parser("migrate", help="upgrade the lead database to the head revision (start-up does this too)")
+    revision = commands.add_parser("revision", help="write the next migration: the models against a database at head")
+    revision.add_argument("-m", "--message", required=True, help="what the revision changes")
     args = parser.parse_args(argv)
+    if args.command == "revision":
+        path = write_revision(args.message)
+        print(f"wrote {path}: read it through, then set HEAD_REVISION in leaddb/migrations/__init__.py")
+        return 0
     since = None
     if getattr(args, "since", None):
         try:

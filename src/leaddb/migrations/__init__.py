@@ -15,6 +15,7 @@ by comparing the models with a database at head; check it, then set HEAD_REVISIO
 from __future__ import annotations
 
 import logging
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -202,6 +203,36 @@ def schema_differences(connection: Connection) -> list[Any]:
 
     context = MigrationContext.configure(connection, opts={"compare_type": True})
     return list(compare_metadata(context, Base.metadata))
+
+
+def write_revision(message: str, directory: Path | None = None) -> Path:
+    """Write the next revision: what autogenerate finds between the models and a scratch
+    SQLite database at head. Read it through before committing (renames come out as a drop
+    and an add, for one)."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    versions = MIGRATIONS_DIR / "versions"
+    directory = directory or versions
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    next_id = f"{int(head or 0) + 1:04d}"
+    with tempfile.TemporaryDirectory() as scratch:
+        url = f"sqlite:///{scratch}/head.db"
+        upgrade(url)
+        engine = migration_engine(url)
+        try:
+            with engine.connect() as connection, connection.begin():
+                config = alembic_config(connection)
+                if directory != versions:
+                    config.set_main_option("version_locations", f"{versions} {directory}")
+                script = command.revision(
+                    config, message=message, autogenerate=True, rev_id=next_id, version_path=str(directory)
+                )
+        finally:
+            engine.dispose()
+    if script is None or isinstance(script, list):
+        raise MigrationError(f"alembic wrote no single revision for {message!r}")
+    return Path(script.path)
 
 
 def _warn_about_differences(connection: Connection) -> None:
