@@ -8,9 +8,13 @@ caller's transaction. Without one, the URL comes from `-x url=...`, the config's
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 
 from leaddb import Base  # importing the package registers every table
+from leaddb.base import UTCDateTime
 from leaddb.migrations import migration_engine
 
 config = context.config
@@ -25,10 +29,19 @@ def _url() -> str:
     return load_settings().database_url
 
 
+def _render_item(kind: str, item: Any, _context: AutogenContext) -> str | Literal[False]:
+    """A written revision stands alone: the models' UTCDateTime is stored as this."""
+    if kind == "type" and isinstance(item, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _configure(**options) -> None:
     # Batch mode: SQLite can't ALTER most things, so changes there rebuild the table; on
     # PostgreSQL the same operations are plain ALTER TABLE statements.
-    context.configure(target_metadata=Base.metadata, render_as_batch=True, compare_type=True, **options)
+    context.configure(
+        target_metadata=Base.metadata, render_as_batch=True, compare_type=True, render_item=_render_item, **options
+    )
 
 
 if context.is_offline_mode():
