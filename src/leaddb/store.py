@@ -70,6 +70,8 @@ class LeadStore:
         """Bring the schema to the head revision (one query when it is there already)."""
         ensure_schema(self.engine)
 
+    create_tables = migrate  # the name from before migrations, for callers not yet renamed
+
     def session(self):
         return session_scope(self._sessions)
 

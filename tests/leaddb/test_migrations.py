@@ -208,6 +208,20 @@ def test_a_database_older_than_the_baseline_is_refused_with_a_reason(database_ur
     assert revision_of(database_url) is None  # nothing was stamped
 
 
+def test_a_database_from_a_newer_release_is_left_alone_at_start_and_refused_by_migrate(database_url):
+    upgrade(database_url)
+    execute(database_url, "UPDATE alembic_version SET version_num = '0999'")
+    store = LeadStore.from_url(database_url)  # an older replica restarting mid-deploy still starts
+    try:
+        store.ensure_lead("v-1")
+        assert store.get_lead("v-1") is not None
+    finally:
+        store.engine.dispose()
+    with pytest.raises(MigrationError, match="revision '0999', which this release does not know"):
+        upgrade(database_url)
+    assert revision_of(database_url) == "0999"
+
+
 def test_a_database_at_head_costs_a_read_at_start(database_url):
     upgrade(database_url)
     store = LeadStore(leaddb.make_engine(database_url))

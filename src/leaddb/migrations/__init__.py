@@ -107,7 +107,21 @@ def ensure_schema(engine: Engine) -> MigrationResult | None:
         at = current_revision(connection)
     if at == HEAD_REVISION:
         return None
+    if at is not None and not _is_known(at):
+        # A newer release migrated it (a rolling deploy, or a rollback): leave it as it is.
+        log.warning("lead database at revision %s, which this release does not know: not migrated", at)
+        return None
     return upgrade(engine)
+
+
+def _is_known(revision: str) -> bool:
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    try:
+        return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+    except CommandError:  # ResolutionError is one
+        return False
 
 
 def upgrade(target: Engine | str, revision: str = "head") -> MigrationResult:
@@ -123,6 +137,11 @@ def upgrade(target: Engine | str, revision: str = "head") -> MigrationResult:
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": POSTGRES_LOCK_KEY})
             before = current_revision(connection)
+            if before is not None and not _is_known(before):
+                raise MigrationError(
+                    f"the lead database is at revision {before!r}, which this release does not know "
+                    "(a newer release migrated it); run that release's migrations, or restore a backup"
+                )
             adopted = None
             if before is None and _has_lead_tables(connection):
                 adopted = _adopt(connection)
