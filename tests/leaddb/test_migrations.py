@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Column, Integer, Table, create_engine, event, inspect, text
+from sqlalchemy import Column, Integer, MetaData, Table, create_engine, event, inspect, text
 
 import leaddb
 from leaddb import Base, LeadStore, UTCDateTime
@@ -120,11 +122,21 @@ def test_an_empty_database_is_upgraded_to_head_and_equals_the_models(database_ur
 
 
 def test_the_baseline_is_the_models_without_the_columns_of_0002(database_url):
-    # The schema before commit b0069f2: today's models less three nullable lead columns.
+    # The schema before commit b0069f2 was today's models less three nullable lead columns:
+    # 0002 changes exactly that (and the empty-database test checks head against the models).
     upgrade(database_url, "0001")
     assert revision_of(database_url) == "0001"
-    diffs = differences(database_url)
-    assert all(diff[0] == "add_column" and diff[2] == "leads" for diff in diffs), diffs
+    engine = create_engine(database_url, future=True)
+    try:
+        baseline = MetaData()
+        baseline.reflect(bind=engine)
+        baseline.remove(baseline.tables["alembic_version"])
+        upgrade(database_url, "0002")
+        with engine.connect() as connection:
+            diffs = compare_metadata(MigrationContext.configure(connection), baseline)
+    finally:
+        engine.dispose()
+    assert all(diff[0] == "remove_column" and diff[2] == "leads" for diff in diffs), diffs
     assert {diff[3].name for diff in diffs} == ADDED_IN_0002
 
 
@@ -198,6 +210,19 @@ def test_a_create_all_database_halfway_through_0002_gets_the_rest(database_url):
         assert_old_lead_survived(store)
     finally:
         store.engine.dispose()
+
+
+def test_adopting_goes_by_the_baseline_not_by_todays_models(database_url):
+    # Once a later revision adds a table, a database made before Alembic still lacks it: that
+    # is no reason to refuse it.
+    make_like_create_all(database_url, without=ADDED_IN_0002)
+    later = Table("added_later", Base.metadata, Column("id", Integer, primary_key=True))
+    try:
+        result = upgrade(database_url)
+    finally:
+        Base.metadata.remove(later)
+    assert (result.adopted_as, result.after) == ("0001", HEAD_REVISION)
+    assert differences(database_url) == []
 
 
 def test_a_database_older_than_the_baseline_is_refused_with_a_reason(database_url):

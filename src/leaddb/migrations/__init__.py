@@ -36,8 +36,23 @@ MIGRATIONS_DIR = Path(__file__).parent
 BASELINE_REVISION = "0001"
 # Known without loading Alembic, so that a database already at head costs one query at start-up.
 HEAD_REVISION = "0002"
-# Revisions a database made before Alembic can be at: the schema before and after b0069f2.
-PRE_ALEMBIC_REVISIONS = ("0001", "0002")
+# The tables of the baseline, as a database made before Alembic has them. Frozen here, not read
+# from the models: tables that later revisions add are no part of what such a database can be.
+BASELINE_TABLES = frozenset(
+    {
+        "events",
+        "leads",
+        "lead_answers",
+        "lead_assignments",
+        "meetings",
+        "named_locks",
+        "outbox",
+        "person_requests",
+        "qualification_decisions",
+        "round_robin_weights",
+        "stage_transitions",
+    }
+)
 VERSION_TABLE = "alembic_version"
 # pg_advisory_xact_lock key: one migration at a time per PostgreSQL database.
 POSTGRES_LOCK_KEY = 0x1EAD_DB_0001
@@ -102,7 +117,7 @@ def current_revision(connection: Connection) -> str | None:
 
 
 def ensure_schema(engine: Engine) -> MigrationResult | None:
-    """Bring the database to head; None when it already was (one query)."""
+    """Bring the database to head; None when it already was (then it only read the version)."""
     with engine.connect() as connection:
         at = current_revision(connection)
     if at == HEAD_REVISION:
@@ -159,14 +174,8 @@ def upgrade(target: Engine | str, revision: str = "head") -> MigrationResult:
     return MigrationResult(before=before, after=after, adopted_as=adopted)
 
 
-def _lead_tables() -> set[str]:
-    from leaddb import Base  # the package registers every table
-
-    return set(Base.metadata.tables)
-
-
 def _has_lead_tables(connection: Connection) -> bool:
-    return bool(_lead_tables() & set(inspect(connection).get_table_names()))
+    return bool(BASELINE_TABLES & set(inspect(connection).get_table_names()))
 
 
 def _script_module(revision: str) -> Any:
@@ -189,7 +198,7 @@ def _adopt(connection: Connection) -> str:
 
     inspector = inspect(connection)
     tables = set(inspector.get_table_names())
-    missing = sorted(_lead_tables() - tables)
+    missing = sorted(BASELINE_TABLES - tables)
     if missing:
         raise MigrationError(
             f"the lead database has no alembic_version table and lacks tables {', '.join(missing)}: "
