@@ -118,7 +118,7 @@ class Stack:
                 "RASA_PORT / ACTION_SERVER_PORT / WEB_PORT in .env."
             )
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        # The schema is created once here, not raced for by every process at start-up.
+        # The schema is migrated once here, before any process starts (they then find it at head).
         LeadStore.from_url(self.env["DATABASE_URL"]).engine.dispose()
         try:
             for service in self.services:

@@ -1,7 +1,7 @@
 """The lead database: leads, their answers and decisions, tracked events, meetings, outbox, locks.
 
 Each table module registers itself on `Base`; importing this package imports them all, so
-`LeadStore.create_tables()` creates the whole schema.
+`LeadStore.from_url()` brings the whole schema to the head migration (see `leaddb.migrations`).
 """
 
 from . import events, leads, locks, meetings, outbox  # noqa: F401  (registers their tables)

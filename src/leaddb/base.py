@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -43,6 +45,21 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
+def use_wal(dbapi_connection: sqlite3.Connection, wait: float = 30.0) -> None:
+    """Put a SQLite file in WAL mode. Switching needs the file to itself, and SQLite answers
+    "locked" at once rather than wait (a new file that another connection is still writing its
+    first transaction into), so it is tried again until `wait` seconds have passed."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            dbapi_connection.execute("PRAGMA journal_mode=WAL").fetchall()
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite files get their folder, WAL and a busy timeout so the
     action server, web app and worker can share one file."""
@@ -56,8 +73,8 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
+            use_wal(dbapi_connection)
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 

@@ -57,7 +57,7 @@ class Lead(Base):
     reasons = Column(JSON)
     decided_at = Column(UTCDateTime)
     # When the visitor last asked for a person (see PersonRequest). The column keeps its first
-    # name because create_all() adds tables to an existing database, not columns.
+    # name from before migrations (renaming it now takes a revision in leaddb/migrations).
     handoff_requested_at = Column(UTCDateTime)
     stopped_at = Column(UTCDateTime)
 

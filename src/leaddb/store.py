@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import inspect, select, text
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from .base import Base, make_engine, make_session_factory, retry_when_database_is_away, session_scope, utcnow
+from .base import make_engine, make_session_factory, retry_when_database_is_away, session_scope, utcnow
 from .leads import STAGES, Lead, LeadAnswer, QualificationDecision, StageTransition
 from .meetings import Meeting
+from .migrations import ensure_schema
 
 # Lead columns an answer may set (the normalised fields of each form slot).
 ANSWER_COLUMNS = frozenset(
@@ -50,24 +50,6 @@ def move_stage(session: Session, lead: Lead, to_stage: str, reason: str) -> None
     lead.stage = to_stage
 
 
-def add_missing_columns(engine: Engine) -> None:
-    """Add nullable columns that a newer version declares to tables an older one created.
-
-    create_all() makes missing tables, never missing columns; this covers the additive changes
-    the project makes between releases. Anything else (renames, types) needs a real migration."""
-    inspector = inspect(engine)
-    for table in Base.metadata.sorted_tables:
-        if not inspector.has_table(table.name):
-            continue
-        present = {column["name"] for column in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name in present or not column.nullable:
-                continue
-            kind = column.type.compile(dialect=engine.dialect)
-            with engine.begin() as connection:
-                connection.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
-
-
 def lead_as_dict(lead: Lead) -> dict[str, Any]:
     return {column.name: getattr(lead, column.name) for column in Lead.__table__.columns}
 
@@ -78,20 +60,17 @@ class LeadStore:
         self._sessions = make_session_factory(engine)
 
     @classmethod
-    def from_url(cls, url: str, create: bool = True) -> LeadStore:
+    def from_url(cls, url: str, migrate: bool = True) -> LeadStore:
         store = cls(make_engine(url))
-        if create:
-            store.create_tables()
+        if migrate:
+            store.migrate()
         return store
 
-    def create_tables(self) -> None:
-        try:
-            Base.metadata.create_all(self.engine)
-        except OperationalError:
-            # Another process created the same tables between our check and our CREATE;
-            # the second pass finds them all and creates nothing.
-            Base.metadata.create_all(self.engine)
-        add_missing_columns(self.engine)
+    def migrate(self) -> None:
+        """Bring the schema to the head revision (one query when it is there already)."""
+        ensure_schema(self.engine)
+
+    create_tables = migrate  # the name from before migrations, for callers not yet renamed
 
     def session(self):
         return session_scope(self._sessions)

@@ -108,7 +108,7 @@ def _racing_store(database_url: str) -> LeadStore:
     else:
         engine = make_engine(database_url)
     store = LeadStore(engine)
-    store.create_tables()
+    store.migrate()
     return store
 
 
