@@ -3,6 +3,7 @@ else gets the nurture track that fits. The rules live in src/handoff and config/
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -15,17 +16,22 @@ from handoff import (
     Booking,
     LeadFacts,
     MeetingTime,
+    Offer,
     TimeTaken,
     UpcomingMeeting,
     book_meeting,
+    current_offer,
     enrol_in_nurture,
     format_meeting_time,
     invite_token_version,
     invite_url,
+    latest_assignment,
     may_book,
+    offered_rep,
     open_times,
     parse_time_payload,
     pick_by_ordinal,
+    record_offer,
     request_a_person,
     route_lead,
     upcoming_meeting,
@@ -59,12 +65,13 @@ def transcript(tracker: Tracker) -> list[tuple[str, str]]:
     return lines
 
 
-def _chosen_start(tracker: Tracker) -> str | None:
-    """The meeting time the visitor picked: a button's payload, or "the second one" typed out."""
+def _chosen_start(tracker: Tracker, offer: Offer | None) -> object:
+    """The meeting time the visitor picked: a button's payload (anything a client sent), or
+    "the second one" typed out, counted in the offer the lead database says was shown last."""
     picked = next(tracker.get_latest_entity_values("slot_start"), None)
     if picked:
         return picked
-    return pick_by_ordinal((tracker.latest_message or {}).get("text") or "", tracker.get_slot("offered_slots") or [])
+    return pick_by_ordinal((tracker.latest_message or {}).get("text") or "", offer.payloads if offer else [])
 
 
 async def held_meeting(tracker: Tracker) -> UpcomingMeeting | None:
@@ -84,14 +91,25 @@ def tell_booked(dispatcher: CollectingDispatcher, tracker: Tracker, meeting: Upc
 
 
 async def offer_times(
-    dispatcher: CollectingDispatcher, tracker: Tracker, rep_id: str | None = None, after_offered: bool = False
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    rep_id: str | None = None,
+    after_offered: bool = False,
+    after: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """Route the lead if needed, then offer the rep's three soonest open times as buttons."""
+    """Route the lead if needed, then offer the rep's three soonest open times (after `after`,
+    or after the current offer with `after_offered`) as buttons, and keep them as the offer.
+    Only an SQL by the lead database sees times: the `lead_tier` slot is the client's to set."""
     store, now, zone = lead_store(), utcnow(), visitor_timezone(tracker)
+    if not may_book(await in_thread(store.get_lead, tracker.sender_id)):
+        dispatcher.utter_message(response="utter_cannot_book_yet")
+        return []
     events: list[dict[str, Any]] = []
     if zone:
         await in_thread(store.set_fields, tracker.sender_id, timezone=zone)
-    rep_id = rep_id or tracker.get_slot("assigned_rep")
+    if rep_id is None:  # the rep routing chose and stored; the assigned_rep slot is the client's
+        assignment = await in_thread(latest_assignment, store, tracker.sender_id)
+        rep_id = assignment.rep_id if assignment else None
     if rep_id not in roster().reps:
         lead = await in_thread(store.get_lead, tracker.sender_id) or {"visitor_id": tracker.sender_id}
         decision = await in_thread(route_lead, roster(), LeadFacts.from_lead(lead, timezone=zone), store, now)
@@ -100,8 +118,9 @@ async def offer_times(
         if rep_id is None:
             return events + await _callback(dispatcher, tracker, f"routed to the {decision.queue} queue")
 
-    offered = tracker.get_slot("offered_slots") or []
-    after = parse_time_payload(offered[-1]) if after_offered and offered else None
+    if after_offered:
+        shown = await in_thread(current_offer, store, tracker.sender_id)
+        after = shown.starts[-1] if shown and shown.starts else None
     times: list[MeetingTime] = await in_thread(open_times, roster(), rep_id, store, now, 3, after)
     rep = roster().reps[rep_id]
     if not times and after is not None:
@@ -120,8 +139,17 @@ async def offer_times(
     ]
     buttons.append({"title": "Other times", "payload": "/more_slots"})
     zone_label = "your local time" if zone else f"times in {shown_zone}"
+    await in_thread(record_offer, store, tracker.sender_id, rep_id, times, now)
     dispatcher.utter_message(response="utter_offer_slots", rep_name=rep.name, zone_label=zone_label, buttons=buttons)
     return events + [SlotSet("offered_slots", [meeting_time.payload for meeting_time in times])]
+
+
+async def offer_again(dispatcher: CollectingDispatcher, tracker: Tracker, offer: Offer | None) -> list[dict[str, Any]]:
+    """The current offer once more (its times that are still open, topped up with the next
+    ones), after a choice that was not understood or not offered; fresh times if none was."""
+    if offer is None or not offer.starts:
+        return await offer_times(dispatcher, tracker)
+    return await offer_times(dispatcher, tracker, offer.rep_id, after=offer.starts[0] - timedelta(microseconds=1))
 
 
 async def ask_a_person(
@@ -172,21 +200,25 @@ class ActionBookMeeting(Action):
         return "action_book_meeting"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        # Eligibility comes from the lead database, never from slots a client could set.
-        lead = await in_thread(lead_store().get_lead, tracker.sender_id)
-        meeting = await held_meeting(tracker)
-        rep_id = meeting.rep_id if meeting else tracker.get_slot("assigned_rep")
-        if not may_book(lead) or rep_id not in roster().reps:
+        # Eligibility, the time and its rep come from the lead database, never from slots a
+        # client could set: an SQL books only a time offered to them in this conversation.
+        store, now, zone = lead_store(), utcnow(), visitor_timezone(tracker)
+        lead = await in_thread(store.get_lead, tracker.sender_id)
+        if not may_book(lead):
             dispatcher.utter_message(response="utter_cannot_book_yet")
             return []
-        chosen = _chosen_start(tracker)
+        meeting = await held_meeting(tracker)
+        offer = await in_thread(current_offer, store, tracker.sender_id)
         try:
-            start = parse_time_payload(chosen or "")
+            start = parse_time_payload(_chosen_start(tracker, offer))
         except ValueError:
             dispatcher.utter_message(response="utter_slot_not_understood")
-            return await offer_times(dispatcher, tracker, rep_id)
+            return await offer_again(dispatcher, tracker, offer)
+        rep_id = await in_thread(offered_rep, store, tracker.sender_id, start)
+        if rep_id is None or rep_id not in roster().reps:
+            dispatcher.utter_message(response="utter_slot_not_offered")
+            return await offer_again(dispatcher, tracker, offer)
 
-        store, now, zone = lead_store(), utcnow(), visitor_timezone(tracker)
         result = await in_thread(
             book_meeting,
             store,

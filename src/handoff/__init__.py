@@ -15,7 +15,11 @@ An SQL, in the chat:
     times = open_times(roster, decision.rep_id, db, now) # three soonest -> [MeetingTime(start, end)]
     more = open_times(roster, rep_id, db, now, after=times[-1].start)     # "other times"
     label = format_meeting_time(times[0], visitor_timezone)   # "Tue 10 Mar 2026, 15:00–15:30 CET"
+    record_offer(db, visitor_id, rep_id, times, now)     # the times shown, kept: the only ones the chat books
     start = parse_time_payload(button_payload)           # MeetingTime.payload round-trips; ValueError if bad
+    rep_id = offered_rep(db, visitor_id, start)          # None: never offered to this visitor, refuse
+    offer = current_offer(db, visitor_id)                # Offer(rep_id, starts, batch): the newest shown
+    may_book(store.get_lead(visitor_id))                 # only an SQL by its stored decision sees times or books
     result = book_meeting(db, rep_id, visitor_id, start, roster, now, notifications, transcript)
         # -> Booking | TimeTaken (offer fresh times) | TimeNotOffered (payload never offered)
     invite = invite_for(db, roster, booking.meeting_id, "PUBLISH")   # ICS for the visitor to download
@@ -55,7 +59,6 @@ from .booking import (
     UpcomingMeeting,
     book_meeting,
     decide_meeting,
-    may_book,
     meeting_summary,
     upcoming_meeting,
 )
@@ -79,6 +82,7 @@ from .ics import (
 from .meeting_times import MeetingTime, format_meeting_time, open_times, parse_time_payload, pick_by_ordinal
 from .notify import Notifications, crm_payload, decision_links, slack_message
 from .nurture import ContentOffer, NurtureConfig, Track, choose_track, enrol_in_nurture, load_nurture
+from .offers import Offer, current_offer, may_book, offered_rep, record_offer
 from .outbox import (
     DeliveryReport,
     OutboxPolicy,
@@ -97,6 +101,10 @@ from .senders import SmtpSettings, default_senders, post_json, smtp_sender
 __all__ = [
     "UpcomingMeeting",
     "may_book",
+    "Offer",
+    "current_offer",
+    "offered_rep",
+    "record_offer",
     "PersonContact",
     "request_a_person",
     "pick_by_ordinal",

@@ -78,12 +78,6 @@ class _Clash(Exception):
     """Rolls the booking back: it collides with another meeting or a full day."""
 
 
-def may_book(lead: dict | None) -> bool:
-    """Only a sales-qualified lead books a meeting; the tier is the stored decision's, never a
-    value the chat client could have set."""
-    return lead is not None and lead.get("tier") == "sql"
-
-
 def upcoming_meeting(db: LeadStore, visitor_id: str, now: datetime) -> UpcomingMeeting | None:
     """The visitor's booked or accepted meeting that has not started yet, if any."""
     with db.session() as session:

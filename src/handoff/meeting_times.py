@@ -37,15 +37,34 @@ class MeetingTime:
         return self.start.astimezone(timezone.utc).isoformat()
 
 
-def parse_time_payload(text: str) -> datetime:
-    """A meeting time's payload (ISO 8601 with an offset) as an aware UTC datetime; ValueError otherwise."""
+# Anything downstream moves a start by a rep's UTC offset or a meeting's length: payloads keep
+# a day clear of both ends of the calendar so none of that can overflow.
+_EARLIEST_PAYLOAD = datetime.min.replace(tzinfo=timezone.utc) + timedelta(days=1)
+_LATEST_PAYLOAD = datetime.max.replace(tzinfo=timezone.utc) - timedelta(days=1)
+
+
+def parse_time_payload(text: object) -> datetime:
+    """A meeting time's payload (ISO 8601 with an offset) as an aware UTC datetime; ValueError otherwise.
+
+    Whatever a client sends ends here as ValueError: a non-string, garbage, a lone surrogate,
+    or a date at the edge of the calendar whose UTC instant does not exist (year 1 at +14:00,
+    year 9999 at -14:00, which `astimezone` would raise OverflowError for)."""
+    shown = repr(text)[:80]
+    if not isinstance(text, str) or len(text) > 64:
+        raise ValueError(f"{shown} is not an ISO 8601 date and time")
     try:
-        start = datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
+        start = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"{text!r} is not an ISO 8601 date and time") from None
+        raise ValueError(f"{shown} is not an ISO 8601 date and time") from None
     if start.tzinfo is None:
-        raise ValueError(f"{text!r} has no UTC offset")
-    return start.astimezone(timezone.utc)
+        raise ValueError(f"{shown} has no UTC offset")
+    try:
+        start = start.astimezone(timezone.utc)
+        if not _EARLIEST_PAYLOAD < start < _LATEST_PAYLOAD:
+            raise OverflowError
+    except OverflowError:
+        raise ValueError(f"{shown} is outside the calendar") from None
+    return start
 
 
 def format_meeting_time(meeting_time: MeetingTime, zone_name: str) -> str:

@@ -82,3 +82,21 @@ class RepLinkState(Base):
 
     rep_id = Column(String(64), primary_key=True)
     feed_token_version = Column(Integer, nullable=False, default=0)
+
+
+class OfferedTime(Base):
+    """A meeting time shown to a visitor as a button: the only times the chat may book for them.
+
+    Each offer (the three times shown at once, "other times" included) is one `batch`,
+    numbered per lead from 1; the newest batch is the visitor's current offer. Kept here, not
+    in a slot, because slots are whatever the chat client says they are."""
+
+    __tablename__ = "offered_times"
+
+    id = Column(Integer, primary_key=True)
+    lead_id = Column(Integer, ForeignKey("leads.id", ondelete="CASCADE"), nullable=False, index=True)
+    batch = Column(Integer, nullable=False)
+    position = Column(Integer, nullable=False)  # 0, 1, 2: the button's place in its offer
+    rep_id = Column(String(64), nullable=False)
+    start = Column(UTCDateTime, nullable=False)
+    offered_at = Column(UTCDateTime, nullable=False, default=utcnow)

@@ -5,7 +5,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from rasa_sdk import Tracker
 
+from actions import services
 from actions.booking import ActionBookMeeting, ActionEnrolNurture, ActionOfferMeeting, ActionRequestCallback
+from handoff import MeetingTime, current_offer, open_times, record_offer
 from tests.actions.test_conversation_actions import SQL_ANSWERS
 
 
@@ -64,6 +66,9 @@ async def test_other_times_come_after_the_ones_offered(dispatcher, domain, sql_l
 
 async def test_picking_a_time_books_it_and_a_second_visitor_gets_fresh_times(dispatcher, domain, sql_lead):
     offered, _ = await _offer(dispatcher, domain)
+    # The same times shown to visitor-2 too (as if both looked at once).
+    shown = [MeetingTime(datetime.fromisoformat(p), datetime.fromisoformat(p)) for p in offered["offered_slots"]]
+    record_offer(sql_lead, "visitor-2", offered["assigned_rep"], shown, datetime.now(timezone.utc))
     pick = offered["offered_slots"][0]
     entities = [{"entity": "slot_start", "value": pick}]
     booked = _slots(
@@ -163,6 +168,95 @@ async def test_booking_eligibility_is_read_from_the_lead_database_not_the_slots(
         dispatcher, tracker({"lead_tier": "sql", "assigned_rep": "priya.shah"}, intent="choose_slot"), domain
     )
     assert events == [] and dispatcher.messages[-1]["response"] == "utter_cannot_book_yet"
+
+
+# -- the booking gate (issue 9 item 4, issue 8 point 6): only offered times, only a stored SQL --
+
+
+def _choose(offered_slots, pick, **kwargs):
+    """A crafted /choose_slot turn: the client sends whatever slots and payload it likes."""
+    entities = [{"entity": "slot_start", "value": pick}]
+    return tracker(offered_slots, intent="choose_slot", entities=entities, **kwargs)
+
+
+async def test_an_open_time_that_was_not_offered_to_this_visitor_is_refused(dispatcher, domain, sql_lead):
+    offered, _ = await _offer(dispatcher, domain)
+    shown = [datetime.fromisoformat(p) for p in offered["offered_slots"]]
+    # The rep's next open time after the three shown: bookable, but never offered to visitor-1.
+    [unshown] = open_times(
+        services.roster(), offered["assigned_rep"], sql_lead, datetime.now(timezone.utc), 1, shown[-1]
+    )
+    # The client also lists it among the "offered" slots: the lead database is what counts.
+    crafted = {**offered, "offered_slots": [*offered["offered_slots"], unshown.payload]}
+    events = await ActionBookMeeting().run(dispatcher, _choose(crafted, unshown.payload), domain)
+
+    assert "meeting_start" not in _slots(events) and sql_lead.meetings("visitor-1") == []
+    assert [m["response"] for m in dispatcher.messages[-2:]] == ["utter_slot_not_offered", "utter_offer_slots"]
+    assert _slots(events)["offered_slots"] == offered["offered_slots"]  # the current offer again
+
+
+async def test_an_offered_time_books_with_the_rep_it_was_offered_for(dispatcher, domain, sql_lead):
+    offered, _ = await _offer(dispatcher, domain)
+    more, _ = await _offer(dispatcher, domain, slots=offered, intent="more_slots")
+    pick = offered["offered_slots"][1]  # from the earlier offer: still a time shown to this visitor
+    other_rep = next(r for r in ("anna.schmidt", "kenji.tan") if r != offered["assigned_rep"])
+    crafted = {"assigned_rep": other_rep, "offered_slots": ["garbage"]}  # slots the client tampered with
+    booked = _slots(await ActionBookMeeting().run(dispatcher, _choose(crafted, pick), domain))
+
+    assert datetime.fromisoformat(booked["meeting_start"]) == datetime.fromisoformat(pick)
+    assert booked["assigned_rep"] == offered["assigned_rep"]
+    [meeting] = sql_lead.meetings("visitor-1")
+    assert meeting["rep_id"] == offered["assigned_rep"] and meeting["start"] == datetime.fromisoformat(pick)
+
+
+async def test_the_assigned_rep_slot_does_not_choose_whose_times_are_offered(dispatcher, domain, sql_lead):
+    offered, _ = await _offer(dispatcher, domain)  # routed and stored: this visitor's rep
+    other_rep = next(r for r in ("anna.schmidt", "kenji.tan") if r != offered["assigned_rep"])
+    _, message = await _offer(dispatcher, domain, slots={"assigned_rep": other_rep})
+    assert message["rep_name"] == services.roster().reps[offered["assigned_rep"]].name
+    assert current_offer(sql_lead, "visitor-1").rep_id == offered["assigned_rep"]
+
+
+@pytest.mark.parametrize("stored", ["mql", "no decision"])
+async def test_a_lead_the_database_does_not_call_sql_sees_no_times_and_books_nothing(
+    dispatcher, domain, lead_db, stored
+):
+    # The client claims lead_tier=sql and a rep (tracker() sets the slot); the lead row disagrees.
+    if stored == "mql":
+        lead_db.record_decision("visitor-1", "mql", 40, ["score 40"], [])
+    else:
+        lead_db.ensure_lead("visitor-1")
+    claimed = {"lead_tier": "sql", "assigned_rep": "priya.shah"}
+    events = await ActionOfferMeeting().run(dispatcher, tracker(claimed), domain)
+    assert events == [] and [m["response"] for m in dispatcher.messages] == ["utter_cannot_book_yet"]
+    assert current_offer(lead_db, "visitor-1") is None
+
+    # Times that would be bookable for the rep, sent as the payload: still nothing booked.
+    rep_times = open_times(services.roster(), "priya.shah", lead_db, datetime.now(timezone.utc))
+    events = await ActionBookMeeting().run(dispatcher, _choose(claimed, rep_times[0].payload), domain)
+    assert events == [] and dispatcher.messages[-1]["response"] == "utter_cannot_book_yet"
+    assert lead_db.meetings("visitor-1") == [] and not any(m["buttons"] for m in dispatcher.messages)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:59:59-14:00",
+        "9999-12-31T23:59:59+00:00",
+        "0001-01-01T00:00:00Z",
+        "\ud800",
+        "2026-12-03T10:00:00+00:00" * 20,
+        "garbage",
+        20261203,
+    ],
+)
+async def test_a_hostile_payload_date_gets_a_polite_reply_and_no_crash(dispatcher, domain, sql_lead, payload):
+    offered, _ = await _offer(dispatcher, domain)
+    events = await ActionBookMeeting().run(dispatcher, _choose(offered, payload), domain)
+    assert [m["response"] for m in dispatcher.messages[-2:]] == ["utter_slot_not_understood", "utter_offer_slots"]
+    assert _slots(events)["offered_slots"] == offered["offered_slots"]
+    assert sql_lead.meetings("visitor-1") == []
 
 
 async def test_declining_every_time_records_a_callback(dispatcher, domain, sql_lead):

@@ -218,7 +218,25 @@ def test_time_payloads_round_trip(text, expected):
     assert parse_time_payload(MeetingTime(expected, expected + timedelta(minutes=30)).payload) == expected
 
 
-@pytest.mark.parametrize("text", ["2026-03-10T14:00:00", "next tuesday", "", "2026-13-10T14:00:00Z"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-03-10T14:00:00",
+        "next tuesday",
+        "",
+        "2026-13-10T14:00:00Z",
+        # The edges of the calendar, where converting to UTC (or to a rep's zone) overflows.
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:59:59-14:00",
+        "9999-12-31T23:59:59+00:00",
+        "0001-01-01T00:00:00Z",
+        "\ud800",
+        "2026-03-10T14:00:00Z" * 10,
+        None,
+        20260310,
+        ["2026-03-10T14:00:00Z"],
+    ],
+)
 def test_bad_time_payloads(text):
     with pytest.raises(ValueError):
         parse_time_payload(text)
