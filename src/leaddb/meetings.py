@@ -69,7 +69,7 @@ class Meeting(Base):
     # sha256 of the accept/reject token sent to the rep; the token itself is never stored.
     decision_token_hash = Column(String(64), nullable=False)
     # Signed into the visitor's invite link (handoff.ics); raising it revokes the old link.
-    # Null means 0, so add_missing_columns can add it to an older database.
+    # Null means 0: meetings booked before rotation existed keep their links (revision 0003).
     invite_token_version = Column(Integer)
 
 

@@ -123,12 +123,13 @@ def test_rotation_is_per_meeting_and_per_rep(roster, sqlite_store):
 
 
 def test_an_older_database_gets_the_invite_version_column(sqlite_url, roster):
-    """The column arrives through the schema creation path (add_missing_columns), not a migration."""
+    """A database from before the token versions gets them through migration 0003 at start."""
     store = LeadStore.from_url(sqlite_url)
     booking = book_meeting(store, "berlin", "v1", TUESDAY_10_BERLIN, roster, MONDAY)
     with store.engine.begin() as connection:
         connection.execute(text("ALTER TABLE meetings DROP COLUMN invite_token_version"))
         connection.execute(text("DROP TABLE rep_link_state"))
+        connection.execute(text("UPDATE alembic_version SET version_num = '0002'"))
     store.engine.dispose()
     store = LeadStore.from_url(sqlite_url)
     assert "invite_token_version" in {column["name"] for column in inspect(store.engine).get_columns("meetings")}
