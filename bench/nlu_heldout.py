@@ -30,6 +30,7 @@ import statistics
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -53,12 +54,19 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     args = parser.parse_args()
 
-    heldout = Path(args.heldout)
+    known_intents, parse = load_parser(args.model)
+    report = {"model": args.model, **evaluate(parse, known_intents, Path(args.heldout), args.worst)}
+    print(json.dumps(report, indent=2) if args.json else as_tables(report))
+    return 0
+
+
+def evaluate(
+    parse: Callable[[str], tuple[str, float]], known_intents: set[str], heldout: Path, worst: int = 15
+) -> dict:
+    """Off-topic, in-scope and latency figures of one parser over the held-out sets in `heldout`."""
     off_topic = yaml.safe_load((heldout / "off_topic.yml").read_text(encoding="utf-8"))["domains"]
     in_scope = yaml.safe_load((heldout / "in_scope.yml").read_text(encoding="utf-8"))
     labelled = {**in_scope["intents"], **(in_scope.get("upcoming") or {})}
-
-    known_intents, parse = load_parser(args.model)
     latencies: list[float] = []
 
     def timed_parse(text: str) -> tuple[str, float]:
@@ -72,19 +80,15 @@ def main() -> int:
     in_scope_predictions = {
         intent: [(text, *timed_parse(text)) for text in texts] for intent, texts in labelled.items()
     }
-
-    report = {
-        "model": args.model,
+    return {
         "off_topic": score_off_topic(off_topic_predictions),
-        "in_scope": score_in_scope(in_scope_predictions, known_intents, args.worst),
+        "in_scope": score_in_scope(in_scope_predictions, known_intents, worst),
         "latency_ms": {
             "n": len(latencies),
             "p50": round(statistics.median(latencies), 1),
             "p95": round(statistics.quantiles(latencies, n=20, method="inclusive")[-1], 1),
         },
     }
-    print(json.dumps(report, indent=2) if args.json else as_tables(report))
-    return 0
 
 
 def load_parser(model: str):
