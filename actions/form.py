@@ -12,7 +12,15 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from scoring.answers import FORM_SLOTS, UNKNOWN, company_guess_from_email, normalise_answer, off_topic_answer
+from scoring.answers import (
+    FORM_SLOTS,
+    UNKNOWN,
+    company_guess_from_email,
+    company_in_passing,
+    normalise_answer,
+    off_topic_answer,
+    timeline_in_passing,
+)
 from scoring.bant import parse_authority
 from scoring.in_form import (
     ANSWER_FIRST_INTENTS,
@@ -126,6 +134,19 @@ class ValidateQualificationForm(FormValidationAction):
             # "Postdoc at a university", "it's for a paper": not a buyer, heard whatever was asked.
             tracker.events.append({"event": "slot", "name": "authority", "value": message, "timestamp": None})
             tracker.slots["authority"] = message
+        # A timeline or a company said in passing in a longer message ("CTO at Kestrel Robotics,
+        # ... want it live in six weeks") is a candidate too: the entity rules see neither.
+        asked = tracker.get_slot("requested_slot")
+        in_passing = {
+            "timeline": lambda: timeline_in_passing(message, date.today()),
+            "company": lambda: company_in_passing(message),
+        }
+        for slot, find in in_passing.items():
+            if slot not in candidates and asked != slot and tracker.get_slot(slot) is None:
+                found = find()
+                if found:
+                    tracker.events.append({"event": "slot", "name": slot, "value": found, "timestamp": None})
+                    tracker.slots[slot] = found
         opening = _opening_message(tracker)
         if opening and "need" not in candidates:
             # The need's from_text mapping only fills it once asked: offer the opening message.

@@ -193,6 +193,48 @@ def normalise_answer(
     return answer
 
 
+# A timeline mentioned in a sentence about something else is read only after a word that ties
+# it to the purchase ("want it live within a month", "starting in three weeks"): "a month by
+# hand" or "an hour a day" inside a need are not timelines.
+_TIMELINE_ANCHOR = re.compile(
+    r"\b(?:live|start(?:ing|s)?|launch(?:ing)?|ready|in\s+place|roll(?:ing)?\s+(?:it\s+)?out|deploy(?:ed|ing)?"
+    r"|up\s+and\s+running|timeline|deadline|decide|deciding|buy(?:ing)?|sign(?:ing)?)\b",
+    re.IGNORECASE,
+)
+
+
+def timeline_in_passing(text: str, today: date) -> str | None:
+    """The clause of a longer message that states the timeline ("want it live in six weeks"),
+    or None. Read only after an anchor word, up to the end of that clause."""
+    for anchor in _TIMELINE_ANCHOR.finditer(text or ""):
+        clause = re.split(r"[,.;!?]| and | but ", text[anchor.start() :], maxsplit=1)[0]
+        timeline = bant.read_timeline(clause, today)
+        if timeline is not None and timeline.days is not None:
+            return clause.strip()
+    return None
+
+
+# "I'm the CTO at Kestrel Robotics", "im priya from fernwood analytics": the company, said in
+# passing by someone introducing themselves.
+_WORKPLACE_IN_PASSING = re.compile(
+    r"\b(?:i'?m|im|i\s+am|i\s+work|i\s+run|i\s+lead)\b(?:\s+(?![\w-]*ing\b|for\b|with\b)[\w-]+){0,4}?"
+    r"\s+(?:at|from|with)\s+"
+    r"(?!(?:a|an|the|my|our|your|this|that|some|home|work)\b)([^\W\d_][\w&'.-]*(?:\s+[^\W\d_][\w&'.-]*){0,3})",
+    re.IGNORECASE,
+)
+
+
+def company_in_passing(text: str) -> str | None:
+    """The company named by a visitor introducing themselves, or None."""
+    match = _WORKPLACE_IN_PASSING.search(text or "")
+    if not match:
+        return None
+    name = re.split(r"\s+(?:and|but|so|we|i|im|i'm|about|with|in)\b", match.group(1), maxsplit=1, flags=re.IGNORECASE)[
+        0
+    ]
+    return contact.parse_company_name(name)
+
+
 def says_dont_know(text: str) -> bool:
     """ "No idea", "not sure yet", "rather not say": a deliberate skip of the question."""
     return bool(_DONT_KNOW.search(text))

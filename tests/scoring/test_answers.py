@@ -161,3 +161,37 @@ def test_a_structured_answer_is_read_whole_though_a_span_answered_another_questi
     answer = normalise_answer("budget", text, date(2026, 12, 2), [cfo])
     assert answer.fields["budget_status"] == "pending"
     assert answer.fields["budget_amount"] == 40000
+
+
+@pytest.mark.parametrize(
+    ("text", "clause"),
+    [
+        ("im the coo, we need faster lead response, budget about 60k and we want it live within a month", "live within a month"),
+        ("we want our chatbot to qualify leads. 25k budget, starting in three weeks", "starting in three weeks"),
+        ("I work at Acme and we need it ready by march", "ready by march"),
+        ("we route about 2000 inbound leads a month by hand", None),  # a rate, not a timeline
+        ("our sdrs waste an hour a day on bad leads", None),
+        ("we want to know which accounts are researching us", None),
+    ],
+)
+def test_a_timeline_in_passing_is_read_only_after_a_word_that_ties_it_to_the_purchase(text, clause):
+    from scoring.answers import timeline_in_passing
+
+    assert timeline_in_passing(text, date(2026, 12, 2)) == clause
+
+
+@pytest.mark.parametrize(
+    ("text", "company"),
+    [
+        ("I'm the CTO at Kestrel Robotics, about 120 people", "Kestrel Robotics"),
+        ("hey im priya from fernwood analytics, about 120 people", "Fernwood Analytics"),
+        ("i'm with Globex", "Globex"),
+        ("hello from the uk", None),
+        ("i'm looking for a tool with good routing", None),
+        ("we need better routing for our sdrs", None),
+    ],
+)
+def test_a_company_said_by_someone_introducing_themselves(text, company):
+    from scoring.answers import company_in_passing
+
+    assert company_in_passing(text) == company
