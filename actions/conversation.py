@@ -15,7 +15,7 @@ from scoring.opening import opening_topic
 from scoring.qualification import decide, facts_from_record, model_facts, model_record
 
 from .booking import ask_a_person, held_meeting, tell_booked
-from .form import read_answer_instead
+from .form import explain_and_ask_again, read_answer_instead
 from .services import in_thread, lead_model, lead_store, qualification_rules, visitor_behaviour
 
 
@@ -74,6 +74,8 @@ class ActionExplainWhy(Action):
         if answer:
             return answer  # the form runs next (the rule says so) and stores it
         slot = tracker.get_slot("requested_slot")
+        if slot in FORM_SLOTS and tracker.active_loop_name == "qualification_form":
+            return await explain_and_ask_again(slot, dispatcher, tracker)
         dispatcher.utter_message(response=f"utter_why_{slot}" if slot in FORM_SLOTS else "utter_why_general")
         return []
 

@@ -230,9 +230,11 @@ class ValidateQualificationForm(FormValidationAction):
             if intent in ("out_of_scope", "nlu_fallback") and slot in ("person_name", "company"):
                 parsed = parsed and _looks_like_a_name(text, answer, slot)
             if not reads_as_answer(slot, text, intent, parsed, _repeated_after_reply(tracker)):
-                return await self._ask_again(
-                    slot, text, INTERRUPTION_REPLY.get(intent), answer.problem, dispatcher, tracker
-                )
+                reply = INTERRUPTION_REPLY.get(intent)
+                if intent in ("out_of_scope", "nlu_fallback") and _follows_an_explanation(tracker):
+                    # "still not convinced, what happens with it?": a second why, not off-topic.
+                    reply = f"utter_why_{slot}"
+                return await self._ask_again(slot, text, reply, answer.problem, dispatcher, tracker)
             if answer.status == "invalid":  # said twice, still unreadable: keep it, marked uncertain
                 return await self._move_on(slot, text, dispatcher, tracker)
 
@@ -348,6 +350,29 @@ async def read_answer_instead(
     would keep raw text the lead database never saw."""
     values = await ValidateQualificationForm()._validate(slot, text, dispatcher, tracker)
     return [SlotSet(name, value) for name, value in values.items()]
+
+
+async def explain_and_ask_again(slot: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """ "Why do you need that?": the reason, and the question again; that counts as asking it,
+    so a second why moves on instead of asking a third time in a row."""
+    text = (tracker.latest_message or {}).get("text") or ""
+    values = await ValidateQualificationForm()._ask_again(slot, text, f"utter_why_{slot}", None, dispatcher, tracker)
+    return [SlotSet(name, value) for name, value in values.items()]
+
+
+def _follows_an_explanation(tracker: Tracker) -> bool:
+    """The assistant's last action before this message (besides asking again) explained why."""
+    events = tracker.events
+    index = len(events)
+    while index and events[index - 1].get("event") != "user":
+        index -= 1
+    for event in reversed(events[: max(index - 1, 0)]):
+        if event.get("event") == "user":
+            return False
+        name = event.get("name") if event.get("event") == "action" else None
+        if name and name not in ("action_listen", "qualification_form", "validate_qualification_form"):
+            return name == "action_explain_why"
+    return False
 
 
 def _looks_like_a_name(text: str, answer: Any, slot: str) -> bool:

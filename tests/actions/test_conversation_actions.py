@@ -49,6 +49,21 @@ async def test_explain_why_names_the_pending_question(dispatcher, domain):
     assert [m["response"] for m in dispatcher.messages] == ["utter_why_budget", "utter_why_general"]
 
 
+async def test_a_second_why_about_the_same_question_moves_on_instead_of_asking_a_third_time(
+    dispatcher, domain, lead_db
+):
+    first = simple_tracker({"requested_slot": "email"}, text="why my email?", active_loop="qualification_form")
+    events = await ActionExplainWhy().run(dispatcher, first, domain)
+    counts = next(e["value"] for e in events if e["name"] == "reask_counts")
+    assert counts == {"email": 1} and dispatcher.messages[-1]["response"] == "utter_why_email"
+    second = simple_tracker(
+        {"requested_slot": "email", "reask_counts": counts}, text="but why though?", active_loop="qualification_form"
+    )
+    events = await ActionExplainWhy().run(dispatcher, second, domain)
+    assert {e["name"]: e["value"] for e in events}["email"] == "unknown"
+    assert dispatcher.messages[-1]["response"] == "utter_moving_on"
+
+
 async def test_handoff_request_is_stored(dispatcher, domain, lead_db):
     tracker = simple_tracker(
         {"requested_slot": "budget"}, text="let me talk to a human", active_loop="qualification_form"

@@ -166,7 +166,10 @@ def test_a_structured_answer_is_read_whole_though_a_span_answered_another_questi
 @pytest.mark.parametrize(
     ("text", "clause"),
     [
-        ("im the coo, we need faster lead response, budget about 60k and we want it live within a month", "live within a month"),
+        (
+            "im the coo, we need faster lead response, budget about 60k and we want it live within a month",
+            "live within a month",
+        ),
         ("we want our chatbot to qualify leads. 25k budget, starting in three weeks", "starting in three weeks"),
         ("I work at Acme and we need it ready by march", "ready by march"),
         ("we route about 2000 inbound leads a month by hand", None),  # a rate, not a timeline
