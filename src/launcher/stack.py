@@ -44,10 +44,12 @@ class Service:
 
 def services(env: dict[str, str]) -> list[Service]:
     """The commands, from an environment made by `stack_environment()` (every setting present)."""
-    rasa = str(Path(sys.executable).with_name("rasa"))
     rasa_port, action_port, web_port = int(env["RASA_PORT"]), int(env["ACTION_SERVER_PORT"]), int(env["WEB_PORT"])
     rasa_command = [
-        rasa,
+        # `rasa`, with log redaction installed first (emails and tokens never reach rasa.log).
+        sys.executable,
+        "-m",
+        "channels.rasa_main",
         "run",
         "--model",
         str(MODEL_PATH),

@@ -1,0 +1,50 @@
+"""Issue 9, item 7: no emails or tokens in logs at INFO and above (appconfig.logredact)."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from appconfig.logredact import install_log_redaction, redact
+
+
+@pytest.fixture
+def captured() -> Iterator[tuple[logging.Logger, io.StringIO]]:
+    factory = logging.getLogRecordFactory()
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    logger = logging.getLogger("tests.redaction")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    install_log_redaction()
+    yield logger, stream
+    logger.removeHandler(handler)
+    logging.setLogRecordFactory(factory)
+
+
+def test_emails_and_tokens_are_redacted():
+    text = redact("mail jane.doe+x@example.co.uk: GET /meetings/3/accept?token=abc.DEF-123&x=1 'token': 'q1w2'")
+    assert "jane.doe" not in text and "example.co.uk" not in text
+    assert "abc.DEF-123" not in text and "q1w2" not in text
+    assert "<email>" in text and "token=<redacted>&x=1" in text
+    assert redact("Authorization: Bearer s3cr3t-value") == "Authorization: Bearer <redacted>"
+
+
+def test_records_at_info_and_above_are_redacted_with_their_arguments_and_traceback(captured):
+    logger, stream = captured
+    logger.info("lead %s booked via %s", "jane@example.com", "https://x.test/invite?token=SECRET1")
+    try:
+        raise ValueError("no slot for jane@example.com")
+    except ValueError:
+        logger.exception("booking failed")
+    logger.debug("debug keeps dev@example.com")
+    output = stream.getvalue()
+    assert "jane@example.com" not in output and "SECRET1" not in output, output
+    assert "lead <email> booked via https://x.test/invite?token=<redacted>" in output
+    assert "ValueError: no slot for <email>" in output
+    assert "dev@example.com" in output  # DEBUG is left alone
