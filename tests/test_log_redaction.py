@@ -48,3 +48,24 @@ def test_records_at_info_and_above_are_redacted_with_their_arguments_and_traceba
     assert "lead <email> booked via https://x.test/invite?token=<redacted>" in output
     assert "ValueError: no slot for <email>" in output
     assert "dev@example.com" in output  # DEBUG is left alone
+
+
+def test_database_errors_leave_the_values_out(tmp_path):
+    # A failed write is logged with its traceback (actions/form.py, webapp/tracking.py); the
+    # statement's values (an answer, an email) must not be in it.
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from leaddb.base import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'leads.db'}")
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE people (email TEXT UNIQUE)"))
+            connection.execute(text("INSERT INTO people VALUES (:email)"), {"email": "jane@example.com"})
+        with pytest.raises(IntegrityError) as error, engine.begin() as connection:
+            connection.execute(text("INSERT INTO people VALUES (:email)"), {"email": "jane@example.com"})
+    finally:
+        engine.dispose()
+    assert "UNIQUE constraint failed" in str(error.value)
+    assert "jane@example.com" not in str(error.value)

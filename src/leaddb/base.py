@@ -90,13 +90,19 @@ def private_sqlite_file(url: str) -> Path | None:
 
 def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite files get their folder, owner-only permissions, WAL and a
-    busy timeout so the action server, web app and worker can share one file."""
+    busy timeout so the action server, web app and worker can share one file. Database errors
+    leave out the statement's values (`hide_parameters`): they are answers, emails and page
+    URLs, and the errors end up in logs."""
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         private_sqlite_file(url)
         # A pool keeps connections (and SQLite's page cache) warm; SQLAlchemy 1.4 would open a
         # new connection for every use of a file database.
         engine = create_engine(
-            url, future=True, poolclass=QueuePool, connect_args={"timeout": 30, "check_same_thread": False}
+            url,
+            future=True,
+            poolclass=QueuePool,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            hide_parameters=True,
         )
 
         @event.listens_for(engine, "connect")
@@ -107,7 +113,7 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, future=True, pool_pre_ping=True)
+    return create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:
