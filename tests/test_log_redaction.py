@@ -8,15 +8,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from appconfig.logredact import install_log_redaction, redact
+from appconfig.logredact import install_log_redaction, redact, uninstall_log_redaction
 
 
 @pytest.fixture
 def captured() -> Iterator[tuple[logging.Logger, io.StringIO]]:
-    factory = logging.getLogRecordFactory()
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s %(request)s", defaults={"request": ""}))
     logger = logging.getLogger("tests.redaction")
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
@@ -24,7 +23,7 @@ def captured() -> Iterator[tuple[logging.Logger, io.StringIO]]:
     install_log_redaction()
     yield logger, stream
     logger.removeHandler(handler)
-    logging.setLogRecordFactory(factory)
+    uninstall_log_redaction()
 
 
 def test_emails_and_tokens_are_redacted():
@@ -43,8 +42,11 @@ def test_records_at_info_and_above_are_redacted_with_their_arguments_and_traceba
     except ValueError:
         logger.exception("booking failed")
     logger.debug("debug keeps dev@example.com")
+    # Sanic's access log: the request line, token and all, comes as an `extra` field.
+    logger.info("", extra={"request": "GET http://x.test/meetings/1/accept?token=SECRET2"})
     output = stream.getvalue()
-    assert "jane@example.com" not in output and "SECRET1" not in output, output
+    assert "jane@example.com" not in output and "SECRET1" not in output and "SECRET2" not in output, output
+    assert "/meetings/1/accept?token=<redacted>" in output
     assert "lead <email> booked via https://x.test/invite?token=<redacted>" in output
     assert "ValueError: no slot for <email>" in output
     assert "dev@example.com" in output  # DEBUG is left alone

@@ -1,8 +1,8 @@
 """Logs at INFO and above never carry an email address or a link's token.
 
-`install_log_redaction()` replaces the process's log-record factory, so every record, whichever
+`install_log_redaction()` hooks `logging.Logger.makeRecord`, so every record, whichever
 logger made it and whichever handler (Rasa's, Sanic's, coloredlogs) later writes it, has its
-message, traceback and stack text redacted once when it is made: email addresses become
+message, traceback, stack text and `extra` text fields redacted once when it is made: email addresses become
 `<email>`, `token=...` query values and `Bearer ...` credentials become `<redacted>`. DEBUG
 records stay as they are (debug logging is for a developer's own machine).
 
@@ -47,15 +47,40 @@ def redact_record(record: logging.LogRecord) -> logging.LogRecord:
     return record
 
 
+# What every LogRecord has; anything else on a record came from `extra=` (Sanic's access log
+# passes the request line, query string and all, as `extra["request"]`).
+_STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+
+
+def _redact_extra(record: logging.LogRecord) -> None:
+    for key, value in list(vars(record).items()):
+        if key not in _STANDARD_ATTRIBUTES and isinstance(value, str):
+            setattr(record, key, redact(value))
+
+
 def install_log_redaction(level: int = logging.INFO) -> None:
-    """Redact every record at `level` or above made in this process from now on (idempotent)."""
-    previous = logging.getLogRecordFactory()
-    if getattr(previous, "redacts_from", None) is not None:
+    """Redact every record at `level` or above made in this process from now on (idempotent).
+
+    The hook is `Logger.makeRecord`, which every logger calls (Rasa's, Sanic's, ours) before
+    any filter or handler sees the record, and after `extra=` fields are on it."""
+    if getattr(logging.Logger.makeRecord, "redacts_from", None) is not None:
         return
+    original = logging.Logger.makeRecord
 
-    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = previous(*args, **kwargs)
-        return redact_record(record) if record.levelno >= level else record
+    def make_record(self: logging.Logger, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = original(self, *args, **kwargs)
+        if record.levelno >= level:
+            redact_record(record)
+            _redact_extra(record)
+        return record
 
-    factory.redacts_from = level  # type: ignore[attr-defined]
-    logging.setLogRecordFactory(factory)
+    make_record.redacts_from = level  # type: ignore[attr-defined]
+    make_record.original = original  # type: ignore[attr-defined]
+    logging.Logger.makeRecord = make_record  # type: ignore[method-assign]
+
+
+def uninstall_log_redaction() -> None:
+    """Undo `install_log_redaction` (for tests)."""
+    original = getattr(logging.Logger.makeRecord, "original", None)
+    if original is not None:
+        logging.Logger.makeRecord = original  # type: ignore[method-assign]
