@@ -7,7 +7,12 @@ This runs the same app (`rasa_sdk.endpoint.create_app`) with one check in front:
 except `GET /health` must carry `Authorization: Bearer <ACTION_SERVER_TOKEN>`, which Rasa sends
 (endpoints.yml, `action_endpoint.headers`); anything else is a 401.
 
-    python -m actions.server [--host 127.0.0.1] [--port 5055]
+An action that raises answers a small 500 (`{"error", "action_name"}`) and logs one line: the
+action's name, a hash of the sender id and the exception's type. rasa_sdk's own handler logs
+the traceback and answers with the whole request (the tracker: name, email, transcript), which
+Rasa then logs as well. Every log record at INFO and above is redacted (appconfig.logredact).
+
+    python -m actions.server [--host 127.0.0.1] [--port 5055] [--actions PACKAGE]
 
 Host, port and secret default to ACTION_SERVER_HOST, ACTION_SERVER_PORT and ACTION_SERVER_TOKEN
 (development generates the secret in var/action_server_token; see .env.example).
@@ -16,6 +21,7 @@ Host, port and secret default to ACTION_SERVER_HOST, ACTION_SERVER_PORT and ACTI
 from __future__ import annotations
 
 import argparse
+import hashlib
 import hmac
 import logging
 import sys
@@ -27,7 +33,10 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from appconfig.logredact import install_log_redaction
 from appconfig.settings import SettingsError, action_server_token, load_settings
+
+logger = logging.getLogger(__name__)
 
 # Rasa's readiness probe and the launcher's health check: says only "ok".
 OPEN_PATHS = frozenset({"/health"})
@@ -54,6 +63,13 @@ def create_protected_app(token: str, action_package: str = "actions") -> Sanic:
         # rasa_sdk's own handler turns every error, an unknown path too, into a 500 with a traceback.
         return response.json({"error": str(error)}, status=error.status_code)
 
+    @app.exception(Exception)
+    async def action_failed(request: Request, error: Exception) -> HTTPResponse:
+        # Registered after rasa_sdk's handler for Exception, so it replaces it.
+        action, sender = _who(request)
+        logger.error("action %s failed for sender %s: %s", action, sender, type(error).__name__)
+        return response.json({"error": "the action failed", "action_name": action}, status=500)
+
     @app.middleware("request")
     async def require_token(request: Request) -> HTTPResponse | None:
         if request.path in OPEN_PATHS or token_matches(request.headers.get("authorization"), token):
@@ -61,6 +77,26 @@ def create_protected_app(token: str, action_package: str = "actions") -> Sanic:
         return response.json(REFUSAL, status=401, headers={"WWW-Authenticate": 'Bearer realm="action server"'})
 
     return app
+
+
+def sender_hash(sender_id: str) -> str:
+    """Enough to find one conversation's lines in the logs, without the id itself."""
+    return hashlib.sha256(sender_id.encode("utf-8", "replace")).hexdigest()[:12]
+
+
+def _who(request: Request) -> tuple[str, str]:
+    """(action name, sender hash) of a webhook call, for one log line; '?' for what is missing."""
+    try:
+        call = request.json
+    except Exception:  # not JSON: nothing to name
+        call = None
+    call = call if isinstance(call, dict) else {}
+    action, tracker = call.get("next_action"), call.get("tracker")
+    sender = call.get("sender_id") or (tracker.get("sender_id") if isinstance(tracker, dict) else None)
+    return (
+        action[:100] if isinstance(action, str) else "?",
+        sender_hash(sender) if isinstance(sender, str) else "?",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,14 +110,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m actions.server", description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default=settings.action_server_host, help="interface (default: %(default)s)")
     parser.add_argument("--port", type=int, default=settings.action_server_port, help="port (default: %(default)s)")
+    parser.add_argument("--actions", default="actions", help="package of actions to serve (default: %(default)s)")
     args = parser.parse_args(argv)
 
+    install_log_redaction()
     logging.getLogger("matplotlib").setLevel(logging.WARN)
     utils.configure_colored_logging("INFO")
     utils.update_sanic_log_level()
     # Logged before the actions are imported: TensorFlow's import quietens the root logger.
     logging.getLogger("actions.server").info("Action server on http://%s:%s (token required)", args.host, args.port)
-    app = create_protected_app(token)
+    app = create_protected_app(token, args.actions)
     app.run(args.host, args.port, workers=utils.number_of_sanic_workers(), access_log=False)
     return 0
 

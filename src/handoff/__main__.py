@@ -21,6 +21,7 @@ import logging
 import signal
 import sys
 
+from appconfig.logredact import install_log_redaction
 from appconfig.settings import load_settings, secret_key
 from appconfig.yamlfile import ConfigError
 from leaddb import LeadStore
@@ -98,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             print(invite_url(settings.public_base_url, secret_key(settings), args.meeting, version))
             return 0
         if args.command == "worker":
+            install_log_redaction()
             logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
             asyncio.run(_work(store, args.poll_seconds))
             return 0

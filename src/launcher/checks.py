@@ -17,6 +17,7 @@ def _loaders() -> list[tuple[str, Callable[[Path], object]]]:
     from scoring.behaviour import load_behaviour_rules
     from scoring.qualification import load_qualification_rules
     from webapp.console.users import load_users_file
+    from webapp.limits import load_limits
     from webapp.privacy import load_privacy
 
     return [
@@ -27,6 +28,7 @@ def _loaders() -> list[tuple[str, Callable[[Path], object]]]:
         ("entity_patterns.yml", load_patterns),
         ("users.yml", load_users_file),
         ("privacy.yml", load_privacy),
+        ("limits.yml", load_limits),
     ]
 
 

@@ -14,11 +14,13 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import httpx
 
 from appconfig.settings import PROJECT_ROOT
 from leaddb import LeadStore
+from leaddb.base import private_sqlite_file
 
 from .build import MODEL_PATH
 from .checks import check_environment
@@ -42,10 +44,12 @@ class Service:
 
 def services(env: dict[str, str]) -> list[Service]:
     """The commands, from an environment made by `stack_environment()` (every setting present)."""
-    rasa = str(Path(sys.executable).with_name("rasa"))
     rasa_port, action_port, web_port = int(env["RASA_PORT"]), int(env["ACTION_SERVER_PORT"]), int(env["WEB_PORT"])
     rasa_command = [
-        rasa,
+        # `rasa`, with log redaction installed first (emails and tokens never reach rasa.log).
+        sys.executable,
+        "-m",
+        "channels.rasa_main",
         "run",
         "--model",
         str(MODEL_PATH),
@@ -93,6 +97,28 @@ def port_is_free(port: int) -> bool:
     return True
 
 
+# Logs name visitors and reps: owner and group only; files the children create, none for others.
+LOG_FILE_MODE = 0o640
+CHILD_UMASK = 0o077
+
+
+def open_log(path: Path) -> BinaryIO:
+    """`path` opened for appending, created 0640 (and an older 0644 one tightened)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, LOG_FILE_MODE)
+    os.fchmod(descriptor, LOG_FILE_MODE)
+    return os.fdopen(descriptor, "ab")
+
+
+def prepare_private_files(env: dict[str, str]) -> None:
+    """The log folder, and both SQLite databases (lead database, Rasa's tracker store)
+    created owner-only before any process opens them."""
+    log_dir = Path(env["LEADQUAL_VAR_DIR"]) / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    for key in ("DATABASE_URL", "TRACKER_STORE_URL"):
+        if env.get(key):
+            private_sqlite_file(env[key])
+
+
 def _log_tail(path: Path, lines: int = 25) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -117,21 +143,22 @@ class Stack:
                 f"ports already in use: {', '.join(busy)}. Stop what uses them or set "
                 "RASA_PORT / ACTION_SERVER_PORT / WEB_PORT in .env."
             )
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+        prepare_private_files(self.env)
         # The schema is migrated once here, before any process starts (they then find it at head).
         LeadStore.from_url(self.env["DATABASE_URL"]).engine.dispose()
         try:
             for service in self.services:
-                log = open(self.log_dir / f"{service.name}.log", "ab")
-                self.processes[service.name] = subprocess.Popen(
-                    service.command,
-                    cwd=PROJECT_ROOT,
-                    env=self.env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    start_new_session=True,
-                )
+                with open_log(self.log_dir / f"{service.name}.log") as log:
+                    self.processes[service.name] = subprocess.Popen(
+                        service.command,
+                        cwd=PROJECT_ROOT,
+                        env=self.env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        stdin=subprocess.DEVNULL,
+                        start_new_session=True,
+                        umask=CHILD_UMASK,  # whatever else they create (Rasa's files) is theirs alone
+                    )
             self._wait_healthy(timeout)
         except BaseException:
             self.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import DateTime, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, declarative_base, sessionmaker
 from sqlalchemy.pool import QueuePool
@@ -60,15 +61,48 @@ def use_wal(dbapi_connection: sqlite3.Connection, wait: float = 30.0) -> None:
             time.sleep(0.02)
 
 
+# Database files hold names, emails and transcripts: readable by their owner only.
+PRIVATE_FILE_MODE = 0o600
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def private_sqlite_file(url: str) -> Path | None:
+    """Create the SQLite file of `url` (and its folder) owner-only (0600) before SQLite opens
+    it, and make an existing one and its -wal/-shm files 0600. SQLite creates -wal and -shm with
+    the mode of the database file, so they follow. Returns the path; None for other databases
+    and in-memory SQLite."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE)
+    try:
+        os.fchmod(descriptor, PRIVATE_FILE_MODE)  # a file from before this rule was 0644
+    finally:
+        os.close(descriptor)
+    for suffix in SQLITE_SIDE_FILES:
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.chmod(PRIVATE_FILE_MODE)
+    return path
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite files get their folder, WAL and a busy timeout so the
-    action server, web app and worker can share one file."""
+    """An engine for `url`; SQLite files get their folder, owner-only permissions, WAL and a
+    busy timeout so the action server, web app and worker can share one file. Database errors
+    leave out the statement's values (`hide_parameters`): they are answers, emails and page
+    URLs, and the errors end up in logs."""
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite_file(url)
         # A pool keeps connections (and SQLite's page cache) warm; SQLAlchemy 1.4 would open a
         # new connection for every use of a file database.
         engine = create_engine(
-            url, future=True, poolclass=QueuePool, connect_args={"timeout": 30, "check_same_thread": False}
+            url,
+            future=True,
+            poolclass=QueuePool,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            hide_parameters=True,
         )
 
         @event.listens_for(engine, "connect")
@@ -79,7 +113,7 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, future=True, pool_pre_ping=True)
+    return create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:

@@ -2,6 +2,8 @@
 
 import argparse
 
+from appconfig.logredact import install_log_redaction
+
 from .app import create_app
 
 
@@ -11,6 +13,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--access-log", action="store_true", help="log every request")
     args = parser.parse_args()
+    install_log_redaction()  # the access log has rep links' tokens in their URLs
     try:
         app = create_app()
     except ValueError as error:  # a bad setting (ConfigError is one too): say which, no traceback

@@ -14,6 +14,7 @@ from appconfig.settings import PROJECT_ROOT, Settings, load_settings
 from leaddb import LeadStore
 
 from .console import console
+from .limits import RateLimiters, load_limits
 from .reps import reps
 from .site import site
 from .tracking import TrackingLimits, tracking
@@ -35,6 +36,8 @@ def create_app(settings: Settings | None = None, store: LeadStore | None = None)
     app.ctx.settings = settings
     app.ctx.store = store or LeadStore.from_url(settings.database_url)
     app.ctx.tracking_limits = TrackingLimits.from_settings(settings)
+    # Per process, in memory (see webapp.limits); a bad limits.yml stops start-up (ConfigError).
+    app.ctx.rate_limits = RateLimiters.from_config(load_limits(settings.config_dir / "limits.yml"))
 
     app.blueprint(tracking)
     app.blueprint(reps)

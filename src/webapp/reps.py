@@ -36,6 +36,8 @@ from handoff import (
     rep_feed,
 )
 
+from .limits import client_address, too_many_requests
+
 reps = Blueprint("reps")
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
@@ -63,6 +65,13 @@ SECURITY_HEADERS = {
         ]
     ),
 }
+
+
+@reps.middleware("request")
+async def rate_limit(request: Request) -> HTTPResponse | None:
+    """Per client address (config/limits.yml), so tokens and meeting ids cannot be tried by the thousand."""
+    wait = request.app.ctx.rate_limits.rep_links_per_ip.take(client_address(request))
+    return too_many_requests(wait, "client address") if wait else None
 
 
 @reps.middleware("response")

@@ -35,6 +35,7 @@ from appconfig.yamlfile import Checked, dotted_key, kind
 from leaddb.base import utcnow
 from leaddb.events import EVENT_TYPES, UTM_FIELDS, TrackedEvent, ingest_events
 
+from .limits import RateLimiters, client_address, too_many_requests
 from .privacy import objects_to_tracking, privacy_for
 
 logger = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ def _allowed_origin(request: Request) -> tuple[bool, str | None]:
 def _with_cors(response: HTTPResponse, origin: str | None) -> HTTPResponse:
     if origin is not None:
         response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = "Retry-After"
         response.headers["Vary"] = "Origin"
     return response
 
@@ -132,6 +134,12 @@ async def track(request: Request) -> HTTPResponse:
     allowed, origin = _allowed_origin(request)
     if not allowed:
         return _refuse_origin(request)
+    # Rate limits (config/limits.yml): every request counts against its address; the events of
+    # a valid batch against its visitor id. A 429 stores nothing.
+    rate_limits: RateLimiters = request.app.ctx.rate_limits
+    wait = rate_limits.track_per_ip.take(client_address(request))
+    if wait:
+        return _with_cors(too_many_requests(wait, "client address"), origin)
     if objects_to_tracking(request.headers, privacy_for(request.app.ctx.settings.config_dir)):
         return _with_cors(json_response({"accepted": 0, "duplicates": 0, "stored": False}), origin)
     limits: TrackingLimits = request.app.ctx.tracking_limits
@@ -140,6 +148,9 @@ async def track(request: Request) -> HTTPResponse:
         visitor_id, events = parse_track_body(_decode_json(body), utcnow(), limits)
     except TrackingError as error:
         return _with_cors(json_response({"error": error.summary, "errors": error.errors}, status=error.status), origin)
+    wait = rate_limits.track_events_per_visitor.take(visitor_id, len(events))
+    if wait:
+        return _with_cors(too_many_requests(wait, "visitor_id"), origin)
 
     try:
         result = await asyncio.to_thread(ingest_events, request.app.ctx.store.engine, events)

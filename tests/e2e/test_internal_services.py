@@ -192,3 +192,22 @@ def test_rasas_http_api_where_on_needs_its_token(running_stack):
     token = {"token": running_stack.env["RASA_API_TOKEN"]}
     tracker = httpx.get(f"{rasa}/conversations/{sender}/tracker", params=token, timeout=30).json()
     assert tracker["slots"]["lead_tier"] is None
+
+
+def test_the_stacks_databases_and_logs_are_private_and_hold_no_email(running_stack):
+    """Issue 9, item 7, on the running stack: Rasa's tracker store and the lead database are
+    0600 (their -wal/-shm files too), the logs 0640 at most, and an email typed in the chat is
+    in no log."""
+    email = f"jane.{uuid.uuid4().hex[:6]}@example-corp.test"
+    _say(running_stack, f"visitor-{uuid.uuid4().hex[:8]}", f"hello, my email is {email}")
+    var_dir = Path(running_stack.env["LEADQUAL_VAR_DIR"])
+    databases = [path for path in var_dir.iterdir() if path.name.startswith(("leads.db", "conversations.db"))]
+    assert {"leads.db", "conversations.db"} <= {path.name for path in databases}
+    assert {path.name: path.stat().st_mode & 0o777 for path in databases} == dict.fromkeys(
+        (path.name for path in databases), 0o600
+    )
+    logs = sorted((var_dir / "logs").glob("*.log"))
+    assert {path.name for path in logs} >= {"rasa.log", "actions.log", "web.log"}
+    for log in logs:
+        assert log.stat().st_mode & 0o137 == 0, f"{log.name} is {oct(log.stat().st_mode & 0o777)}"
+        assert email not in log.read_text(errors="replace"), log.name

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -126,6 +127,8 @@ def running_webapp(database_url: str, startup_timeout: float = 30.0, **env: str)
             "ALLOWED_ORIGINS": SITE_ORIGIN,
             **env,
         }
+        if "LEADQUAL_CONFIG_DIR" not in env:
+            process_env["LEADQUAL_CONFIG_DIR"] = str(_config_without_rate_limits(Path(workdir)))
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "webapp", "--host", "127.0.0.1", "--port", str(port)],
@@ -145,6 +148,24 @@ def running_webapp(database_url: str, startup_timeout: float = 30.0, **env: str)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+# Tests send hundreds of requests a minute from one address, far over the shipped limits;
+# tests/webapp/test_rate_limits.py starts servers with limits of its own.
+UNLIMITED = """\
+track:
+  requests_per_minute_per_ip: 1000000
+  events_per_minute_per_visitor: 1000000
+rep_links:
+  requests_per_minute_per_ip: 1000000
+"""
+
+
+def _config_without_rate_limits(workdir: Path) -> Path:
+    config_dir = workdir / "config"
+    shutil.copytree(PROJECT_ROOT / "config", config_dir)
+    (config_dir / "limits.yml").write_text(UNLIMITED)
+    return config_dir
 
 
 def _wait_until_healthy(server: RunningWebapp, process: subprocess.Popen, timeout: float) -> None:
