@@ -142,14 +142,15 @@ class Person:
 def _scrubbing(connection: Connection) -> Iterator[None]:
     """On SQLite, deleted rows are overwritten with zeros (`secure_delete`) instead of staying
     readable in free pages of the file; other databases reclaim space on their own."""
-    sqlite = connection.dialect.name == "sqlite"
-    if sqlite:
-        connection.exec_driver_sql("PRAGMA secure_delete=ON")
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    before = connection.exec_driver_sql("PRAGMA secure_delete").scalar()
+    connection.exec_driver_sql("PRAGMA secure_delete=ON")
     try:
         yield
     finally:
-        if sqlite:
-            connection.exec_driver_sql("PRAGMA secure_delete=OFF")
+        connection.exec_driver_sql(f"PRAGMA secure_delete={int(before or 0)}")
 
 
 def _flush_wal(engine: Engine) -> None:
