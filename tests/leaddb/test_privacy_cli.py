@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -476,3 +478,38 @@ def test_a_lead_database_in_the_tracker_store_url_is_refused(tmp_path):
     LeadStore.from_url(url).engine.dispose()  # has an `events` table, not Rasa's
     with pytest.raises(ValueError, match="not Rasa's tracker store"):
         TrackerStore(url).table()
+
+
+def test_the_handoff_worker_process_runs_the_purge(tmp_path):
+    """`python -m handoff worker` (what `make start` runs) purges on its first round."""
+    databases = Databases(
+        f"sqlite:///{tmp_path / 'leads.db'}", f"sqlite:///{tmp_path / 'conversations.db'}", tmp_path, []
+    )
+    now = datetime.now(timezone.utc)
+    seed_old_and_new(databases, now - timedelta(days=395 - 30))  # the shipped privacy.yml keeps 395 days
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
+        "LEADQUAL_VAR_DIR": str(tmp_path),
+        "DATABASE_URL": databases.lead_url,
+        "TRACKER_STORE_URL": databases.tracker_url,
+    }
+    env.pop("SMTP_HOST", None)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "handoff", "worker", "--poll-seconds", "0.1"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while event_ids(databases.lead_url) != {("v-mixed", "new")} and time.monotonic() < deadline:
+            assert worker.poll() is None, worker.stderr.read() if worker.stderr else ""
+            time.sleep(0.2)
+        assert event_ids(databases.lead_url) == {("v-mixed", "new")}
+        assert tracker_senders(databases.tracker_url) == {"v-mixed": 4}
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
