@@ -133,9 +133,11 @@ class Person:
 
     def needles(self) -> set[str]:
         """Lower-case strings whose presence in a stored text ties it to the person, each also
-        as JSON writes it (non-ASCII characters escaped)."""
-        plain = self.emails | self.visitor_ids | self.names
-        return {form.lower() for text in plain if text for form in (text, json.dumps(text)[1:-1])}
+        as JSON writes it (non-ASCII characters escaped). A visitor id counts only as a whole
+        JSON string (`"v-123"`): ids such as `default` are words too."""
+        plain = self.emails | self.names
+        found = {form.lower() for text in plain if text for form in (text, json.dumps(text)[1:-1])}
+        return found | {json.dumps(visitor_id).lower() for visitor_id in self.visitor_ids if visitor_id}
 
 
 @contextmanager

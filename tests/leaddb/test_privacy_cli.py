@@ -171,6 +171,8 @@ def seed_people(databases: Databases) -> None:
             enqueue(session, "crm", "https://crm.example/in", {"lead": {"visitor_id": JANE_RETURN, "email": None}})
             enqueue(session, "email", EMAIL, {"subject": "Your meeting", "text": "See you then"})
             enqueue(session, "email", "ana@sales.example", {"subject": "Bob Smith", "text": f"Email: {OTHER_EMAIL}"})
+            # Her visitor id inside another word is not her.
+            enqueue(session, "webhook", "https://hooks.example/x", {"text": f"run {JANE_RETURN}-batch", "id": "x"})
         ingest_events(
             store.engine,
             [
@@ -295,8 +297,11 @@ def test_erase_removes_the_address_from_both_databases_and_keeps_everyone_else(d
     assert "removed" in result.stderr
 
     for url in (databases.lead_url, databases.tracker_url):
-        for needle in (EMAIL, JANE_CHAT, JANE_RETURN, "Jane Doe"):
+        for needle in (EMAIL, JANE_CHAT, "Jane Doe"):
             assert text_rows_mentioning(url, needle) == [], (url, needle)
+    # Her other visitor id is left only in the message where it is part of another word.
+    assert text_rows_mentioning(databases.lead_url, JANE_RETURN) == ["outbox.payload"]
+    assert text_rows_mentioning(databases.tracker_url, JANE_RETURN) == []
 
     # Bob is untouched.
     assert text_rows_mentioning(databases.lead_url, OTHER_EMAIL)
