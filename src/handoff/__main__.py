@@ -6,7 +6,8 @@
     python -m handoff feed-url REP_ID
     python -m handoff rotate-feed --rep REP_ID             (revokes the rep's feed URL, prints the new one)
     python -m handoff rotate-invite --meeting MEETING_ID   (revokes the visitor's invite link, prints the new one)
-    python -m handoff worker                               (delivers the outbox until stopped)
+    python -m handoff worker                               (delivers the outbox until stopped; purges
+                                                            events and transcripts past retention_days hourly)
 
 The token is the one in the rep's booking email (the same that protects the web links).
 Reads DATABASE_URL, LEADQUAL_CONFIG_DIR and the other settings like the servers do.
@@ -25,6 +26,8 @@ from appconfig.logredact import install_log_redaction
 from appconfig.settings import load_settings, secret_key
 from appconfig.yamlfile import ConfigError
 from leaddb import LeadStore
+from leaddb.privacy import RetentionPurge, TrackerStore
+from webapp.privacy import load_privacy
 
 from . import (
     DecisionRefused,
@@ -67,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _work(store: LeadStore, poll_seconds: float) -> None:
+async def _work(store: LeadStore, poll_seconds: float, purge: RetentionPurge | None = None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -75,7 +78,13 @@ async def _work(store: LeadStore, poll_seconds: float) -> None:
     smtp = SmtpSettings.from_env()
     if smtp is None:
         logging.warning("SMTP_HOST is not set: rep emails wait in the outbox until it is")
-    await run_worker(store, default_senders(smtp), stop, poll_seconds=poll_seconds)
+    await run_worker(
+        store,
+        default_senders(smtp),
+        stop,
+        poll_seconds=poll_seconds,
+        housekeeping=purge.run_if_due if purge else None,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,7 +110,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "worker":
             install_log_redaction()
             logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-            asyncio.run(_work(store, args.poll_seconds))
+            # Raw events and transcripts older than privacy.yml's retention_days go, at most hourly.
+            retention_days = load_privacy(settings.config_dir / "privacy.yml").retention_days
+            purge = RetentionPurge(store, TrackerStore(settings.tracker_store_url), retention_days)
+            asyncio.run(_work(store, args.poll_seconds, purge))
             return 0
         if args.command == "outbox":
             if args.requeue is not None:

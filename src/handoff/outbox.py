@@ -113,8 +113,12 @@ async def run_worker(
     stop: asyncio.Event,
     policy: OutboxPolicy = OutboxPolicy(),
     poll_seconds: float = 5.0,
+    housekeeping: Callable[[], Any] | None = None,
 ) -> None:
-    """Deliver due messages until `stop` is set; start it beside the web or action server."""
+    """Deliver due messages until `stop` is set; start it beside the web or action server.
+
+    `housekeeping`, when given, runs (in a thread) after each round: the retention purge
+    (`leaddb.privacy.RetentionPurge.run_if_due`), which decides itself whether it is due."""
     while not stop.is_set():
         try:
             report = await deliver_due(db, senders, policy=policy)
@@ -122,6 +126,13 @@ async def run_worker(
                 log.warning("outbox: %d message(s) parked after %d attempts", report.parked, policy.max_attempts)
         except Exception:  # the database being briefly away must not end the worker
             log.exception("outbox: delivery round failed")
+        if housekeeping is not None:
+            try:
+                done = await asyncio.to_thread(housekeeping)
+                if done:
+                    log.info("retention purge: %s", done)
+            except Exception:
+                log.exception("worker: housekeeping failed")
         try:
             await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
         except asyncio.TimeoutError:
