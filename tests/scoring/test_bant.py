@@ -351,6 +351,8 @@ AUTHORITY_CASES = [
     ("I lead the data team", "influencer"),
     ("we need something to qualify inbound leads at night", "unknown"),  # leads are prospects
     ("sales lead for emea", "influencer"),
+    ("i run revenue operations and sign off on tooling", "decision_maker"),
+    ("i run the team and my boss signs off", "influencer"),
     ("our CEO will make the call", "influencer"),
     ("Owner & operator", "decision_maker"),
     ("sales ops analyst", "user"),

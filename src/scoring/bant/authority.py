@@ -58,6 +58,8 @@ _DECIDES_RE = re.compile(
     r"|\bbudget\s+(?:holder|owner)\b|\bmy\s+own\s+(?:company|business|startup|agency|firm|shop)\b"
     r"|\bjust\s+me\b|\bself[- ]employed\b|\bfreelanc\w*|\bsolo\w*|\bsole\s+(?:trader|proprietor)\b"
     r"|\brun\s+the\s+(?:whole\s+)?show\b"
+    # "i run revenue operations and sign off on tooling": the sign-off is theirs
+    r"|\bi\b[^.,;?]{0,40}?\band\s+(?:i\s+)?sign(?:s)?\s+off\b"
     r"|\bi\s+(?:\w+\s+)?(?:decide|sign(?:\s+it)?[- ]off|sign\s+the\s+checks?|approve|call\s+the\s+shots"
     r"|make\s+the\s+(?:final\s+)?(?:call|decisions?)|sign\s+(?:the\s+)?contracts?|approve\s+(?:the\s+)?spend"
     r"|(?:own|hold|control|manage)\s+(?:the\s+|our\s+|this\s+)?(?:\w+\s+)?budget|hold\s+the\s+purse\s+strings)\b"
