@@ -8,9 +8,9 @@ read back from Rasa's HTTP API and each user turn is checked in order:
 - the intent Rasa's NLU predicted equals the story's `intent:` (where the story gives one);
 - the story's `action:` steps after that user line ran, in that order, as a subsequence of the
   actions actually run until the next user message;
-- the story's `slot_was_set` values were really set in that segment, in that order, as a
-  subsequence of the actual slot events (a slot the form sets to the raw text first and then to
-  its normalised value matches on the normalised one);
+- the story's `slot_was_set` values were really set in that segment: each `slot_was_set` step
+  after the one before it, the slots within one step in any order (a slot the form sets to the
+  raw text first and then to its normalised value matches on the normalised one);
 - the story's `active_loop:` steps, likewise, as a subsequence of the actual loop events.
 
 Placeholders, for values that depend on the day the test runs (documented in the story files):
@@ -61,7 +61,7 @@ class Turn:
     text: str
     intent: str | None
     actions: list[str] = field(default_factory=list)
-    slots: list[tuple[str, Any]] = field(default_factory=list)
+    slots: list[list[tuple[str, Any]]] = field(default_factory=list)  # one list per slot_was_set step
     loops: list[str | None] = field(default_factory=list)
 
 
@@ -77,11 +77,13 @@ def parse_story(story: dict) -> list[Turn]:
         if "action" in step:
             turn.actions.append(step["action"])
         elif "slot_was_set" in step:
+            group: list[tuple[str, Any]] = []
             for item in step["slot_was_set"]:
                 if isinstance(item, dict):
-                    turn.slots.extend(item.items())
+                    group.extend(item.items())
                 else:  # `- slot_name` means "set to anything"
-                    turn.slots.append((item, "<any>"))
+                    group.append((item, "<any>"))
+            turn.slots.append(group)
         elif "active_loop" in step:
             turn.loops.append(step["active_loop"])
         else:
@@ -175,6 +177,26 @@ def _is_subsequence(expected: list, actual: list, same=lambda e, a: e == a) -> b
     return position == len(expected)
 
 
+def _groups_in_order(groups: list[list], actual: list, same) -> bool:
+    """Each group's items are found in `actual` (in any order within the group, as one
+    `slot_was_set` step lists what one action set), and each group after the one before."""
+    position = 0
+    for group in groups:
+        end = position
+        used: set[int] = set()
+        for expected in group:
+            index = next(
+                (i for i in range(position, len(actual)) if i not in used and same(expected, actual[i])),
+                None,
+            )
+            if index is None:
+                return False
+            used.add(index)
+            end = max(end, index + 1)
+        position = end
+    return True
+
+
 def segments(events: list[dict]) -> list[dict]:
     """The tracker cut at each user message: its intent, then the actions, slot and loop events
     until the next user message (action_listen left out)."""
@@ -206,8 +228,8 @@ def check_turn(index: int, turn: Turn, actual: dict, context: Context) -> list[s
     def same_slot(expected: tuple[str, Any], got: tuple[str, Any]) -> bool:
         return expected[0] == got[0] and value_matches(expected[1], got[1], context)
 
-    if not _is_subsequence(turn.slots, actual["slots"], same_slot):
-        expected = ", ".join(f"{name}={value!r}" for name, value in turn.slots)
+    if not _groups_in_order(turn.slots, actual["slots"], same_slot):
+        expected = "; ".join(", ".join(f"{name}={value!r}" for name, value in group) for group in turn.slots)
         ran = ", ".join(f"{name}={value!r}" for name, value in actual["slots"]) or "none"
         problems.append(f"slots: expected in this order {expected}; set: {ran}")
     if not _is_subsequence(turn.loops, actual["loops"]):
@@ -293,16 +315,19 @@ def test_the_checks_can_fail():
         "loops": ["qualification_form"],
     }
     context = Context(offered=[], chosen=None)
-    good = Turn("hi", "greet", ["action_greet", "qualification_form"], [("timeline", 42)], ["qualification_form"])
+    good = Turn("hi", "greet", ["action_greet", "qualification_form"], [[("timeline", 42)]], ["qualification_form"])
     assert check_turn(0, good, segment, context) == []
-    assert check_turn(0, Turn("hi", "greet", slots=[("timeline", "<days>")]), segment, context) == []
+    assert check_turn(0, Turn("hi", "greet", slots=[[("timeline", "<days>")]]), segment, context) == []
+    one_step = [[("requested_slot", "authority"), ("timeline", 42)]]  # one step: any order
+    assert check_turn(0, Turn("hi", None, slots=one_step), segment, context) == []
     wrong = [
         Turn("hi", "inform"),
         Turn("hi", None, ["qualification_form", "action_greet"]),
-        Turn("hi", None, slots=[("timeline", 41)]),
-        Turn("hi", None, slots=[("requested_slot", "authority"), ("timeline", 42)]),
-        Turn("hi", None, slots=[("budget", "<any>")]),
-        Turn("hi", None, slots=[("timeline", "42")]),
+        Turn("hi", None, slots=[[("timeline", 41)]]),
+        Turn("hi", None, slots=[[("requested_slot", "authority")], [("timeline", 42)]]),  # two steps
+        Turn("hi", None, slots=[[("budget", "<any>")]]),
+        Turn("hi", None, slots=[[("timeline", "42")]]),
+        Turn("hi", None, slots=[[("timeline", 42), ("timeline", 42)]]),  # set once, not twice
         Turn("hi", None, loops=[None]),
     ]
     for turn in wrong:
