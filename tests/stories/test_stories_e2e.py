@@ -229,9 +229,11 @@ def check_turn(index: int, turn: Turn, actual: dict, context: Context) -> list[s
         return expected[0] == got[0] and value_matches(expected[1], got[1], context)
 
     if not _groups_in_order(turn.slots, actual["slots"], same_slot):
-        expected = "; ".join(", ".join(f"{name}={value!r}" for name, value in group) for group in turn.slots)
-        ran = ", ".join(f"{name}={value!r}" for name, value in actual["slots"]) or "none"
-        problems.append(f"slots: expected in this order {expected}; set: {ran}")
+        expected = " then ".join(
+            "[" + ", ".join(f"{name}={value!r}" for name, value in group) + "]" for group in turn.slots
+        )
+        ran = ", ".join(f"{name}={value!r}" for name, value in actual["slots"]) or "nothing"
+        problems.append(f"slots: expected {expected}; set, in order: {ran}")
     if not _is_subsequence(turn.loops, actual["loops"]):
         problems.append(f"active_loop: expected {turn.loops}, got {actual['loops']}")
     if not problems:
@@ -291,7 +293,8 @@ def test_story(running_stack, story):
     verdict = judge(_known_failure(story), found)
     if verdict == "known failure":
         raise KnownFailure(report)
-    assert verdict == "pass", f"{report}\n{verdict}"
+    if verdict != "pass":
+        pytest.fail(report if verdict == "differs" else f"{report}\n{verdict}", pytrace=False)
 
 
 def judge(known: dict | None, found: dict[int, list]) -> str:
