@@ -15,10 +15,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from scoring.answers import (
     FORM_SLOTS,
     UNKNOWN,
+    Answer,
     company_guess_from_email,
     company_in_passing,
     normalise_answer,
     off_topic_answer,
+    remove_spans,
     timeline_in_passing,
 )
 from scoring.bant import parse_authority
@@ -29,6 +31,7 @@ from scoring.in_form import (
     is_request_to_assistant,
     reads_as_answer,
     says_more_than_its_intent,
+    states_a_need,
 )
 
 from .services import in_thread, lead_store, qualification_rules
@@ -210,6 +213,8 @@ class ValidateQualificationForm(FormValidationAction):
                 return {slot: kept}
         text, other_spans = _answer_text(tracker, slot, slot_value)
         answer = normalise_answer(slot, text, date.today(), other_spans)
+        if requested and slot == "need" and other_spans and not states_a_need(remove_spans(text, other_spans)):
+            answer = Answer("invalid", problem="answered other questions", other_answers_only=True)
         store = lead_store()
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or "inform"
         if requested and tracker.get_slot("requested_slot") is None:

@@ -103,6 +103,15 @@ _ANSWER_WORDS = {
     " worldwide around roughly across offices",
 }
 _ANSWER_WORD_SETS = {slot: frozenset(words.split()) for slot, words in _ANSWER_WORDS.items()}
+_ALL_ANSWER_WORDS = frozenset().union(*_ANSWER_WORD_SETS.values())
+
+
+def states_a_need(text_without_other_answers: str) -> bool:
+    """What is left of a message once its other answers (role, budget, timeline...) are taken
+    out still says something of its own: "I'm the COO, we've set aside 60k and want it running
+    next month" states no need; "we need faster routing, budget 60k" does."""
+    return len(says_beyond(text_without_other_answers, _ALL_ANSWER_WORDS)) >= 2
+
 
 _MEANS_IT_RE = {intent: re.compile(pattern, re.IGNORECASE) for intent, pattern in _MEANS_IT.items()}
 

@@ -184,3 +184,10 @@ def test_a_lone_capitalised_word_or_a_question_is_not_taken_as_a_name():
 def test_an_email_address_asks_nothing():
     assert reads_as_answer("email", "will.price@stopandgo-logistics.ie", "ask_pricing", parsed=True, repeated=False)
     assert reads_as_answer("email", "demo.team@acme.io", "request_demo", parsed=True, repeated=False)
+
+
+def test_a_message_of_other_answers_states_no_need():
+    from scoring.in_form import states_a_need
+
+    assert not states_a_need("I'm the , we've set aside and want it running")
+    assert states_a_need("we need faster lead routing, budget")
