@@ -45,6 +45,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session
 
 from .base import utcnow
+from .chat_events import ChatEvent
 from .events import Event
 from .leads import Lead, LeadAnswer, PersonRequest, QualificationDecision, StageTransition
 from .meetings import LeadAssignment, Meeting, OfferedTime
@@ -293,6 +294,12 @@ def export_person(
             .order_by(Event.visitor_id, Event.occurred_at, Event.event_id)
         ).scalars()
         result["events"] = [_row(row, "events") for row in events]
+        chat = session.execute(
+            select(ChatEvent)
+            .where(ChatEvent.sender_id.in_(sorted(person.visitor_ids)))
+            .order_by(ChatEvent.occurred_at, ChatEvent.id)
+        ).scalars()
+        result["chat_events"] = [_row(row, "chat_events") for row in chat]
         outbox = []
         for message in _outbox_about(session, person):
             item = _row(message, "outbox")
@@ -319,6 +326,9 @@ def erase_person(
         counts["leads"] = session.execute(delete(Lead).where(Lead.id.in_(lead_ids))).rowcount
         counts["events"] = session.execute(
             delete(Event).where(Event.visitor_id.in_(sorted(person.visitor_ids)))
+        ).rowcount
+        counts["chat_events"] = session.execute(
+            delete(ChatEvent).where(ChatEvent.sender_id.in_(sorted(person.visitor_ids)))
         ).rowcount
         counts["outbox"] = session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(messages))).rowcount
     _flush_wal(store.engine)
@@ -350,6 +360,7 @@ def purge_expired(store: LeadStore, tracker: TrackerStore, retention_days: int, 
     cutoff = now - timedelta(days=retention_days)
     with store.session() as session:
         events = session.execute(delete(Event).where(Event.occurred_at < cutoff)).rowcount
+        chat_events = session.execute(delete(ChatEvent).where(ChatEvent.occurred_at < cutoff)).rowcount
     conversations = transcript_events = 0
     table = tracker.table()
     if table is not None:
@@ -370,6 +381,7 @@ def purge_expired(store: LeadStore, tracker: TrackerStore, retention_days: int, 
     return {
         "cutoff": cutoff.isoformat(),
         "events": events,
+        "chat_events": chat_events,
         "conversations": conversations,
         "tracker_events": transcript_events,
     }

@@ -23,6 +23,7 @@ from sqlalchemy import create_engine, func, inspect, select, text
 import leaddb
 from handoff.outbox import enqueue, run_worker
 from leaddb import LeadStore
+from leaddb.chat_events import chat_event_row, record_chat_events
 from leaddb.events import TrackedEvent, ingest_events, visitor_events
 from leaddb.leads import Lead, PersonRequest
 from leaddb.meetings import LeadAssignment, Meeting, OfferedTime
@@ -181,6 +182,17 @@ def seed_people(databases: Databases) -> None:
                 event(BOB, "e3", now - timedelta(days=1), url="https://site.example/blog"),
             ],
         )
+        # What the production profile's broker consumer keeps of the chats.
+        record_chat_events(
+            store.engine,
+            [
+                chat_event_row(
+                    {"sender_id": JANE_CHAT, "event": "user", "timestamp": 1767268800.0, "text": f"it's {EMAIL}"}
+                ),
+                chat_event_row({"sender_id": JANE_CHAT, "event": "bot", "timestamp": 1767268801.0, "text": "Thanks!"}),
+                chat_event_row({"sender_id": BOB, "event": "user", "timestamp": 1767268802.0, "text": OTHER_EMAIL}),
+            ],
+        )
     finally:
         store.engine.dispose()
     stamp = datetime.now(timezone.utc).timestamp()
@@ -253,6 +265,7 @@ def test_export_prints_everything_stored_about_the_person(databases):
     assert [a["rep_id"] for a in exported["lead_assignments"]] == ["ana"]
     assert [m["status"] for m in exported["meetings"]] == ["booked"]
     assert "decision_token_hash" not in exported["meetings"][0]
+    assert [c["text"] for c in exported["chat_events"]] == [f"it's {EMAIL}", "Thanks!"]
     assert [o["rep_id"] for o in exported["offered_times"]] == ["ana"]
     assert {(e["visitor_id"], e["event_id"]) for e in exported["events"]} == {(JANE_CHAT, "e1"), (JANE_RETURN, "e2")}
     # The rep's email, the Slack note (her name), the CRM push (her visitor id), the mail to her; not Bob's.
@@ -292,6 +305,7 @@ def test_erase_removes_the_address_from_both_databases_and_keeps_everyone_else(d
     assert removed["qualification_decisions"] == 1
     assert removed["meetings"] == removed["offered_times"] == removed["person_requests"] == 1
     assert removed["events"] == 2
+    assert removed["chat_events"] == 2
     assert removed["outbox"] == 4
     assert removed["tracker_events"] == 7  # two turns (user, slot, bot) + one turn (user, bot)
     assert "removed" in result.stderr
@@ -426,6 +440,7 @@ async def test_the_worker_purges_old_events_and_transcripts_at_most_hourly(datab
         assert rounds[0] == {
             "cutoff": (NOW - timedelta(days=30)).isoformat(),
             "events": 2,
+            "chat_events": 0,
             "conversations": 1,
             "tracker_events": 2,
         }

@@ -12,6 +12,7 @@ from sqlalchemy import update
 
 from appconfig.settings import Settings
 from leaddb import LeadStore
+from leaddb.chat_events import chat_event_row, record_chat_events
 from leaddb.leads import Lead
 from leaddb.meetings import LeadAssignment
 from tests.support.servers import running_webapp
@@ -50,6 +51,18 @@ def console(tmp_path_factory):
             if rep:
                 session.add(LeadAssignment(lead_id=lead.id, rep_id=rep, rule="test", reasons=["seeded"]))
             ids[visitor] = lead.id
+    # What the production profile's broker consumer stores (leaddb.chat_events).
+    record_chat_events(
+        store.engine,
+        [
+            chat_event_row(
+                {"sender_id": "v1", "event": "user", "timestamp": 1767268800.0, "text": "we need lead routing"}
+            ),
+            chat_event_row(
+                {"sender_id": "v1", "event": "bot", "timestamp": 1767268801.0, "text": "When do you need it?"}
+            ),
+        ],
+    )
     with running_webapp(database_url, LEADQUAL_VAR_DIR=str(var_dir), CONSOLE_API_TOKEN=TOKEN) as server:
         yield server, ids
 
@@ -114,7 +127,9 @@ def test_a_rep_sees_only_their_own_leads_by_page_and_by_api(console):
     assert response.headers["location"] == "/console/leads"
     listing = ana.get("/console/leads").text
     assert "Acme Corp" in listing and "Globex" not in listing and "Initech" not in listing
-    assert ana.get(f"/console/leads/{ids['v1']}").status_code == 200
+    page = ana.get(f"/console/leads/{ids['v1']}")
+    assert page.status_code == 200
+    assert "we need lead routing" in page.text and "When do you need it?" in page.text  # the transcript
     assert ana.get(f"/console/leads/{ids['v2']}").status_code == 404
     assert ana.get(f"/api/console/leads/{ids['v2']}").status_code == 404
     assert ana.get(f"/api/console/leads/{ids['v1']}").json()["normalised"]["company"] == "Acme Corp"

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from leaddb import LeadStore
+from leaddb.chat_events import transcript
 from leaddb.events import Event
 from leaddb.leads import Lead, LeadAnswer, QualificationDecision, StageTransition
 from leaddb.meetings import LeadAssignment, Meeting
@@ -118,6 +119,11 @@ def lead_detail(store: LeadStore, lead_id: int) -> dict[str, Any] | None:
             "meetings": [
                 {"rep_id": m.rep_id, "start": m.start.isoformat(), "status": m.status, "reason": m.reason}
                 for m in session.scalars(select(Meeting).where(Meeting.lead_id == lead.id).order_by(Meeting.id))
+            ],
+            # Streamed by the production profile's event broker (empty in the embedded profile).
+            "transcript": [
+                {"who": line["who"], "text": line["text"], "at": line["at"].isoformat()}
+                for line in transcript(store.engine, lead.visitor_id)
             ],
             "stages": [
                 {"from": t.from_stage, "to": t.to_stage, "reason": t.reason, "at": t.created_at.isoformat()}
