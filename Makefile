@@ -9,10 +9,15 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 WEB_STAMP := web/node_modules/.package-lock.json
 
-.PHONY: start test lint setup check train lock
+.PHONY: start start-production test lint setup check train lock
 
 start: setup
 	$(BIN)/python -m launcher start
+
+# The production profile on one machine: PostgreSQL, Redis, RabbitMQ, replicas behind nginx
+# (deploy/). Secrets come from the environment or .env: ACTION_SERVER_TOKEN, LEADQUAL_SECRET_KEY.
+start-production: setup
+	LEADQUAL_PROFILE=production LEADQUAL_ENV=production $(BIN)/python -m launcher start
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

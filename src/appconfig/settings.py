@@ -28,6 +28,10 @@ PositiveInt = Checked[int, conint(ge=1)]
 DatabaseNumber = Checked[int, conint(ge=0)]
 
 
+PROFILES = ("embedded", "production")
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+
+
 class SettingsError(ValueError):
     """Bad environment variables; the message has one `NAME: problem, got 'value'` line each."""
 
@@ -38,15 +42,24 @@ class Settings(BaseModel):
 
     # --- Profile
     environment: str = Field("development", alias="LEADQUAL_ENV")
+    # embedded: SQLite, one process of each kind; production: PostgreSQL, Redis, RabbitMQ,
+    # replicas behind nginx (`make start-production`, deploy/).
+    profile: str = Field("embedded", alias="LEADQUAL_PROFILE")
     var_dir: Path = Field(PROJECT_ROOT / "var", alias="LEADQUAL_VAR_DIR")
     config_dir: Path = Field(PROJECT_ROOT / "config", alias="LEADQUAL_CONFIG_DIR")
     # --- Databases
     database_url: str = Field("", alias="DATABASE_URL")
     tracker_store_url: str = Field("", alias="TRACKER_STORE_URL")
-    lock_store_type: str = Field("in_memory", alias="LOCK_STORE_TYPE")
+    lock_store_type: str = Field("", alias="LOCK_STORE_TYPE")
     redis_host: str = Field("127.0.0.1", alias="REDIS_HOST")
     redis_port: Port = Field(6379, alias="REDIS_PORT")
     redis_lock_db: DatabaseNumber = Field(1, alias="REDIS_LOCK_DB")
+    event_broker_url: str = Field("amqp://guest:guest@127.0.0.1:5672/%2F", alias="EVENT_BROKER_URL")
+    event_broker_queue: str = Field("leadqual_events", alias="EVENT_BROKER_QUEUE")
+    # --- Production profile: processes of each kind behind the proxy
+    rasa_replicas: PositiveInt = Field(2, alias="RASA_REPLICAS")
+    action_replicas: PositiveInt = Field(2, alias="ACTION_REPLICAS")
+    outbox_workers: PositiveInt = Field(2, alias="OUTBOX_WORKERS")
     # --- Processes and ports
     rasa_port: Port = Field(5005, alias="RASA_PORT")
     rasa_host: str = Field("127.0.0.1", alias="RASA_HOST")
@@ -90,6 +103,12 @@ class Settings(BaseModel):
             "value_error.number.not_le": "must be at most {limit_value}",
         }
 
+    @validator("profile")
+    def _known_profile(cls, value: str) -> str:
+        if value not in PROFILES:
+            raise ValueError(f"must be one of {', '.join(PROFILES)}")
+        return value
+
     @validator("allowed_origins", pre=True)
     def _comma_separated(cls, value: Any) -> Any:
         return tuple(item.strip() for item in value.split(",") if item.strip()) if isinstance(value, str) else value
@@ -99,19 +118,37 @@ class Settings(BaseModel):
         return value.rstrip("/") if value else value
 
     @validator(
-        "database_url", "tracker_store_url", "action_endpoint_url", "allowed_origins", "public_base_url", always=True
+        "database_url",
+        "tracker_store_url",
+        "lock_store_type",
+        "action_endpoint_url",
+        "allowed_origins",
+        "public_base_url",
+        always=True,
     )
     def _derived_defaults(cls, value: Any, values: dict, field: Any) -> Any:
         if value:
             return value
         var_dir, web = values.get("var_dir", PROJECT_ROOT / "var"), values.get("web_port", 8000)
+        production = values.get("profile") == "production"
         return {
-            "database_url": f"sqlite:///{var_dir / 'leads.db'}",
-            "tracker_store_url": f"sqlite:///{var_dir / 'conversations.db'}",
+            # Production defaults: the local PostgreSQL server's `test` database (trust auth on
+            # the development and CI machines), one schema for the leads, one for Rasa.
+            "database_url": f"{LOCAL_POSTGRES}?options=-csearch_path%3Dleadqual"
+            if production
+            else f"sqlite:///{var_dir / 'leads.db'}",
+            "tracker_store_url": f"{LOCAL_POSTGRES}?options=-csearch_path%3Dleadqual_conversations"
+            if production
+            else f"sqlite:///{var_dir / 'conversations.db'}",
+            "lock_store_type": "redis" if production else "in_memory",
             "action_endpoint_url": f"http://127.0.0.1:{values.get('action_server_port', 5055)}/webhook",
             "allowed_origins": (f"http://localhost:{web}", f"http://127.0.0.1:{web}"),
             "public_base_url": f"http://localhost:{web}",
         }[field.name]
+
+    @property
+    def is_production_profile(self) -> bool:
+        return self.profile == "production"
 
     @property
     def is_development(self) -> bool:

@@ -9,6 +9,7 @@ import argparse
 import signal
 import sys
 import time
+import warnings
 
 from appconfig.settings import SettingsError, settings_from
 from webapp.console.users import ensure_first_admin
@@ -31,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", nargs="?", default="start", choices=["start", "build", "check"])
     parser.add_argument("--retrain", action="store_true", help="train even if nothing changed")
     args = parser.parse_args(argv)
+    # Rasa's and TensorFlow's imports (training, the model check) warn about their own
+    # dependencies: no news for the person starting the assistant.
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
     try:
         env = stack_environment()
     except SettingsError as error:
@@ -70,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         while True:
-            stack.check_alive()
+            for name in stack.supervise():
+                print(f"{name} exited; started it again (see {stack.log_dir / (name + '.log')})", flush=True)
             time.sleep(1)
     except StackError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -12,18 +12,26 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 import httpx
 
-from appconfig.settings import PROJECT_ROOT
+from appconfig.settings import PROJECT_ROOT, settings_from
 from leaddb import LeadStore
 from leaddb.base import private_sqlite_file
 
 from .build import MODEL_PATH
 from .checks import check_environment
+from .production import (
+    ENDPOINTS,
+    check_production,
+    nginx_binary,
+    prepare_tracker_store,
+    replica_ports,
+    write_proxy_config,
+)
 
 
 class StackError(RuntimeError):
@@ -36,16 +44,15 @@ class Service:
     command: list[str]
     port: int | None = None  # None: no HTTP; ready once it has run for a moment
     health_path: str = "/"
+    env: dict[str, str] = field(default_factory=dict)  # on top of the stack's environment
 
     @property
     def health_url(self) -> str | None:
         return f"http://127.0.0.1:{self.port}{self.health_path}" if self.port else None
 
 
-def services(env: dict[str, str]) -> list[Service]:
-    """The commands, from an environment made by `stack_environment()` (every setting present)."""
-    rasa_port, action_port, web_port = int(env["RASA_PORT"]), int(env["ACTION_SERVER_PORT"]), int(env["WEB_PORT"])
-    rasa_command = [
+def rasa_command(env: dict[str, str], port: int, interface: str, endpoints: str | Path) -> list[str]:
+    command = [
         # `rasa`, with log redaction installed first (emails and tokens never reach rasa.log).
         sys.executable,
         "-m",
@@ -54,11 +61,11 @@ def services(env: dict[str, str]) -> list[Service]:
         "--model",
         str(MODEL_PATH),
         "--port",
-        str(rasa_port),
+        str(port),
         "--interface",
-        env["RASA_HOST"],
+        interface,
         "--endpoints",
-        "endpoints.yml",
+        str(endpoints),
         "--credentials",
         "credentials.yml",
         "--cors",
@@ -67,24 +74,74 @@ def services(env: dict[str, str]) -> list[Service]:
     # Rasa's HTTP API (transcripts, tracker events, models) serves no feature of the product:
     # off unless RASA_ENABLE_API=true, and then only with a token (checks.check_environment).
     if env.get("RASA_ENABLE_API") == "true":
-        rasa_command += ["--enable-api", "--auth-token", env.get("RASA_API_TOKEN", "")]
+        command += ["--enable-api", "--auth-token", env.get("RASA_API_TOKEN", "")]
+    return command
+
+
+def action_server_command(host: str, port: int) -> list[str]:
+    # Not `rasa run actions`: it listens on every interface and asks no one for a secret.
+    return [sys.executable, "-m", "actions.server", "--host", host, "--port", str(port)]
+
+
+def web_command(host: str, port: int) -> list[str]:
+    return [sys.executable, "-m", "webapp", "--host", host, "--port", str(port)]
+
+
+WORKER_COMMAND = [sys.executable, "-m", "handoff", "worker"]
+
+
+def services(env: dict[str, str]) -> list[Service]:
+    """The commands, from an environment made by `stack_environment()` (every setting present)."""
+    if env.get("LEADQUAL_PROFILE") == "production":
+        return production_services(env)
+    rasa_port, action_port, web_port = int(env["RASA_PORT"]), int(env["ACTION_SERVER_PORT"]), int(env["WEB_PORT"])
     return [
-        Service(
-            "actions",
-            # Not `rasa run actions`: it listens on every interface and asks no one for a secret.
-            [sys.executable, "-m", "actions.server", "--host", env["ACTION_SERVER_HOST"], "--port", str(action_port)],
-            action_port,
-            "/health",
-        ),
-        Service("rasa", rasa_command, rasa_port, "/"),
+        Service("actions", action_server_command(env["ACTION_SERVER_HOST"], action_port), action_port, "/health"),
+        Service("rasa", rasa_command(env, rasa_port, env["RASA_HOST"], "endpoints.yml"), rasa_port, "/"),
+        Service("web", web_command(env["WEB_HOST"], web_port), web_port, "/healthz"),
+        Service("worker", WORKER_COMMAND),
+    ]
+
+
+def production_services(env: dict[str, str]) -> list[Service]:
+    """Every replica on loopback behind nginx, which alone holds the public ports (production.py)."""
+    settings = settings_from(env)
+    listed = [
+        Service(f"actions-{n}", action_server_command("127.0.0.1", port), port, "/health")
+        for n, port in enumerate(replica_ports(settings.action_server_port, settings.action_replicas), 1)
+    ]
+    listed += [
+        Service(f"rasa-{n}", rasa_command(env, port, "127.0.0.1", ENDPOINTS), port, "/")
+        for n, port in enumerate(replica_ports(settings.rasa_port, settings.rasa_replicas), 1)
+    ]
+    run_dir = settings.var_dir / "proxy"
+    listed += [
+        # Behind the proxy, the client's address is the one nginx forwards (rate limits are per address).
         Service(
             "web",
-            [sys.executable, "-m", "webapp", "--host", env["WEB_HOST"], "--port", str(web_port)],
-            web_port,
+            web_command("127.0.0.1", settings.web_port + 1),
+            settings.web_port + 1,
+            "/healthz",
+            env={"SANIC_PROXIES_COUNT": "1"},
+        ),
+        Service(
+            "proxy",
+            [
+                nginx_binary() or "nginx",
+                "-p",
+                str(run_dir),
+                "-c",
+                str(run_dir / "nginx.conf"),
+                "-e",
+                str(settings.var_dir / "logs" / "proxy-error.log"),
+            ],
+            settings.web_port,  # ready when the web app answers through it
             "/healthz",
         ),
-        Service("worker", [sys.executable, "-m", "handoff", "worker"]),
+        Service("analytics", [sys.executable, "-m", "analytics"]),
     ]
+    listed += [Service(f"worker-{n}", WORKER_COMMAND) for n in range(1, settings.outbox_workers + 1)]
+    return listed
 
 
 def port_is_free(port: int) -> bool:
@@ -132,9 +189,13 @@ class Stack:
         self.log_dir = Path(self.env["LEADQUAL_VAR_DIR"]) / "logs"
         self.services = [s for s in services(self.env) if not only or s.name in only]
         self.processes: dict[str, subprocess.Popen] = {}
+        self.production = self.env.get("LEADQUAL_PROFILE") == "production"
+        self.run_dir = Path(self.env["LEADQUAL_VAR_DIR"]) / "run"  # <service>.pid, for operators and fault tests
 
     def start(self, timeout: float = 300) -> Stack:
         problems = check_environment(self.env)
+        if self.production:
+            problems += check_production(self.env)  # also creates the PostgreSQL schemas
         if problems:
             raise StackError("\n".join(problems))
         busy = [f"{s.name} ({s.port})" for s in self.services if s.port and not port_is_free(s.port)]
@@ -146,24 +207,50 @@ class Stack:
         prepare_private_files(self.env)
         # The schema is migrated once here, before any process starts (they then find it at head).
         LeadStore.from_url(self.env["DATABASE_URL"]).engine.dispose()
+        if self.production:
+            prepare_tracker_store(self.env["TRACKER_STORE_URL"])
+            write_proxy_config(self.env)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
         try:
             for service in self.services:
-                with open_log(self.log_dir / f"{service.name}.log") as log:
-                    self.processes[service.name] = subprocess.Popen(
-                        service.command,
-                        cwd=PROJECT_ROOT,
-                        env=self.env,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                        stdin=subprocess.DEVNULL,
-                        start_new_session=True,
-                        umask=CHILD_UMASK,  # whatever else they create (Rasa's files) is theirs alone
-                    )
+                self._launch(service)
             self._wait_healthy(timeout)
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _launch(self, service: Service) -> None:
+        with open_log(self.log_dir / f"{service.name}.log") as log:
+            process = subprocess.Popen(
+                service.command,
+                cwd=PROJECT_ROOT,
+                env={**self.env, **service.env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                umask=CHILD_UMASK,  # whatever else they create (Rasa's files) is theirs alone
+            )
+        self.processes[service.name] = process
+        (self.run_dir / f"{service.name}.pid").write_text(f"{process.pid}\n")
+
+    def supervise(self) -> list[str]:
+        """One look at the children. Embedded: a dead one stops the stack (StackError). Production:
+        a dead replica is started again, as an orchestrator would, and the others carry the load
+        meanwhile; returns the names restarted."""
+        if not self.production:
+            self.check_alive()
+            return []
+        restarted = []
+        for service in self.services:
+            process = self.processes.get(service.name)
+            if process is not None and process.poll() is not None:
+                with open_log(self.log_dir / f"{service.name}.log") as log:
+                    log.write(f"--- exited with code {process.returncode}; restarted by the launcher\n".encode())
+                self._launch(service)
+                restarted.append(service.name)
+        return restarted
 
     def _wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
