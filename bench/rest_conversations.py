@@ -1,9 +1,15 @@
 """20 concurrent conversations through Rasa's REST channel, each a full qualification, against
-this assistant and, in the same run, against Rasa's starter bot (`rasa init`, same version).
+this assistant in each profile and, in the same run, against Rasa's starter bot (`rasa init`,
+same version).
 
     .venv/bin/python bench/rest_conversations.py [--conversations 20] [--rounds 3] [--skip-baseline]
+        [--profiles embedded,production] [--turn-cost]
 
-Prints messages/s and p50/p95 reply latency for each. Figures only; nothing is asserted.
+Prints messages/s and p50/p95 reply latency for each. The production profile (replicas behind
+nginx, PostgreSQL, Redis, RabbitMQ) is started as `make start-production` starts it, with its
+own schemas and queue. `--turn-cost` also prints the cost of one message at turns 5, 20 and 40
+of a long conversation (embedded profile, one visitor at a time). Figures only; nothing is
+asserted.
 """
 
 from __future__ import annotations
@@ -22,10 +28,12 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from launcher.build import ensure_model
 from launcher.environment import stack_environment
 from launcher.stack import Stack
+from tests.support.production_stack import running_production_profile
 
 QUALIFICATION = [
     "hi there",
@@ -102,6 +110,47 @@ def bench_assistant(conversations: int, rounds: int) -> dict:
         return asyncio.run(_load(url, QUALIFICATION, conversations, rounds))
 
 
+def bench_production(conversations: int, rounds: int) -> dict:
+    with running_production_profile() as stack:
+        return asyncio.run(_load(f"{stack.chat_url}/webhooks/rest/webhook", QUALIFICATION, conversations, rounds))
+
+
+# After the qualification, a visitor who keeps talking: questions and small talk, up to turn 40.
+CHATTER = ["what integrations do you have?", "ok thanks", "do you work with hubspot?", "cool", "how long is setup?"]
+
+
+async def _turn_costs(url: str, visitors: int, turns: int) -> dict[int, float]:
+    per_turn: dict[int, list[float]] = {}
+    async with httpx.AsyncClient(timeout=120) as client:
+        await _conversation(client, url, QUALIFICATION[:1], [])  # warm-up
+        for _ in range(visitors):
+            sender = f"bench-long-{uuid.uuid4().hex[:10]}"
+            script = (QUALIFICATION + CHATTER * turns)[:turns]
+            for turn, message in enumerate(script, start=1):
+                started = time.perf_counter()
+                response = await client.post(url, json={"sender": sender, "message": message})
+                response.raise_for_status()
+                per_turn.setdefault(turn, []).append(time.perf_counter() - started)
+    return {turn: 1000 * statistics.median(values) for turn, values in per_turn.items()}
+
+
+def bench_turn_cost(visitors: int = 5, turns: int = 40) -> dict[int, float]:
+    var_dir = Path(tempfile.mkdtemp(prefix="bench-long-"))
+    env = stack_environment(
+        {
+            "LEADQUAL_VAR_DIR": str(var_dir),
+            "DATABASE_URL": f"sqlite:///{var_dir}/leads.db",
+            "TRACKER_STORE_URL": f"sqlite:///{var_dir}/conversations.db",
+            "RASA_PORT": str(_free_port()),
+            "ACTION_SERVER_PORT": str(_free_port()),
+            "WEB_PORT": str(_free_port()),
+        }
+    )
+    env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{env['ACTION_SERVER_PORT']}/webhook"
+    with Stack(env, only=("actions", "rasa")):
+        return asyncio.run(_turn_costs(f"http://127.0.0.1:{env['RASA_PORT']}/webhooks/rest/webhook", visitors, turns))
+
+
 def bench_starter_bot(conversations: int, rounds: int) -> dict:
     rasa = str(Path(sys.executable).with_name("rasa"))
     env = stack_environment()
@@ -146,17 +195,31 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--profiles", default="embedded,production", help="comma separated: embedded, production")
+    parser.add_argument("--turn-cost", action="store_true", help="also: cost per message at turns 5, 20, 40")
     args = parser.parse_args()
     print(
         f"{args.conversations} concurrent conversations x {args.rounds} rounds, {len(QUALIFICATION)} messages each",
         flush=True,
     )
-    ours = bench_assistant(args.conversations, args.rounds)
-    _report("this assistant", ours)
+    ensure_model(stack_environment())
+    results = {}
+    for profile in [name.strip() for name in args.profiles.split(",") if name.strip()]:
+        run = {"embedded": bench_assistant, "production": bench_production}[profile]
+        results[profile] = run(args.conversations, args.rounds)
+        _report(f"this assistant, {profile}", results[profile])
     if not args.skip_baseline:
         starter = bench_starter_bot(args.conversations, args.rounds)
         _report("rasa init starter bot", starter)
-        print(f"throughput ratio (ours / starter): {ours['messages_per_s'] / starter['messages_per_s']:.2f}")
+        for profile, figures in results.items():
+            print(
+                f"throughput ratio ({profile} / starter): {figures['messages_per_s'] / starter['messages_per_s']:.2f}"
+            )
+    if args.turn_cost:
+        costs = bench_turn_cost()
+        print(
+            "cost per message (median of 5 visitors): " + ", ".join(f"turn {t}: {costs[t]:.0f} ms" for t in (5, 20, 40))
+        )
 
 
 if __name__ == "__main__":

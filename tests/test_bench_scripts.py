@@ -162,3 +162,42 @@ def test_default_candidates_exist_and_one_of_them_is_the_shipped_pipeline():
     )
     assert len(chosen) == 3
     assert components(ROOT / "config.yml") in [components(config) for config in chosen]
+
+
+def test_the_load_report_counts_lost_answers_double_bookings_and_duplicate_deliveries():
+    from tests.support.load_with_faults import QUESTIONS, LoadReport
+    from tests.support.scripted_visitor import Outcome
+
+    report = LoadReport(
+        outcomes=[Outcome("a", booked=True, messages=10, latencies=[0.1] * 10), Outcome("b", messages=4, failures=1)],
+        faults=["rasa-1 killed"],
+        seconds=2.0,
+        answers_lost={"b": {"email", "budget"}},
+        meetings_per_visitor={"a": 2},
+        crm_messages=3,
+        crm_deliveries=4,
+        crm_distinct_keys=3,
+    )
+    assert (report.booked, report.double_bookings, report.leads_stored) == (1, 1, 1)
+    assert report.lines()[1].startswith("answers lost 2, double bookings 1, messages 14 (1 written again")
+    assert "duplicate deliveries 1" in report.lines()[3]
+    assert LoadReport([], [], 1.0, answers_lost={"c": set(QUESTIONS)}).leads_stored == 0
+
+
+def test_a_scripted_visitor_answers_the_question_asked_and_knows_when_it_is_booked():
+    from tests.support.scripted_visitor import Profile, ScriptedVisitor
+
+    visitor = ScriptedVisitor("http://127.0.0.1:1", Profile(12))
+    assert visitor._next_message([{"text": "Hi!"}, {"text": "Which company are you with?"}]) == "Northwind Traders"
+    assert visitor._next_message([{"text": "What's the best work email to reach you on?"}]).endswith(
+        "@northwind-traders.com"
+    )
+    offer = [{"text": "Ana can meet you.", "buttons": [{"title": "Mon", "payload": '/choose_slot{"slot_index": 0}'}]}]
+    assert visitor._next_message(offer) == '/choose_slot{"slot_index": 0}'
+    assert visitor._next_message([{"text": "Something else entirely"}]) == "hello again?"
+    booked = [
+        {
+            "text": "You're booked with Ana on Monday 10:00. Add it to your calendar: https://x/y . Ana has everything you told me, so you won't need to repeat yourself."
+        }
+    ]
+    assert visitor._next_message(booked) is None and visitor.outcome.booked
