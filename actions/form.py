@@ -61,16 +61,21 @@ SLOT_ENTITY = {
 _SAME_KIND = {"headcount": "amount", "amount": "headcount"}
 
 
+def _before_this_message(tracker: Tracker) -> list[dict]:
+    """The events before the latest user message (what this turn's own events don't include)."""
+    events = tracker.events
+    index = len(events)
+    while index and events[index - 1].get("event") != "user":
+        index -= 1
+    return events[: max(index - 1, 0)]
+
+
 def _previous_value(tracker: Tracker, slot: str) -> Any:
     """The slot's value before this turn: the last value set before the latest user message.
 
     This turn's own candidates (set by slot extraction and again by the form, after the user
     event) are not a previous value; returning one would keep unread raw text in the slot."""
-    events = tracker.events
-    index = len(events)
-    while index and events[index - 1].get("event") != "user":
-        index -= 1
-    for event in reversed(events[: max(index - 1, 0)]):
+    for event in reversed(_before_this_message(tracker)):
         if event.get("event") == "slot" and event.get("name") == slot:
             return event.get("value")
     return None
@@ -367,11 +372,7 @@ async def explain_and_ask_again(slot: str, dispatcher: CollectingDispatcher, tra
 
 def _follows_an_explanation(tracker: Tracker) -> bool:
     """The assistant's last action before this message (besides asking again) explained why."""
-    events = tracker.events
-    index = len(events)
-    while index and events[index - 1].get("event") != "user":
-        index -= 1
-    for event in reversed(events[: max(index - 1, 0)]):
+    for event in reversed(_before_this_message(tracker)):
         if event.get("event") == "user":
             return False
         name = event.get("name") if event.get("event") == "action" else None

@@ -247,9 +247,10 @@ def company_guess_from_email(address_fields: dict) -> str | None:
     return contact.company_from_email_domain(address_fields["email_domain"])
 
 
-# Questions answered with a proper noun the intent classifier has never seen ("Dana Whitfield",
-# "Tailwind Analytics") can be taken for off-topic messages.
-_PROPER_NOUN_WORD = re.compile(r"^(?:[A-Z0-9][\w&.'-]*|&|of|and|the|de|van|von|da|der)$")
+# One word of a name as typed: capitalised, a digit, or a joining word ("Stop & Go Logistics",
+# "Sol y Mar Travel", "Bank of the West", "C++ Partners"). Questions answered with a proper noun
+# the intent classifier has never seen ("Dana Whitfield") can be taken for off-topic messages.
+PROPER_NOUN_WORD = re.compile(r"^(?:[A-Z0-9][\w&.'+-]*|&|of|and|the|de|van|von|da|der|y)$")
 
 
 def off_topic_answer(slot: str | None, text: str, today: date) -> Answer | None:
@@ -258,7 +259,7 @@ def off_topic_answer(slot: str | None, text: str, today: date) -> Answer | None:
     if slot not in ("person_name", "company"):
         return None
     words = (text or "").strip().split()
-    if slot == "company" and not (0 < len(words) <= 5 and all(_PROPER_NOUN_WORD.match(w) for w in words)):
+    if slot == "company" and not (0 < len(words) <= 5 and all(PROPER_NOUN_WORD.match(w) for w in words)):
         return None
     answer = normalise_answer(slot, text, today)
     return answer if answer.status == "ok" else None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from .answers import content_words, says_dont_know
+from .answers import PROPER_NOUN_WORD, content_words, says_dont_know
 
 # Intents whose message is tried as the answer first, by the form's validator. A request for a
 # person goes to its rule too, whose action asks here first ("Northwind Supply Partners" is a
@@ -182,7 +182,6 @@ def reads_as_answer(slot: str, text: str, intent: str, parsed: bool, repeated: b
 
 
 _NAME_SLOTS = frozenset({"company", "person_name"})
-_PROPER_NOUN_WORD = re.compile(r"^(?:[A-Z0-9][\w&.'+-]*|&|of|and|the|de|van|von|da|der|y)$")
 
 
 def looks_like_a_proper_name(text: str) -> bool:
@@ -194,7 +193,7 @@ def looks_like_a_proper_name(text: str) -> bool:
         2 <= len(words) <= 5
         and "?" not in text
         and len(capitalised) >= 2
-        and all(_PROPER_NOUN_WORD.match(w) for w in words)
+        and all(PROPER_NOUN_WORD.match(w) for w in words)
     )
 
 
