@@ -1,14 +1,19 @@
 """Benchmark: ingest behavioural events in batches, then score single visitors.
 
-    python bench/ingest_and_score.py --events 1000000 --visitors 100000 --backend both
+    PYTHONPATH=src:. python bench/ingest_and_score.py --events 1000000 --visitors 100000 --backend both
 
-Ingest: synthetic events (random visitors, types, pages and times over the last 90 days)
-are stored through `leaddb.events.ingest_events` in batches; events/s counts the time spent
-inside ingest_events (building the batches is not timed). Scoring: for random visitors,
-`visitor_events` (the indexed DB read) plus `score_behaviour` with config/behaviour.yml,
-timed together, as the assistant does when a visitor starts to chat.
+Ingest: synthetic events (types, pages and times over the last 90 days) are stored through
+`leaddb.events.ingest_events`, the library's bulk path that /track uses, in batches; events/s
+counts the time spent inside ingest_events (building the batches is not timed). The spread is
+skewed as on a real site: `--heavy-share` of the events belong to the 1% "heavy" visitors
+(hundreds of events each), the rest spread over everyone (a handful each).
 
-SQLite runs on a temporary file; PostgreSQL in a schema of its own, dropped at the end.
+Scoring: `visitor_events` (the indexed DB read) plus `score_behaviour` with
+config/behaviour.yml, timed together, as the assistant does when a visitor starts to chat; for
+random visitors, and separately for heavy ones.
+
+Both databases get the migrated schema (`LeadStore.from_url`), as the application has it:
+SQLite on a temporary file, PostgreSQL in a schema of its own, dropped at the end.
 Figures are printed, never asserted.
 """
 
@@ -25,7 +30,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from leaddb import Base, make_engine
+from leaddb import LeadStore
 from leaddb.events import TrackedEvent, ingest_events, visitor_events
 from scoring.behaviour import load_behaviour_rules, score_behaviour
 
@@ -51,10 +56,16 @@ EVENT_MIX = [
 ]
 
 
+def heavy_visitors(visitors: int) -> int:
+    """How many of the visitors are heavy: the first 1% of the ids."""
+    return max(1, visitors // 100)
+
+
 def synthetic_batches(
-    events: int, visitors: int, batch_size: int, now: datetime, seed: int = 7
+    events: int, visitors: int, batch_size: int, now: datetime, heavy_share: float, seed: int = 7
 ) -> Iterator[list[TrackedEvent]]:
     rng = random.Random(seed)
+    heavy = heavy_visitors(visitors)
     kinds = [(kind, path) for kind, path, _ in EVENT_MIX]
     weights = [weight for _, _, weight in EVENT_MIX]
     batch: list[TrackedEvent] = []
@@ -66,7 +77,7 @@ def synthetic_batches(
         batch.append(
             TrackedEvent(
                 event_id=f"{rng.getrandbits(128):032x}",
-                visitor_id=f"bench-{rng.randrange(visitors):08d}",
+                visitor_id=f"bench-{rng.randrange(heavy) if rng.random() < heavy_share else rng.randrange(visitors):08d}",
                 type=kind,
                 occurred_at=now - timedelta(seconds=rng.uniform(0, 90 * 86400)),
                 url=f"https://www.example.com{path}" if path else None,
@@ -87,13 +98,20 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def run(backend: str, engine, args) -> None:
-    Base.metadata.create_all(engine)
+def run(backend: str, url: str, args) -> None:
+    store = LeadStore.from_url(url)  # applies the migrations
+    try:
+        _run(backend, store.engine, args)
+    finally:
+        store.engine.dispose()
+
+
+def _run(backend: str, engine, args) -> None:
     now = datetime.now(timezone.utc)
 
     ingest_seconds, accepted, duplicates = 0.0, 0, 0
     wall_start = time.perf_counter()
-    for batch in synthetic_batches(args.events, args.visitors, args.batch_size, now):
+    for batch in synthetic_batches(args.events, args.visitors, args.batch_size, now, args.heavy_share):
         started = time.perf_counter()
         result = ingest_events(engine, batch)
         ingest_seconds += time.perf_counter() - started
@@ -107,7 +125,7 @@ def run(backend: str, engine, args) -> None:
     )
 
     # Resending a batch must cost little too: every event in it is a duplicate.
-    first_batch = next(synthetic_batches(args.batch_size, args.visitors, args.batch_size, now))
+    first_batch = next(synthetic_batches(args.batch_size, args.visitors, args.batch_size, now, args.heavy_share))
     started = time.perf_counter()
     resend = ingest_events(engine, first_batch)
     print(
@@ -116,9 +134,18 @@ def run(backend: str, engine, args) -> None:
 
     rules = load_behaviour_rules(PROJECT_ROOT / "config" / "behaviour.yml")
     rng = random.Random(11)
+    heavy = heavy_visitors(args.visitors)
+    for label, pick in [
+        ("random visitors", lambda: rng.randrange(args.visitors)),
+        ("heavy visitors", lambda: rng.randrange(heavy)),
+    ]:
+        score_visitors(backend, engine, rules, now, label, pick, args.samples)
+
+
+def score_visitors(backend, engine, rules, now, label, pick, samples) -> None:
     reads, scores, totals, event_counts = [], [], [], []
-    for sample in range(args.samples + 20):
-        visitor = f"bench-{rng.randrange(args.visitors):08d}"
+    for sample in range(samples + 20):
+        visitor = f"bench-{pick():08d}"
         started = time.perf_counter()
         events = visitor_events(engine, visitor, since=rules.window_start(now))
         read = time.perf_counter()
@@ -130,7 +157,8 @@ def run(backend: str, engine, args) -> None:
             totals.append((done - started) * 1000)
             event_counts.append(len(events))
     print(
-        f"[{backend}] score one visitor, {len(totals)} random visitors, {statistics.mean(event_counts):.1f} events each on average:"
+        f"[{backend}] score one visitor, {len(totals)} {label}, events each: mean {statistics.mean(event_counts):.1f}, "
+        f"max {max(event_counts)}:"
     )
     for name, values in [("DB read + score", totals), ("  DB read", reads), ("  score", scores)]:
         print(
@@ -144,18 +172,17 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--visitors", type=int, default=100_000)
     parser.add_argument("--batch-size", type=int, default=1000)
-    parser.add_argument("--samples", type=int, default=2000, help="visitors to score")
+    parser.add_argument("--samples", type=int, default=2000, help="visitors to score, of each kind")
+    parser.add_argument(
+        "--heavy-share", type=float, default=0.2, help="share of the events that belong to the 1%% heavy visitors"
+    )
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
 
     if args.backend in ("sqlite", "both"):
         with tempfile.TemporaryDirectory(prefix="bench-events-") as folder:
-            engine = make_engine(f"sqlite:///{folder}/leads.db")
-            try:
-                run("sqlite", engine, args)
-            finally:
-                engine.dispose()
+            run("sqlite", f"sqlite:///{folder}/leads.db", args)
 
     if args.backend in ("postgres", "both"):
         schema = f"bench_events_{random.randrange(16**8):08x}"
@@ -163,11 +190,9 @@ def main() -> None:
         with admin.begin() as connection:
             connection.execute(text(f"CREATE SCHEMA {schema}"))
         separator = "&" if "?" in args.postgres_url else "?"
-        engine = make_engine(f"{args.postgres_url}{separator}options=-csearch_path%3D{schema}")
         try:
-            run("postgres", engine, args)
+            run("postgres", f"{args.postgres_url}{separator}options=-csearch_path%3D{schema}", args)
         finally:
-            engine.dispose()
             with admin.begin() as connection:
                 connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
             admin.dispose()
