@@ -29,6 +29,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from leaddb import LeadStore
 from leaddb.events import TrackedEvent, ingest_events, visitor_events
@@ -179,6 +181,7 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
+    print(f"ingest_and_score: {vars(args)}", flush=True)
 
     if args.backend in ("sqlite", "both"):
         with tempfile.TemporaryDirectory(prefix="bench-events-") as folder:
@@ -193,9 +196,21 @@ def main() -> None:
         try:
             run("postgres", f"{args.postgres_url}{separator}options=-csearch_path%3D{schema}", args)
         finally:
-            with admin.begin() as connection:
-                connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            drop_schema(admin, schema)
             admin.dispose()
+
+
+@retry(
+    retry=retry_if_exception_type(OperationalError),
+    stop=stop_after_delay(120),
+    wait=wait_fixed(2),
+    reraise=True,
+)
+def drop_schema(admin, schema: str) -> None:
+    # Other work on the machine restarts PostgreSQL now and then: wait for it rather than leave
+    # the schema behind.
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeAlias
@@ -157,49 +157,93 @@ def ingest_events(target: EngineOrSessions, events: Iterable[TrackedEvent]) -> I
 
     Events already stored, or repeated within the batch, are counted as duplicates. An invalid
     event (InvalidEvent: unknown type, naive time, over-long id, NUL, ...) refuses the whole
-    batch before anything is written.
+    batch: the transaction is rolled back, nothing of it is stored.
     """
-    rows: dict[tuple[str, str], tuple[Any, ...]] = {}
-    given = 0
-    for index, event in enumerate(events):
-        given += 1
-        key = (event.visitor_id, event.event_id)
-        if key not in rows:
-            rows[key] = _values(index, event)
-    if not rows:
+    batch = list(events)
+    if not batch:
         return IngestResult(accepted=0, duplicates=0)
-
     engine = _engine(target)
     if engine.dialect.name == "postgresql":
-        accepted = _copy_postgresql(engine, list(rows.values()))
+        accepted = _copy_postgresql(engine, _unique_rows(batch))
     elif engine.dialect.name == "sqlite":
-        accepted = _insert_sqlite(engine, list(rows.values()))
+        accepted = _insert_sqlite(engine, _unique_rows(batch))
     else:
         raise NotImplementedError(f"event ingest supports SQLite and PostgreSQL, not {engine.dialect.name}")
-    return IngestResult(accepted=accepted, duplicates=given - accepted)
+    return IngestResult(accepted=accepted, duplicates=len(batch) - accepted)
+
+
+def _unique_rows(batch: list[TrackedEvent]) -> Iterator[tuple[Any, ...]]:
+    """The checked rows of the batch, each (visitor_id, event_id) once, made as the database
+    reads them (so on PostgreSQL, Python makes the next rows while the server stores the last)."""
+    seen: set[tuple[str, str]] = set()
+    for index, event in enumerate(batch):
+        key = (event.visitor_id, event.event_id)
+        if key not in seen:
+            seen.add(key)
+            yield _values(index, event)
+
+
+class _CsvStream:
+    """What psycopg2's copy_expert reads from: CSV written from `rows` as it asks for more.
+    An InvalidEvent met on the way is kept, since psycopg2 reports it only as a cancelled COPY."""
+
+    def __init__(self, rows: Iterable[tuple[Any, ...]]):
+        self._rows = iter(rows)
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\n")
+        self.error: InvalidEvent | None = None
+
+    def read(self, size: int = -1) -> str:
+        buffer, writer = self._buffer, self._writer
+        try:
+            for row in self._rows:
+                writer.writerow((*row[:-1], row[-1].isoformat()))  # the offset included: any zone reads right
+                if 0 < size <= buffer.tell():
+                    break
+        except InvalidEvent as error:
+            self.error = error
+            raise
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
 
 
 _COLUMN_LIST = ", ".join(_COLUMNS)
+_UNIQUE_VIOLATION = "23505"
 
 
-def _copy_postgresql(engine: Engine, rows: list[tuple[Any, ...]]) -> int:
-    """COPY the batch into a session-local staging table, then one INSERT ... SELECT ... ON
-    CONFLICT DO NOTHING: a known (visitor_id, event_id) is skipped, and the INSERT's row count
-    is exactly the events stored. COPY skips the per-row statement work of an INSERT, which is
-    what bounded ingest at 17-19k events/s."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    for row in rows:
-        writer.writerow((*row[:-1], row[-1].isoformat()))  # the offset included: any zone reads right
-    buffer.seek(0)
+def _copy_postgresql(engine: Engine, rows: Iterator[tuple[Any, ...]]) -> int:
+    """COPY the batch straight into the table. A batch with an event stored before (a resend)
+    fails that COPY on the primary key; it is then rolled back to a savepoint and the batch goes
+    through a session-local staging table and one INSERT ... SELECT ... ON CONFLICT DO NOTHING,
+    which skips the known events. Both counts are exactly the events stored. COPY spares the
+    per-row statement work of INSERT, and going straight in spares the staging copy in the
+    usual case (new events); together they roughly double ingest."""
+    sent: list[tuple[Any, ...]] = []
+
+    def keeping() -> Iterator[tuple[Any, ...]]:
+        for row in rows:
+            sent.append(row)
+            yield row
+
     with engine.begin() as connection:
         cursor = connection.connection.cursor()  # the psycopg2 cursor: COPY has no SQLAlchemy API
         try:
-            # Kept per connection and emptied at each commit, so batches do not pay for DDL.
+            cursor.execute("SAVEPOINT events_copy")
+            try:
+                _copy(cursor, "events", keeping())
+                return cursor.rowcount
+            except engine.dialect.dbapi.Error as error:
+                if getattr(error, "pgcode", None) != _UNIQUE_VIOLATION:
+                    raise
+            cursor.execute("ROLLBACK TO SAVEPOINT events_copy")
+            sent.extend(rows)  # those the failed COPY had not read yet
+            # Kept per connection and emptied at each commit, so a resend does not pay for DDL.
             cursor.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS events_incoming (LIKE events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
             )
-            cursor.copy_expert(f"COPY events_incoming ({_COLUMN_LIST}) FROM STDIN WITH (FORMAT csv)", buffer)
+            _copy(cursor, "events_incoming", sent)
             cursor.execute(
                 f"INSERT INTO events ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM events_incoming"
                 " ON CONFLICT (visitor_id, event_id) DO NOTHING"
@@ -209,7 +253,17 @@ def _copy_postgresql(engine: Engine, rows: list[tuple[Any, ...]]) -> int:
             cursor.close()
 
 
-def _insert_sqlite(engine: Engine, rows: list[tuple[Any, ...]]) -> int:
+def _copy(cursor: Any, table: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    stream = _CsvStream(rows)
+    try:
+        cursor.copy_expert(f"COPY {table} ({_COLUMN_LIST}) FROM STDIN WITH (FORMAT csv)", stream, size=32768)
+    except Exception:
+        if stream.error is not None:
+            raise stream.error from None
+        raise
+
+
+def _insert_sqlite(engine: Engine, rows: Iterator[tuple[Any, ...]]) -> int:
     """One executemany of INSERT ... ON CONFLICT DO NOTHING on the driver's cursor; the time
     column goes through SQLAlchemy's own conversion, so reads and comparisons see the format
     they expect."""
@@ -222,7 +276,7 @@ def _insert_sqlite(engine: Engine, rows: list[tuple[Any, ...]]) -> int:
     with engine.begin() as connection:
         cursor = connection.connection.cursor()
         try:
-            cursor.executemany(statement, [(*row[:-1], stored_time(row[-1])) for row in rows])
+            cursor.executemany(statement, ((*row[:-1], stored_time(row[-1])) for row in rows))
             return cursor.rowcount
         finally:
             cursor.close()
