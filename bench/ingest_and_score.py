@@ -20,6 +20,7 @@ Figures are printed, never asserted.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import tempfile
@@ -95,6 +96,23 @@ def synthetic_batches(
         yield batch
 
 
+def server_process(engine) -> int | None:
+    """The PostgreSQL backend's process id (the pool hands ingest the same connection each time)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as connection:
+        return connection.execute(text("SELECT pg_backend_pid()")).scalar()
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU of a local process, from /proc (0 when it cannot be read)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -111,12 +129,15 @@ def run(backend: str, url: str, args) -> None:
 def _run(backend: str, engine, args) -> None:
     now = datetime.now(timezone.utc)
 
-    ingest_seconds, accepted, duplicates = 0.0, 0, 0
+    ingest_seconds, client_cpu, accepted, duplicates = 0.0, 0.0, 0, 0
+    server = server_process(engine)
+    server_cpu = cpu_seconds(server)
     wall_start = time.perf_counter()
     for batch in synthetic_batches(args.events, args.visitors, args.batch_size, now, args.heavy_share):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         result = ingest_events(engine, batch)
         ingest_seconds += time.perf_counter() - started
+        client_cpu += time.process_time() - started_cpu
         accepted += result.accepted
         duplicates += result.duplicates
     wall = time.perf_counter() - wall_start
@@ -124,6 +145,14 @@ def _run(backend: str, engine, args) -> None:
         f"[{backend}] ingested {accepted:,} events ({duplicates:,} duplicates) for {args.visitors:,} visitors "
         f"in batches of {args.batch_size}: {accepted / ingest_seconds:,.0f} events/s inside ingest_events "
         f"({ingest_seconds:.1f} s; {wall:.1f} s wall including generating the events)"
+    )
+    # The machine may be shared: CPU time per event says what the wall clock cannot.
+    server_part = ""
+    if server is not None and server == server_process(engine):
+        server_part = f", PostgreSQL backend {(cpu_seconds(server) - server_cpu) / accepted * 1e6:.1f} us"
+    print(
+        f"[{backend}] CPU per event stored: Python {client_cpu / accepted * 1e6:.1f} us{server_part}; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
 
     # Resending a batch must cost little too: every event in it is a duplicate.
