@@ -15,7 +15,8 @@ from datetime import datetime
 from typing import Any, TypeAlias
 
 from sqlalchemy import JSON, Column, String, Text, func, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 
 from .base import Base, UTCDateTime
@@ -228,58 +229,58 @@ def _copy_postgresql(engine: Engine, rows: Iterator[tuple[Any, ...]]) -> int:
             yield row
 
     with engine.begin() as connection:
-        cursor = connection.connection.cursor()  # the psycopg2 cursor: COPY has no SQLAlchemy API
+        savepoint = connection.begin_nested()
         try:
-            cursor.execute("SAVEPOINT events_copy")
-            try:
-                _copy(cursor, "events", keeping())
-                return cursor.rowcount
-            except engine.dialect.dbapi.Error as error:
-                if getattr(error, "pgcode", None) != _UNIQUE_VIOLATION:
-                    raise
-            cursor.execute("ROLLBACK TO SAVEPOINT events_copy")
-            sent.extend(rows)  # those the failed COPY had not read yet
-            # Kept per connection and emptied at each commit, so a resend does not pay for DDL.
-            cursor.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS events_incoming (LIKE events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-            )
-            _copy(cursor, "events_incoming", sent)
-            cursor.execute(
-                f"INSERT INTO events ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM events_incoming"
-                " ON CONFLICT (visitor_id, event_id) DO NOTHING"
-            )
-            return cursor.rowcount
-        finally:
-            cursor.close()
+            accepted = _copy(connection, "events", keeping())
+            savepoint.commit()
+            return accepted
+        except DBAPIError as error:
+            if getattr(error.orig, "pgcode", None) != _UNIQUE_VIOLATION:
+                raise
+            savepoint.rollback()
+        sent.extend(rows)  # those the failed COPY had not read yet
+        # Kept per connection and emptied at each commit, so a resend does not pay for DDL.
+        connection.exec_driver_sql(
+            "CREATE TEMP TABLE IF NOT EXISTS events_incoming (LIKE events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
+        _copy(connection, "events_incoming", sent)
+        return connection.exec_driver_sql(
+            f"INSERT INTO events ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM events_incoming"
+            " ON CONFLICT (visitor_id, event_id) DO NOTHING"
+        ).rowcount
 
 
-def _copy(cursor: Any, table: str, rows: Iterable[tuple[Any, ...]]) -> None:
+def _copy(connection: Connection, table: str, rows: Iterable[tuple[Any, ...]]) -> int:
+    """COPY `rows` into `table` on the driver's cursor (COPY has no SQLAlchemy API); its errors
+    are raised as SQLAlchemy's, as every other database error is."""
+    statement = f"COPY {table} ({_COLUMN_LIST}) FROM STDIN WITH (FORMAT csv)"
     stream = _CsvStream(rows)
+    dbapi_error = connection.dialect.dbapi.Error
+    cursor = connection.connection.cursor()
     try:
-        cursor.copy_expert(f"COPY {table} ({_COLUMN_LIST}) FROM STDIN WITH (FORMAT csv)", stream, size=32768)
-    except Exception:
+        cursor.copy_expert(statement, stream, size=32768)
+        return cursor.rowcount
+    except dbapi_error as error:
         if stream.error is not None:
             raise stream.error from None
-        raise
+        raise DBAPIError.instance(statement, None, error, dbapi_error, hide_parameters=True) from error
+    finally:
+        cursor.close()
 
 
 def _insert_sqlite(engine: Engine, rows: Iterator[tuple[Any, ...]]) -> int:
-    """One executemany of INSERT ... ON CONFLICT DO NOTHING on the driver's cursor; the time
-    column goes through SQLAlchemy's own conversion, so reads and comparisons see the format
-    they expect."""
+    """One executemany of INSERT ... ON CONFLICT DO NOTHING; the time column goes through
+    SQLAlchemy's own conversion, so reads and comparisons see the format they expect."""
     column_type = Event.__table__.c.occurred_at.type.dialect_impl(engine.dialect)
     stored_time = column_type.bind_processor(engine.dialect)
+    values = [(*row[:-1], stored_time(row[-1])) for row in rows]  # checked before the database is touched
     placeholders = ", ".join("?" for _ in _COLUMNS)
-    statement = (
-        f"INSERT INTO events ({_COLUMN_LIST}) VALUES ({placeholders}) ON CONFLICT (visitor_id, event_id) DO NOTHING"
-    )
     with engine.begin() as connection:
-        cursor = connection.connection.cursor()
-        try:
-            cursor.executemany(statement, ((*row[:-1], stored_time(row[-1])) for row in rows))
-            return cursor.rowcount
-        finally:
-            cursor.close()
+        return connection.exec_driver_sql(
+            f"INSERT INTO events ({_COLUMN_LIST}) VALUES ({placeholders})"
+            " ON CONFLICT (visitor_id, event_id) DO NOTHING",
+            values,
+        ).rowcount
 
 
 def visitor_events(target: EngineOrSessions, visitor_id: str, since: datetime | None = None) -> list[TrackedEvent]:
