@@ -2,6 +2,8 @@
 
 Ingest is idempotent: an event id seen before (for the same visitor) is counted as a
 duplicate, never stored twice, so a browser may resend a batch whose answer it did not receive.
+`ingest_events` is the bulk path (/track and imports use it): COPY on PostgreSQL, one
+executemany on SQLite, an invalid event refusing its whole batch on both.
 """
 
 from __future__ import annotations
@@ -119,8 +121,8 @@ def _values(index: int, event: TrackedEvent) -> tuple[Any, ...]:
     """The row's column values (in _COLUMNS order), properties as JSON text, after checking
     what the table must not hold. The column lengths are checked here because PostgreSQL
     enforces them and SQLite does not, so a batch is refused alike on both. Empty optional text
-    is stored as NULL on both (CSV, which COPY reads, cannot tell the two apart)."""
-    # Written out rather than looped: this runs once per event on the ingest path.
+    is stored as NULL on both (Python's CSV writer, which feeds COPY, writes both alike)."""
+    # Checked inline, without a schema library: this runs once per event on the ingest path.
     for name, value, limit in (("visitor_id", event.visitor_id, 128), ("event_id", event.event_id, 64)):
         if type(value) is not str or not 0 < len(value) <= limit:
             raise InvalidEvent(index, name, f"must be text of 1-{limit} characters, got {value!r:.80}")
