@@ -174,22 +174,31 @@ def _run(backend: str, engine, args) -> None:
 
 
 def score_visitors(backend, engine, rules, now, label, pick, samples) -> None:
-    reads, scores, totals, event_counts = [], [], [], []
+    reads, scores, totals, cpu, event_counts = [], [], [], [], []
+    server = server_process(engine)
+    server_cpu = 0.0
     for sample in range(samples + 20):
         visitor = f"bench-{pick():08d}"
-        started = time.perf_counter()
+        if sample == 20:  # the first lookups warm the connection pool and caches
+            server_cpu = cpu_seconds(server)
+        started, started_cpu = time.perf_counter(), time.process_time()
         events = visitor_events(engine, visitor, since=rules.window_start(now))
         read = time.perf_counter()
         score_behaviour(rules, events, now)
         done = time.perf_counter()
-        if sample >= 20:  # the first lookups warm the connection pool and caches
+        if sample >= 20:
             reads.append((read - started) * 1000)
             scores.append((done - read) * 1000)
             totals.append((done - started) * 1000)
+            cpu.append((time.process_time() - started_cpu) * 1000)
             event_counts.append(len(events))
+    server_part = ""
+    if server is not None and server == server_process(engine):
+        server_part = f", PostgreSQL backend {(cpu_seconds(server) - server_cpu) / len(totals) * 1000:.2f} ms"
     print(
         f"[{backend}] score one visitor, {len(totals)} {label}, events each: mean {statistics.mean(event_counts):.1f}, "
-        f"max {max(event_counts)}:"
+        f"max {max(event_counts)}; CPU per visitor: Python {statistics.mean(cpu):.2f} ms{server_part}; "
+        f"load average {os.getloadavg()[0]:.1f}:"
     )
     for name, values in [("DB read + score", totals), ("  DB read", reads), ("  score", scores)]:
         print(

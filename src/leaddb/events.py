@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeAlias
 
-from sqlalchemy import JSON, Column, String, Text, func, select
+from sqlalchemy import JSON, Column, String, Text, bindparam, func, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.sql import Select
 
 from .base import Base, UTCDateTime
 
@@ -285,21 +286,28 @@ def _insert_sqlite(engine: Engine, rows: Iterator[tuple[Any, ...]]) -> int:
         ).rowcount
 
 
-def visitor_events(target: EngineOrSessions, visitor_id: str, since: datetime | None = None) -> list[TrackedEvent]:
-    """One visitor's events, oldest first; only those that occurred at or after `since`."""
+def _visitor_query(since: bool) -> Select:
     c = Event.__table__.c
-    utm_columns = [c[f"utm_{name}"] for name in UTM_FIELDS]
     query = (
-        select(c.event_id, c.type, c.occurred_at, c.url, c.referrer, c.properties, *utm_columns)
-        .where(c.visitor_id == visitor_id)
+        select(c.event_id, c.type, c.occurred_at, c.url, c.referrer, c.properties, *(c[f"utm_{n}"] for n in UTM_FIELDS))
+        .where(c.visitor_id == bindparam("visitor_id"))
         .order_by(c.occurred_at, c.event_id)
     )
-    if since is not None:
-        query = query.where(c.occurred_at >= since)
-    # One statement needs no transaction: autocommit spares PostgreSQL's BEGIN and ROLLBACK
-    # round trips, which are most of a small visitor's read.
-    with _engine(target).connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        rows = connection.execute(query).all()
+    return query.where(c.occurred_at >= bindparam("since")) if since else query
+
+
+# Built once: building a query and its cache key on each call was most of a small visitor's read.
+_VISITOR_EVENTS = _visitor_query(since=False)
+_VISITOR_EVENTS_SINCE = _visitor_query(since=True)
+
+
+def visitor_events(target: EngineOrSessions, visitor_id: str, since: datetime | None = None) -> list[TrackedEvent]:
+    """One visitor's events, oldest first; only those that occurred at or after `since`."""
+    with _engine(target).connect() as connection:
+        if since is None:
+            rows = connection.execute(_VISITOR_EVENTS, {"visitor_id": visitor_id}).all()
+        else:
+            rows = connection.execute(_VISITOR_EVENTS_SINCE, {"visitor_id": visitor_id, "since": since}).all()
     # Plain tuples, unpacked by position: this runs for every event a visitor has when scored.
     return [
         TrackedEvent(
