@@ -3,7 +3,9 @@ and a worker delivers them, retrying with exponential backoff and jitter. A mess
 failing is parked (kept with its last error, listable, re-queueable) instead of retried forever.
 
 Delivery is at least once: a worker that crashes after sending but before recording it sends
-again when its claim runs out, so receivers should tolerate duplicates (payloads carry ids).
+again when its claim runs out. Every message therefore goes out with an idempotency key that is
+the same on every attempt (`idempotency_key`): webhooks carry it as the `Idempotency-Key`
+header, emails as their `Message-ID`, so a receiver can keep the first and drop repeats.
 
 Once a message is sent, the secrets it carried leave the stored payload (`without_tokens`):
 a link's `token=` value and any `token` / `*_token` field become "[sent]". Pending and parked
@@ -17,6 +19,7 @@ import json
 import logging
 import random
 import re
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,8 +38,11 @@ SCRUBBED = "[sent]"
 # A token in a link's query string, e.g. the accept/reject links of a rep's booking email.
 _TOKEN_IN_URL = re.compile(r"([?&][\w-]*token=)[^&#\s<>\"']+", re.IGNORECASE)
 
-# A sender delivers one message or raises; any exception counts as a failed attempt.
-Sender = Callable[[str, dict], Awaitable[None]]
+# A sender delivers one message (target, payload, idempotency key) or raises; any exception
+# counts as a failed attempt.
+Sender = Callable[[str, dict, str], Awaitable[None]]
+# Namespace of the keys (uuid5), so they do not collide with other UUIDs a receiver sees.
+_KEY_NAMESPACE = uuid.UUID("6f1c1a52-4a38-4d0e-9a51-0c8f3b0e2d17")
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,12 @@ def enqueue(session: Session, kind: str, target: str, payload: dict, now: dateti
     return message
 
 
+def idempotency_key(message_id: int, created_at: datetime) -> str:
+    """The message's key, derived from what never changes about its row: the id, and the time
+    it was written (so a database restored or started afresh, which reuses ids, gives new keys)."""
+    return str(uuid.uuid5(_KEY_NAMESPACE, f"outbox:{message_id}:{created_at.isoformat()}"))
+
+
 def retry_delay(attempts: int, policy: OutboxPolicy, rng: random.Random) -> timedelta:
     """Exponential backoff with "equal jitter": between half and all of the doubled delay, so
     many messages failing together do not retry together."""
@@ -95,8 +107,9 @@ async def deliver_due(
         with db.session() as session:
             message = session.get(OutboxMessage, message_id)
             kind, target, payload = message.kind, message.target, message.payload
+            key = idempotency_key(message.id, message.created_at)
         try:
-            await senders[kind](target, payload)
+            await senders[kind](target, payload, key)
             error = None
         except Exception as exc:  # any failure of the outside system is retried, never lost
             error = f"{type(exc).__name__}: {exc}"[:2000]

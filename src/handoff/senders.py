@@ -7,7 +7,6 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import make_msgid
 
 import httpx
 
@@ -45,11 +44,14 @@ class SmtpSettings:
         )
 
 
-def build_email(sender: str, to: str, payload: dict) -> EmailMessage:
-    """An email from an outbox payload: {subject, text, attachments: [{filename, content_type, content}]}."""
+def build_email(sender: str, to: str, payload: dict, idempotency_key: str) -> EmailMessage:
+    """An email from an outbox payload: {subject, text, attachments: [{filename, content_type, content}]}.
+
+    The Message-ID is made of the outbox message's idempotency key, so a resent email has the
+    same one and mail clients and servers that deduplicate by it show it once."""
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = sender, to, payload["subject"]
-    message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1])
+    message["Message-ID"] = f"<{idempotency_key}@{sender.rsplit('@', 1)[-1]}>"
     message.set_content(payload["text"])
     for attachment in payload.get("attachments", []):
         maintype, subtype = attachment["content_type"].split("/", 1)
@@ -66,8 +68,8 @@ def build_email(sender: str, to: str, payload: dict) -> EmailMessage:
 
 
 def smtp_sender(settings: SmtpSettings) -> Sender:
-    def send_blocking(to: str, payload: dict) -> None:
-        email = build_email(settings.sender, to, payload)
+    def send_blocking(to: str, payload: dict, idempotency_key: str) -> None:
+        email = build_email(settings.sender, to, payload, idempotency_key)
         with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
             if settings.starttls:
                 smtp.starttls(context=ssl.create_default_context())
@@ -75,17 +77,18 @@ def smtp_sender(settings: SmtpSettings) -> Sender:
                 smtp.login(settings.user, settings.password or "")
             smtp.send_message(email)
 
-    async def send(to: str, payload: dict) -> None:
+    async def send(to: str, payload: dict, idempotency_key: str) -> None:
         # smtplib blocks; a thread keeps the event loop (chat, web) responsive meanwhile.
-        await asyncio.to_thread(send_blocking, to, payload)
+        await asyncio.to_thread(send_blocking, to, payload, idempotency_key)
 
     return send
 
 
-async def post_json(url: str, payload: dict) -> None:
-    """POST the payload as JSON; any non-2xx answer, timeout or connection error is a failure."""
+async def post_json(url: str, payload: dict, idempotency_key: str) -> None:
+    """POST the payload as JSON with the `Idempotency-Key` header (the same on every attempt at
+    this message); any non-2xx answer, timeout or connection error is a failure."""
     async with httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT) as client:
-        response = await client.post(url, json=payload)
+        response = await client.post(url, json=payload, headers={"Idempotency-Key": idempotency_key})
         response.raise_for_status()
 
 

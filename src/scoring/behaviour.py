@@ -271,22 +271,33 @@ def score_behaviour(rules: BehaviourRules, events: Iterable[ScorableEvent], now:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     oldest = rules.window_start(now)
+    # A visitor's events repeat a few pages and types: what depends only on (type, url) or on
+    # (type, path, domains) is worked out once per distinct value, not once per event.
+    effective: dict[tuple[str, str | None], tuple[str, str | None]] = {}
     counted = []  # (effective type, event) for events inside the window
+    paths = []
     for event in sorted(events, key=lambda e: e.occurred_at):
         if event.occurred_at >= oldest:
-            counted.append((_effective_type(rules, event), event))
+            known = effective.get((event.type, event.url))
+            if known is None:
+                path = _path(event.url)
+                known = effective[(event.type, event.url)] = (_effective_type(rules, event.type, path), path)
+            counted.append((known[0], event))
+            paths.append(known[1])
 
     parts: list[dict[str, Any]] = []
     group_sums: dict[str, float] = {}
     matched_rules: set[str] = set()
-    for event_type, event in counted:
-        path = _path(event.url)
+    matching: dict[tuple[str, str | None, tuple[str, ...]], list[Rule]] = {}
+    for (event_type, event), path in zip(counted, paths):
         domains = _event_domains(event.properties or {})
+        key = (event_type, path, domains)
+        applies = matching.get(key)
+        if applies is None:
+            applies = matching[key] = [rule for rule in rules.rules if rule.matches(event_type, path, domains)]
         # A future timestamp (a skewed browser clock) counts as now, never as more than full points.
         age_days = max((now - event.occurred_at).total_seconds() / 86400, 0.0)
-        for rule in rules.rules:
-            if not rule.matches(event_type, path, domains):
-                continue
+        for rule in applies:
             factor = 0.5 ** (age_days / rules.half_life_days) if rule.decay else 1.0
             points = round(rule.points * factor, 2)
             matched_rules.add(rule.name)
@@ -326,14 +337,12 @@ def score_behaviour(rules: BehaviourRules, events: Iterable[ScorableEvent], now:
     )
 
 
-def _effective_type(rules: BehaviourRules, event: ScorableEvent) -> str:
-    if event.type == "page_view":
-        path = _path(event.url)
-        if path is not None:
-            for event_type, pattern in rules.page_types.items():
-                if pattern.search(path):
-                    return event_type
-    return event.type
+def _effective_type(rules: BehaviourRules, event_type: str, path: str | None) -> str:
+    if event_type == "page_view" and path is not None:
+        for page_type, pattern in rules.page_types.items():
+            if pattern.search(path):
+                return page_type
+    return event_type
 
 
 def _path(url: str | None) -> str | None:
@@ -342,13 +351,15 @@ def _path(url: str | None) -> str | None:
     return (urlsplit(url).path or "/").lower()
 
 
-def _event_domains(properties: Mapping[str, Any]) -> list[str]:
+def _event_domains(properties: Mapping[str, Any]) -> tuple[str, ...]:
+    if not properties:
+        return ()
     found = []
     for key in ("company_domain", "email_domain", "email"):
         value = properties.get(key)
         if isinstance(value, str) and value.strip():
             found.append(value.rsplit("@", 1)[-1].strip().lower().rstrip("."))
-    return found
+    return tuple(found)
 
 
 def _in_domain(domain: str, listed: Sequence[str]) -> bool:

@@ -147,6 +147,9 @@ async def test_a_receiver_that_fails_then_recovers_gets_everything_once(store):
         reports = await deliver_until_settled(store, {"webhook": post_json, "crm": post_json})
     assert sorted(receiver.accepted, key=lambda body: body["n"]) == payloads
     assert receiver.requests == 5 + 3
+    # Every attempt at a message carried its key: 8 requests, 3 keys, one recorded body each.
+    assert None not in receiver.keys and len(set(receiver.keys)) == 3
+    assert sorted(receiver.recorded.values(), key=lambda body: body["n"]) == payloads
     assert sum(report.sent for report in reports) == 3 and sum(report.parked for report in reports) == 0
     stored = [outbox_message(store, message_id) for message_id in ids]
     assert {row["status"] for row in stored} == {"sent"}
@@ -180,6 +183,50 @@ async def test_a_failed_message_is_not_retried_before_its_backoff(sqlite_store):
     assert (first.retrying, again.retrying, receiver.requests) == (1, 0, 1)
 
 
+class WorkerCrashed(BaseException):
+    """The worker process dying; not an Exception, so deliver_due does not record an outcome."""
+
+
+async def deliver_with_a_crash_after_sending(store, kind, sender) -> None:
+    """Deliver through the real code path while the worker crashes right after the first send,
+    before recording it; once the claim runs out, the next round delivers the same row again."""
+
+    async def send_then_crash(target, payload, idempotency_key):
+        await sender(target, payload, idempotency_key)
+        raise WorkerCrashed
+
+    with pytest.raises(WorkerCrashed):
+        await deliver_due(store, {kind: send_then_crash}, MONDAY, POLICY)
+    report = await deliver_due(store, {kind: sender}, MONDAY + POLICY.claim_for + timedelta(seconds=1), POLICY)
+    assert report.sent == 2
+
+
+@pytest.mark.parametrize("kind", ["webhook", "crm"])
+async def test_a_webhook_sent_again_after_a_crash_has_the_same_key(store, kind):
+    payloads = [{"event": "lead.qualified", "n": 1}, {"event": "lead.qualified", "n": 2}]
+    with ScriptedHttpServer() as receiver:
+        queue(store, kind, receiver.url, payloads)
+        await deliver_with_a_crash_after_sending(store, kind, post_json)
+    # The first message arrived twice, the second once; a receiver deduplicating by the key
+    # (`recorded`) has each once.
+    assert receiver.accepted == [payloads[0], payloads[0], payloads[1]]
+    first, again, second = receiver.keys
+    assert first == again and first is not None and second not in (None, first)
+    assert list(receiver.recorded.values()) == payloads
+
+
+async def test_an_email_sent_again_after_a_crash_has_the_same_message_id(store):
+    queue(store, "email", "rep@example.com", [{"subject": "one", "text": "t"}, {"subject": "two", "text": "t"}])
+    with LocalSmtpServer() as smtp:
+        settings = SmtpSettings(host="127.0.0.1", port=smtp.port, starttls=False, sender="bot@leads.example")
+        await deliver_with_a_crash_after_sending(store, "email", default_senders(settings)["email"])
+        received = [email.message_from_bytes(e.content, policy=policy.default) for e in smtp.envelopes]
+    assert [message["Subject"] for message in received] == ["one", "one", "two"]
+    first, again, second = (message["Message-ID"] for message in received)
+    assert first == again != second
+    assert first.startswith("<") and first.endswith("@leads.example>")
+
+
 def test_backoff_doubles_up_to_the_ceiling_with_jitter():
     rng = random.Random(1)
     rule = OutboxPolicy(first_retry=timedelta(seconds=30), max_retry=timedelta(minutes=10))
@@ -192,7 +239,7 @@ def test_backoff_doubles_up_to_the_ceiling_with_jitter():
 async def test_two_workers_never_send_the_same_message(sqlite_store):
     calls = []
 
-    async def slow_sender(target, payload):
+    async def slow_sender(target, payload, idempotency_key):
         calls.append(payload["n"])
         await asyncio.sleep(0.05)
 

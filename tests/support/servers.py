@@ -38,11 +38,15 @@ def free_port() -> int:
 
 class ScriptedHttpServer:
     """Answers POSTs by a script: "500", "503", "close" (hang up without answering) or "ok"
-    for each request in turn, then `then` for all later ones. Keeps the bodies it accepted."""
+    for each request in turn, then `then` for all later ones. Keeps the bodies it accepted, the
+    Idempotency-Key of every request, and, as a receiver that deduplicates by that key would,
+    each accepted body once per key (`recorded`)."""
 
     def __init__(self, script: Iterable[str] = (), then: str = "ok"):
         self.script, self.then = list(script), then
         self.accepted: list[dict] = []
+        self.keys: list[str | None] = []  # one per request, in order
+        self.recorded: dict[str, dict] = {}  # Idempotency-Key -> the first accepted body
         self.requests = 0
         self._lock = threading.Lock()
         server = self
@@ -50,11 +54,15 @@ class ScriptedHttpServer:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                key = self.headers.get("Idempotency-Key")
                 with server._lock:
                     server.requests += 1
+                    server.keys.append(key)
                     action = server.script.pop(0) if server.script else server.then
                     if action == "ok":
                         server.accepted.append(json.loads(body))
+                        if key is not None:
+                            server.recorded.setdefault(key, json.loads(body))
                 if action == "close":
                     self.close_connection = True
                     return

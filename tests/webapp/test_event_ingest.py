@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy.exc import StatementError
+from sqlalchemy import text
 
 from leaddb import LeadStore, make_session_factory
-from leaddb.events import IngestResult, TrackedEvent, ingest_events, visitor_events
+from leaddb.events import IngestResult, InvalidEvent, TrackedEvent, ingest_events, visitor_events
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=timezone.utc)
 
@@ -89,7 +89,54 @@ def test_visitor_events_since_and_session_factory(store):
     assert [row.event_id for row in visitor_events(store.engine, "visitor-1", since=in_paris)] == ["e-new"]
 
 
-def test_naive_times_are_refused(store):
-    naive = TrackedEvent(event_id="naive-1", visitor_id="visitor-1", type="page_view", occurred_at=datetime(2024, 5, 1))
-    with pytest.raises(StatementError, match="naive datetime"):
-        ingest_events(store.engine, [naive])
+def stored_rows(store) -> list[tuple]:
+    with store.engine.connect() as connection:
+        return connection.execute(text("SELECT visitor_id, event_id FROM events ORDER BY event_id")).all()
+
+
+def test_the_bulk_path_stores_an_event_id_once(store):
+    # The same id twice in one batch, then again in later batches (a browser resending):
+    # one row, whichever path (COPY on PostgreSQL, executemany on SQLite) stored it.
+    twice = [event("same-0001", minutes=0), event("same-0001", minutes=0), event("other-0001")]
+    assert ingest_events(store.engine, twice) == IngestResult(accepted=2, duplicates=1)
+    assert ingest_events(store.engine, twice) == IngestResult(accepted=0, duplicates=3)
+    assert ingest_events(store.engine, [event("same-0001", minutes=9)]) == IngestResult(accepted=0, duplicates=1)
+    assert stored_rows(store) == [("visitor-1", "other-0001"), ("visitor-1", "same-0001")]
+    # The first one stored stays: a resend with other fields does not overwrite it.
+    assert [row.occurred_at for row in visitor_events(store.engine, "visitor-1")][-1] == T0
+
+
+@pytest.mark.parametrize(
+    ("bad", "field"),
+    [
+        (
+            TrackedEvent(
+                event_id="naive-1", visitor_id="visitor-1", type="page_view", occurred_at=datetime(2024, 5, 1)
+            ),
+            "occurred_at",
+        ),
+        (event("typo-0001", type="page_veiw"), "type"),
+        (event("x" * 65), "event_id"),
+        (event("long-visitor", visitor_id="v" * 129), "visitor_id"),
+        (event("", visitor_id="visitor-1"), "event_id"),
+        (event("nul-url-01", url="https://site.test/\x00"), "url"),
+        (event("nul-prop-01", properties={"title": "a\x00b"}), "properties"),
+        (event("not-json-1", properties={"when": T0}), "properties"),
+        (event("utm-long-1", utm={"source": "s" * 256}), "utm"),
+        (event("utm-key-01", utm={"sauce": "x"}), "utm"),
+    ],
+)
+def test_an_invalid_event_refuses_its_batch(store, bad, field):
+    # The invalid event comes last, after valid ones: none of the batch is stored, on either database.
+    batch = [event("good-0001"), event("good-0002", visitor_id="visitor-2"), bad]
+    with pytest.raises(InvalidEvent) as refused:
+        ingest_events(store.engine, batch)
+    assert (refused.value.index, refused.value.field) == (2, field)
+    assert stored_rows(store) == []
+    assert ingest_events(store.engine, batch[:2]) == IngestResult(accepted=2, duplicates=0)
+
+
+def test_empty_optional_text_is_stored_as_null(store):
+    ingest_events(store.engine, [event("blank-0001", url="", referrer="", utm={"source": ""})])
+    [stored] = visitor_events(store.engine, "visitor-1")
+    assert (stored.url, stored.referrer, stored.utm, stored.properties) == (None, None, {}, {})
