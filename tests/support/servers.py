@@ -125,6 +125,7 @@ def running_webapp(database_url: str, startup_timeout: float = 30.0, **env: str)
             "DATABASE_URL": database_url,
             "LEADQUAL_VAR_DIR": workdir,
             "ALLOWED_ORIGINS": SITE_ORIGIN,
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",  # the app's own origin
             **env,
         }
         if "LEADQUAL_CONFIG_DIR" not in env:
