@@ -67,3 +67,18 @@ def test_odd_static_paths_are_a_4xx_not_a_500(webapp, path, status):
 
 def test_static_files_are_still_served(webapp):
     assert httpx.get(f"{webapp.url}/static/tracker.js").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/meetings/9223372036854775808/invite.ics?token=x"),
+        ("GET", "/meetings/-9223372036854775809/accept?token=x"),
+        ("POST", "/meetings/99999999999999999999/decision"),
+        ("GET", "/api/console/leads/9223372036854775808"),
+    ],
+)
+def test_an_id_too_large_for_the_database_is_a_404(webapp, method, path):
+    # Found by tests/webapp/test_fuzz.py: SQLite's driver raised OverflowError, a 500.
+    response = httpx.request(method, f"{webapp.url}{path}", json={"decision": "accept", "token": "x"})
+    assert response.status_code == 404, response.text
