@@ -3,12 +3,15 @@
 senders, and stayed silent on a lone surrogate); the socket.io channel answers politely."""
 
 import asyncio
+import json
 import sqlite3
 import uuid
 
 import httpx
 import pytest
 import socketio
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from channels.website_socketio import BAD_SESSION, UNREADABLE_MESSAGE
 from leaddb import LeadStore
@@ -65,6 +68,29 @@ def test_a_site_visitor_id_still_chats_over_rest(running_stack):
     sender = str(uuid.uuid4())  # what tracker.js issues
     response = _post(running_stack, f'{{"sender": "{sender}", "message": "hello"}}'.encode())
     assert response.status_code == 200 and response.json(), response.text
+
+
+_text = st.text(st.characters(), max_size=30) | st.sampled_from(["\ud800", "\x00", "default", "../../x", "a" * 5000])
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | _text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_text, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    body=_json
+    | st.fixed_dictionaries(
+        {"sender": _text | _json, "message": _text | _json}, optional={"metadata": _json, "input_channel": _json}
+    )
+)
+def test_fuzzed_rest_bodies_never_give_a_5xx_or_a_stray_conversation(running_stack, body):
+    before = _conversation_ids(running_stack)
+    response = _post(running_stack, json.dumps(body).encode())
+    assert response.status_code < 500, response.text
+    if response.status_code != 200:
+        assert _conversation_ids(running_stack) == before
 
 
 async def _socket(stack) -> socketio.AsyncClient:
