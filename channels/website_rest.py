@@ -17,7 +17,7 @@ from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
-from appconfig.inputs import VISITOR_ID, VISITOR_ID_PROBLEM, text_problem
+from appconfig.inputs import VISITOR_ID, VISITOR_ID_PROBLEM, text_problem, without_nul
 
 
 def body_problems(body: Any) -> list[dict[str, str]]:
@@ -54,6 +54,8 @@ class WebsiteRestInput(RestInput):
             problems = body_problems(request.json)  # not JSON at all: Sanic's own 400
             if problems:
                 return json({"error": "message not accepted", "errors": problems}, status=400)
+            # Answered, but stored without NUL characters (PostgreSQL text has none).
+            request.parsed_json = {**request.json, "message": without_nul(request.json["message"])}
             return None
 
         return blueprint

@@ -6,7 +6,7 @@
   browser page; it may connect only in development (LEADQUAL_ENV=development).
   (The check is in the connect handler, so the CORS headers stay Rasa's `--cors` ones.)
 - Session ids are visitor ids in the site's format (a malformed one gets a fresh id), and a
-  message Rasa cannot read (not text, a lone surrogate, a NUL) gets a polite reply instead of
+  message Rasa cannot read (not text, a lone surrogate) gets a polite reply instead of
   the silence of a crashed handler.
 - The session's room is joined with `await`: Rasa 3.6.21 calls python-socketio's coroutine
   `enter_room` without it (RasaHQ/rasa#13027), so with python-socketio >= 5.10 no reply reaches
@@ -24,7 +24,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 
-from appconfig.inputs import VISITOR_ID, origin_allowed, text_problem
+from appconfig.inputs import VISITOR_ID, origin_allowed, text_problem, without_nul
 from appconfig.settings import load_settings
 
 logger = logging.getLogger(__name__)
@@ -76,9 +76,10 @@ class WebsiteSocketIOInput(SocketIOInput):
             message = data.get("message", "")
             if not isinstance(message, str) or text_problem(message):
                 return await reply(sid, UNREADABLE_MESSAGE)
+            data = {**data, "message": without_nul(message)}  # PostgreSQL text holds no NUL
             metadata = data.get(self.metadata_key)
             if metadata is not None and not isinstance(metadata, dict):
-                data = {**data, self.metadata_key: {}}  # Rasa json.loads a string, and crashes on junk
+                data[self.metadata_key] = {}  # Rasa json.loads a string, and crashes on junk
             await rasa_message(sid, data)
 
         return blueprint

@@ -5,8 +5,9 @@
   characters are not visitor ids.
 - `origin_key`: an origin as (scheme, host, port), so `https://a.test`, `HTTPS://A.test:443`
   and `https://a.test/` are one origin and `http://a.test` is another.
-- `text_problem`: why a piece of text cannot be stored (a lone surrogate is not Unicode and
-  cannot be encoded; a NUL byte is refused by PostgreSQL).
+- `text_problem`: why a chat message cannot be read (a lone surrogate is not Unicode and
+  cannot be encoded); `without_nul` drops NUL characters, which PostgreSQL text refuses, so a
+  message carrying one is still answered and stored without it.
 """
 
 from __future__ import annotations
@@ -42,9 +43,11 @@ def origin_allowed(origin: str | None, allowed: Iterable[str]) -> bool:
     return key is not None and any(key == origin_key(item) for item in allowed)
 
 
+def without_nul(value: str) -> str:
+    return value.replace("\x00", "")
+
+
 def text_problem(value: str) -> str | None:
-    if "\x00" in value:
-        return "contains a NUL character"
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
