@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import warnings
+from urllib.parse import unquote
 
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse, json
@@ -45,7 +46,30 @@ def create_app(settings: Settings | None = None, store: LeadStore | None = None)
     app.blueprint(console)
     app.static("/static", str(STATIC_DIR), name="static")
     app.add_route(healthz, "/healthz", methods=["GET"])
+    app.register_middleware(refuse_nul_in_path, "request")
+    app.register_middleware(refuse_ids_out_of_range, "request")
+    # Sanic's file handlers open a directory (`/static/`, `/assets/`) as a file and fail.
+    app.error_handler.add(IsADirectoryError, lambda request, error: json({"error": "not found"}, status=404))
     return app
+
+
+async def refuse_nul_in_path(request: Request) -> HTTPResponse | None:
+    """`/static/tracker.js%00.png`: no file name has a NUL, and `open` raises on one."""
+    if "\x00" in unquote(request.path):
+        return json({"error": "bad path", "errors": [{"field": "path", "problem": "contains a NUL character"}]}, 400)
+    return None
+
+
+# The largest id a database integer column holds (SQLite and PostgreSQL bigint); the router's
+# `<id:int>` takes any number of digits, and the database driver raises OverflowError beyond.
+_MAX_ID = 2**63 - 1
+
+
+async def refuse_ids_out_of_range(request: Request) -> HTTPResponse | None:
+    """`/meetings/9223372036854775808/invite.ics`: no row has that id, so 404, not a 500."""
+    if any(isinstance(value, int) and abs(value) > _MAX_ID for value in request.match_info.values()):
+        return json({"error": "not found"}, status=404)
+    return None
 
 
 async def healthz(request: Request) -> HTTPResponse:

@@ -13,7 +13,8 @@ no inline script, so neither a `javascript:` link in a chat message nor injected
 run code, and no outside images, so a message cannot make the browser call another site.
 
 The socket URL is CHAT_SOCKET_URL when set (e.g. `https://chat.example.com` behind a proxy);
-otherwise the page's own host name on RASA_PORT, which is what `python -m launcher start` runs.
+otherwise the page's host name on RASA_PORT (what `python -m launcher start` runs), taken from
+PUBLIC_BASE_URL or ALLOWED_ORIGINS, never from the request's Host header.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from sanic.response import HTTPResponse, file, html
 from sanic.response import json as json_response
 from sqlalchemy.exc import SQLAlchemyError
 
+from appconfig.inputs import origin_key
 from appconfig.settings import PROJECT_ROOT
 from leaddb.base import utcnow
 from leaddb.events import visitor_events
@@ -100,13 +102,20 @@ async def no_sniffing(request: Request, response: HTTPResponse) -> None:
 
 
 def chat_socket_url(request: Request) -> str:
-    configured = request.app.ctx.settings.chat_socket_url
-    if configured:
-        return configured
-    host = urlsplit(f"//{request.host}").hostname or "127.0.0.1"
+    """CHAT_SOCKET_URL, or Rasa's port on the configured origin the page was loaded from
+    (PUBLIC_BASE_URL's when the Host header names none): never a host the client made up,
+    since this URL goes into the CSP and the widget's config."""
+    settings = request.app.ctx.settings
+    if settings.chat_socket_url:
+        return settings.chat_socket_url
+    configured = (settings.public_base_url, *settings.allowed_origins)
+    requested = origin_key(f"{request.scheme}://{request.host}")
+    page_origin = next((url for url in configured if origin_key(url) == requested), settings.public_base_url)
+    page = urlsplit(page_origin)
+    host = page.hostname or "127.0.0.1"
     if ":" in host:  # an IPv6 address
         host = f"[{host}]"
-    return f"{request.scheme}://{host}:{request.app.ctx.settings.rasa_port}"
+    return f"{page.scheme or 'http'}://{host}:{settings.rasa_port}"
 
 
 def _content_security_policy(request: Request) -> str:

@@ -30,6 +30,7 @@ from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 from sqlalchemy.exc import SQLAlchemyError
 
+from appconfig.inputs import VISITOR_ID, origin_allowed
 from appconfig.settings import Settings
 from appconfig.yamlfile import Checked, dotted_key, kind
 from leaddb.base import utcnow
@@ -42,7 +43,6 @@ logger = logging.getLogger(__name__)
 
 tracking = Blueprint("tracking")
 
-VISITOR_ID = re.compile(r"[A-Za-z0-9_-]{8,128}")
 EVENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 PROPERTY_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 ACCEPTED_CONTENT_TYPES = ("application/json", "text/plain")
@@ -91,7 +91,9 @@ def _allowed_origin(request: Request) -> tuple[bool, str | None]:
     origin = request.headers.get("origin")
     if origin is None:
         return True, None
-    if origin in request.app.ctx.settings.allowed_origins or urlsplit(origin).netloc == request.host:
+    # Scheme, host and port, against configured values only: the Host header is the client's.
+    settings = request.app.ctx.settings
+    if origin_allowed(origin, (*settings.allowed_origins, settings.public_base_url)):
         return True, origin
     return False, None
 

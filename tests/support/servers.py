@@ -133,6 +133,7 @@ def running_webapp(database_url: str, startup_timeout: float = 30.0, **env: str)
             "DATABASE_URL": database_url,
             "LEADQUAL_VAR_DIR": workdir,
             "ALLOWED_ORIGINS": SITE_ORIGIN,
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",  # the app's own origin
             **env,
         }
         if "LEADQUAL_CONFIG_DIR" not in env:
@@ -149,6 +150,36 @@ def running_webapp(database_url: str, startup_timeout: float = 30.0, **env: str)
         try:
             _wait_until_healthy(server, process, startup_timeout)
             yield server
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@contextmanager
+def running_chat_channel(startup_timeout: float = 60.0, **env: str) -> Iterator[str]:
+    """channels.website_socketio on its own Sanic server (tests/support/channel_server.py),
+    echoing messages instead of running a model; yields its URL. Keyword arguments are
+    environment variables (LEADQUAL_ENV, ALLOWED_ORIGINS, ...)."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="channel-") as workdir:
+        log_path = Path(workdir) / "channel.log"
+        process_env = {**os.environ, "LEADQUAL_VAR_DIR": workdir, "ALLOWED_ORIGINS": SITE_ORIGIN, **env}
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "tests.support.channel_server", "--port", str(port)],
+                cwd=PROJECT_ROOT,
+                env=process_env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        server = RunningWebapp(url=f"http://127.0.0.1:{port}", database_url="", log_path=log_path)
+        try:
+            _wait_until_healthy(server, process, startup_timeout)
+            yield server.url
         finally:
             process.terminate()
             try:
