@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import argparse
 import signal
+import subprocess
 import sys
 import time
 import warnings
 
-from appconfig.settings import SettingsError, settings_from
+from appconfig.settings import PROJECT_ROOT, SettingsError, settings_from
 from webapp.console.users import ensure_first_admin
 
 from .build import BuildError, ensure_model
@@ -27,10 +28,20 @@ def _check(env: dict[str, str]) -> bool:
     return not problems
 
 
+def _check_in_a_child(env: dict[str, str]) -> bool:
+    """The same check in a process of its own: loading the config files imports spaCy (and with
+    it TensorFlow), several hundred MB the supervising launcher need not hold for its lifetime."""
+    return (
+        subprocess.run([sys.executable, "-m", "launcher", "check", "--quiet"], cwd=PROJECT_ROOT, env=env).returncode
+        == 0
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m launcher", description=__doc__)
     parser.add_argument("command", nargs="?", default="start", choices=["start", "build", "check"])
     parser.add_argument("--retrain", action="store_true", help="train even if nothing changed")
+    parser.add_argument("--quiet", action="store_true", help="check: print only problems")
     args = parser.parse_args(argv)
     # Rasa's and TensorFlow's imports (training, the model check) warn about their own
     # dependencies: no news for the person starting the assistant.
@@ -42,11 +53,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"config error: {problem}", file=sys.stderr)
         return 2
 
-    if not _check(env):
-        return 2
     if args.command == "check":
-        print("All config files are valid.")
+        if not _check(env):
+            return 2
+        if not args.quiet:
+            print("All config files are valid.")
         return 0
+    if not _check_in_a_child(env):
+        return 2
     try:
         ensure_model(env, force=args.retrain)
     except BuildError as error:

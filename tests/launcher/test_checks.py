@@ -35,6 +35,19 @@ def test_launcher_check_exits_2_with_the_message_and_no_traceback(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_launcher_start_refuses_a_broken_file_before_building_anything(tmp_path):
+    # `start` checks the files in a child process (the launcher stays small); the same message.
+    shutil.copytree(PROJECT_ROOT / "config", tmp_path, dirs_exist_ok=True)
+    (tmp_path / "scoring.yml").write_text((tmp_path / "scoring.yml").read_text().replace("sql:", "sql: high #", 1))
+    env = {**os.environ, "LEADQUAL_CONFIG_DIR": str(tmp_path), "LEADQUAL_VAR_DIR": str(tmp_path / "var")}
+    result = subprocess.run(
+        [sys.executable, "-m", "launcher", "start"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 2
+    assert "scoring.yml" in result.stderr and "Traceback" not in result.stderr
+    assert "Training" not in result.stdout and "Starting" not in result.stdout
+
+
 STRONG = "pR7vK2xQ9mWb4TzL8nYc3FhJ6dGs1AeU0oVi5"  # 37 random characters
 
 
