@@ -91,8 +91,8 @@ def _report(name: str, figures: dict) -> None:
     )
 
 
-def bench_assistant(conversations: int, rounds: int) -> dict:
-    var_dir = Path(tempfile.mkdtemp(prefix="bench-stack-"))
+def _embedded_environment(var_dir: Path) -> dict[str, str]:
+    """The embedded profile in its own folder, on free ports."""
     env = stack_environment(
         {
             "LEADQUAL_VAR_DIR": str(var_dir),
@@ -104,6 +104,12 @@ def bench_assistant(conversations: int, rounds: int) -> dict:
         }
     )
     env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{env['ACTION_SERVER_PORT']}/webhook"
+    return env
+
+
+def bench_assistant(conversations: int, rounds: int) -> dict:
+    var_dir = Path(tempfile.mkdtemp(prefix="bench-stack-"))
+    env = _embedded_environment(var_dir)
     ensure_model(env)
     with Stack(env, only=("actions", "rasa")):
         url = f"http://127.0.0.1:{env['RASA_PORT']}/webhooks/rest/webhook"
@@ -136,17 +142,7 @@ async def _turn_costs(url: str, visitors: int, turns: int) -> dict[int, float]:
 
 def bench_turn_cost(visitors: int = 5, turns: int = 40) -> dict[int, float]:
     var_dir = Path(tempfile.mkdtemp(prefix="bench-long-"))
-    env = stack_environment(
-        {
-            "LEADQUAL_VAR_DIR": str(var_dir),
-            "DATABASE_URL": f"sqlite:///{var_dir}/leads.db",
-            "TRACKER_STORE_URL": f"sqlite:///{var_dir}/conversations.db",
-            "RASA_PORT": str(_free_port()),
-            "ACTION_SERVER_PORT": str(_free_port()),
-            "WEB_PORT": str(_free_port()),
-        }
-    )
-    env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{env['ACTION_SERVER_PORT']}/webhook"
+    env = _embedded_environment(var_dir)
     with Stack(env, only=("actions", "rasa")):
         return asyncio.run(_turn_costs(f"http://127.0.0.1:{env['RASA_PORT']}/webhooks/rest/webhook", visitors, turns))
 

@@ -16,12 +16,11 @@ import socketio
 from sqlalchemy import text
 from yarl import URL
 
+from tests.support.load_with_faults import QUESTIONS
 from tests.support.production_stack import ProductionStack, wait_for
 from tests.support.scripted_visitor import Profile, ScriptedVisitor
 
 pytestmark = pytest.mark.production
-
-QUESTIONS = {"need", "timeline", "authority", "budget", "company", "company_size", "person_name", "email"}
 
 
 async def _visitors(stack: ProductionStack, count: int, first: int = 0) -> list:
