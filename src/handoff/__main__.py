@@ -1,7 +1,7 @@
 """The sales team's command line.
 
-    python -m handoff accept  MEETING_ID --token TOKEN [--reason TEXT]
-    python -m handoff reject  MEETING_ID --token TOKEN --reason TEXT
+    python -m handoff accept  MEETING_ID --token=TOKEN [--reason TEXT]
+    python -m handoff reject  MEETING_ID --token=TOKEN --reason TEXT
     python -m handoff outbox  [--requeue MESSAGE_ID]     (lists parked messages)
     python -m handoff feed-url REP_ID
     python -m handoff rotate-feed --rep REP_ID             (revokes the rep's feed URL, prints the new one)

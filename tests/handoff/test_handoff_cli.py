@@ -41,8 +41,7 @@ def test_reject_needs_a_reason_and_recycles_the_lead(tmp_path, roster_path, rost
     no_reason = _cli(
         "reject",
         str(booking.meeting_id),
-        "--token",
-        booking.decision_token,
+        f"--token={booking.decision_token}",
         config_dir=tmp_path,
         database_url=sqlite_url,
     )
@@ -51,8 +50,7 @@ def test_reject_needs_a_reason_and_recycles_the_lead(tmp_path, roster_path, rost
     wrong = _cli(
         "reject",
         str(booking.meeting_id),
-        "--token",
-        "guess",
+        "--token=guess",
         "--reason",
         "spam",
         config_dir=tmp_path,
@@ -63,8 +61,7 @@ def test_reject_needs_a_reason_and_recycles_the_lead(tmp_path, roster_path, rost
     done = _cli(
         "reject",
         str(booking.meeting_id),
-        "--token",
-        booking.decision_token,
+        f"--token={booking.decision_token}",
         "--reason",
         "a student, not a buyer",
         config_dir=tmp_path,
@@ -81,14 +78,13 @@ def test_accept_and_unknown_meeting(tmp_path, roster_path, roster, sqlite_store,
     done = _cli(
         "accept",
         str(booking.meeting_id),
-        "--token",
-        booking.decision_token,
+        f"--token={booking.decision_token}",
         config_dir=tmp_path,
         database_url=sqlite_url,
     )
     assert done.returncode == 0 and "accepted" in done.stdout
     assert sqlite_store.get_lead("v-cli")["stage"] == "accepted"
-    missing = _cli("accept", "999", "--token", "x", config_dir=tmp_path, database_url=sqlite_url)
+    missing = _cli("accept", "999", "--token=x", config_dir=tmp_path, database_url=sqlite_url)
     assert missing.returncode == 2 and "no meeting 999" in missing.stderr
 
 
@@ -131,10 +127,17 @@ def test_an_expired_decision_link_is_refused(tmp_path, roster_path, roster, sqli
     done = _cli(
         "accept",
         str(booking.meeting_id),
-        "--token",
-        booking.decision_token,
+        f"--token={booking.decision_token}",
         config_dir=tmp_path,
         database_url=sqlite_url,
     )
     assert done.returncode == 2 and done.stderr == "error: this link has expired\n"
     assert sqlite_store.get_lead("v-cli")["stage"] == "meeting_booked"
+
+
+def test_a_token_that_starts_with_a_dash_is_read_as_the_token(tmp_path, roster_path, roster, sqlite_store, sqlite_url):
+    """token_urlsafe starts with '-' about once in 64 tokens; `--token=VALUE` (as documented) must still work."""
+    shutil.copy(PROJECT / "config" / "nurture.yml", tmp_path / "nurture.yml")
+    booking = _booked(sqlite_store, roster)
+    dashed = _cli("accept", str(booking.meeting_id), "--token=-Xguess", config_dir=tmp_path, database_url=sqlite_url)
+    assert dashed.returncode == 2 and "not valid" in dashed.stderr, dashed.stderr
