@@ -19,6 +19,7 @@ import json
 import logging
 import random
 import re
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -26,7 +27,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
+from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from leaddb import LeadStore, utcnow
 from leaddb.outbox import OutboxMessage
@@ -50,7 +53,9 @@ class OutboxPolicy:
     max_attempts: int = 8  # then the message is parked
     first_retry: timedelta = timedelta(seconds=30)  # doubled after each failure ...
     max_retry: timedelta = timedelta(hours=1)  # ... up to this
-    claim_for: timedelta = timedelta(minutes=5)  # longer than any single delivery may take
+    # Longer than one delivery may take (SMTP: 20 s per step, webhooks: 10 s), short enough
+    # that a message whose worker died goes out again soon.
+    claim_for: timedelta = timedelta(minutes=2)
     batch_size: int = 20
 
 
@@ -99,15 +104,20 @@ async def deliver_due(
     policy: OutboxPolicy = OutboxPolicy(),
     rng: random.Random | None = None,
 ) -> DeliveryReport:
-    """Deliver the messages that are due and have a sender; record each outcome."""
+    """Deliver the messages that are due and have a sender; record each outcome.
+
+    Each message is claimed just before it is sent, not the whole batch up front: a worker
+    that dies (or loses its database) mid-round leaves at most one message waiting out its claim."""
     now = now or utcnow()
     rng = rng or random.Random()
     sent = retrying = parked = 0
-    for message_id in _claim_due(db, list(senders), now, policy):
-        with db.session() as session:
-            message = session.get(OutboxMessage, message_id)
-            kind, target, payload = message.kind, message.target, message.payload
-            key = idempotency_key(message.id, message.created_at)
+    started = time.monotonic()
+    for message_id in _due_ids(db, list(senders), now, policy):
+        # The claim runs from when it is taken: a slow round must not hand out spent claims.
+        claimed = _claim(db, message_id, now + timedelta(seconds=time.monotonic() - started), policy)
+        if claimed is None:  # another worker took it first
+            continue
+        kind, target, payload, key = claimed
         try:
             await senders[kind](target, payload, key)
             error = None
@@ -177,39 +187,52 @@ def requeue(db: LeadStore, message_id: int, now: datetime | None = None) -> bool
         return result.rowcount == 1
 
 
-def _claim_due(db: LeadStore, kinds: list[str], now: datetime, policy: OutboxPolicy) -> list[int]:
-    """Claim due messages one by one with a conditional UPDATE, so two workers never send the
-    same message at the same time."""
-    due = (
+def _claimable(now: datetime) -> tuple:
+    return (
         OutboxMessage.status == "pending",
-        OutboxMessage.kind.in_(kinds),
         OutboxMessage.next_attempt_at <= now,
         or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
     )
+
+
+def _due_ids(db: LeadStore, kinds: list[str], now: datetime, policy: OutboxPolicy) -> list[int]:
     with db.session() as session:
-        candidates = (
+        return list(
             session.execute(
                 select(OutboxMessage.id)
-                .where(*due)
+                .where(OutboxMessage.kind.in_(kinds), *_claimable(now))
                 .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
                 .limit(policy.batch_size)
-            )
-            .scalars()
-            .all()
+            ).scalars()
         )
-    claimed = []
-    for message_id in candidates:
-        with db.session() as session:
-            result = session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == message_id, *due)
-                .values(claimed_until=now + policy.claim_for)
-            )
-            if result.rowcount == 1:
-                claimed.append(message_id)
-    return claimed
 
 
+def _claim(db: LeadStore, message_id: int, now: datetime, policy: OutboxPolicy) -> tuple | None:
+    """Claim one message with a conditional UPDATE, so two workers never send it at the same
+    time; returns (kind, target, payload, idempotency key), or None when someone else has it."""
+    with db.session() as session:
+        result = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, *_claimable(now))
+            .values(claimed_until=now + policy.claim_for)
+        )
+        if result.rowcount != 1:
+            return None
+        message = session.get(OutboxMessage, message_id)
+        return message.kind, message.target, message.payload, idempotency_key(message.id, message.created_at)
+
+
+# Recording a delivery that already happened must outlast a database restart (seconds), or
+# the message goes out again when its claim runs out.
+_retry_recording = retry(
+    retry=retry_if_exception_type((OperationalError, InterfaceError)),
+    stop=stop_after_delay(30),
+    wait=wait_exponential(multiplier=0.2, max=3.0),
+    reraise=True,
+)
+
+
+@_retry_recording
 def _record_outcome(db: LeadStore, message_id: int, error: str | None, now: datetime, policy: OutboxPolicy, rng) -> str:
     with db.session() as session:
         message = session.get(OutboxMessage, message_id)

@@ -357,3 +357,19 @@ def test_without_tokens_scrubs_links_and_token_fields():
         "tokens_left": 3,
         "other": None,
     }
+
+
+async def test_a_worker_dying_mid_round_holds_back_only_the_message_it_was_sending(store):
+    """Claims are taken one message at a time: after a crash while sending the first of two
+    messages, another worker sends the second at once instead of waiting out a batch claim."""
+    payloads = [{"event": "lead.qualified", "n": 1}, {"event": "lead.qualified", "n": 2}]
+    with ScriptedHttpServer() as receiver:
+        queue(store, "webhook", receiver.url, payloads)
+
+        async def crash(target, payload, idempotency_key):
+            raise WorkerCrashed
+
+        with pytest.raises(WorkerCrashed):
+            await deliver_due(store, {"webhook": crash}, MONDAY, POLICY)
+        other_worker = await deliver_due(store, {"webhook": post_json}, MONDAY + timedelta(seconds=1), POLICY)
+    assert other_worker.sent == 1 and receiver.accepted == [payloads[1]]
