@@ -6,19 +6,39 @@ engine also keeps pooled connections that a database restart has closed, so the 
 every process after a restart fails. Here the engine pings a connection before using it, and a
 lost connection is retried for up to RETRY_SECONDS before the error reaches Rasa, so a
 PostgreSQL restart delays a message instead of losing the conversation.
+
+Rasa also reads and deserialises every event of the conversation on every message, a cost that
+grows with its length (14% of Rasa's CPU time over a 40-turn conversation). Here each process
+keeps the events it has read and, next time, reads only the rows added since, after checking
+that the rows it holds are all still there (an erasure or a new session reloads in full). Every
+replica reads the database, so what another replica wrote is seen, as before.
 """
 
 from __future__ import annotations
 
+import json
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+from rasa.shared.core.events import Event, SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.exc import DBAPIError, OperationalError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
 
 RETRY_SECONDS = 30
+CACHED_CONVERSATIONS = 2000  # per Rasa process; least recently used dropped first
+
+
+@dataclass
+class _ReadSoFar:
+    """The events of a conversation's current session this process has read."""
+
+    events: list[Event]
+    last_id: int  # the highest row id among them
+    rows_up_to_last_id: int  # the sender's rows (all sessions) with an id up to last_id
 
 
 def _connection_lost(error: BaseException) -> bool:
@@ -41,12 +61,62 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         self.engine.dispose()
         self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        self._read: OrderedDict[str, _ReadSoFar] = OrderedDict()
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         async for attempt in _retrying():
             with attempt:
-                return await super().retrieve(sender_id)
+                return self._retrieve_current_session(sender_id)
         return None  # not reached: the last attempt returns or raises
+
+    def _retrieve_current_session(self, sender_id: str) -> DialogueStateTracker | None:
+        if not self.domain:
+            return None
+        with self.session_scope() as session:
+            events = self._read_on(session, sender_id)
+        if events is None:
+            return None
+        return DialogueStateTracker.from_events(sender_id, list(events), self.domain.slots)
+
+    def _read_on(self, session: Any, sender_id: str) -> list[Event] | None:
+        rows_of = self.SQLEvent
+        known = self._read.pop(sender_id, None)
+        if known is not None:
+            still_there = (
+                session.query(sa.func.count(rows_of.id))
+                .filter(rows_of.sender_id == sender_id, rows_of.id <= known.last_id)
+                .scalar()
+            )
+            added = (
+                session.query(rows_of.id, rows_of.type_name, rows_of.data)
+                .filter(rows_of.sender_id == sender_id, rows_of.id > known.last_id)
+                .order_by(rows_of.id)
+                .all()
+            )
+            if still_there == known.rows_up_to_last_id and all(r.type_name != SessionStarted.type_name for r in added):
+                if added:
+                    known.events += deserialise_events([json.loads(r.data) for r in added])
+                    known.last_id = added[-1].id
+                    known.rows_up_to_last_id += len(added)
+                return self._remember(sender_id, known)
+        # Read in full, as Rasa does: the current session's events.
+        rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
+        if not rows:
+            return None
+        last_id = rows[-1].id
+        up_to_last = (
+            session.query(sa.func.count(rows_of.id))
+            .filter(rows_of.sender_id == sender_id, rows_of.id <= last_id)
+            .scalar()
+        )
+        events = deserialise_events([json.loads(row.data) for row in rows])
+        return self._remember(sender_id, _ReadSoFar(events, last_id, up_to_last))
+
+    def _remember(self, sender_id: str, read: _ReadSoFar) -> list[Event]:
+        self._read[sender_id] = read
+        while len(self._read) > CACHED_CONVERSATIONS:
+            self._read.popitem(last=False)
+        return read.events
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         # A retried save may publish the turn's events to the broker again; the analytics
