@@ -350,7 +350,7 @@ def train(
         for kind in kinds
     }
     chosen = max(candidates, key=lambda kind: candidates[kind]["auc"])
-    leakage["too_good"] = too_good(candidates[chosen]["auc"], leakage["single_column_auc"], leak_auc)
+    leakage["too_good"] = too_good(candidates[chosen]["auc"], leakage["single_column_auc"])
     pipeline, features, dropped = fit_model(chosen, table, y, target, model_exclude)
     metadata = {
         "model": chosen,
