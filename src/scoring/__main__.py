@@ -34,6 +34,8 @@ def run_train(args: argparse.Namespace) -> int:
         print(
             f"warning: leak: {finding['column']!r}: {finding['reason']}: {finding['detail']}; {what}", file=sys.stderr
         )
+    if leakage["too_good"]:
+        print(f"warning: leak: {leakage['too_good']}", file=sys.stderr)
     try:
         model.save(args.out)
         card_files = write_card(build_card(model.save_metadata(), Path(args.out).name), args.out)

@@ -21,7 +21,7 @@ POST_CONTACT = "Call Outcome"
 
 def write_export(path: Path, rows: int = 320, open_leads: int = 60, seed: int = 3) -> Path:
     """A CRM export with a genuine signal (pricing views), one planted leaky column (the deal
-    stage sales sets when closing: right for 97% of leads, "Open" until then) and one planted post-contact column
+    stage sales sets when closing: right for 99% of leads, "Open" until then) and one planted post-contact column
     (what the call gave, written for every closed lead whatever its outcome, empty for the open
     ones). The last `open_leads` rows are open: empty target."""
     rng = np.random.default_rng(seed)
@@ -32,7 +32,7 @@ def write_export(path: Path, rows: int = 320, open_leads: int = 60, seed: int = 
         won = int(views + rng.normal(0, 2.5) > 5)
         created = f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}"
         is_open = i >= rows - open_leads
-        stage = "Open" if is_open else ("Closed won" if won != (rng.random() < 0.03) else "Closed lost")
+        stage = "Open" if is_open else ("Closed won" if won != (rng.random() < 0.01) else "Closed lost")
         call = "" if is_open else str(rng.choice(["spoke", "voicemail", "no answer"]))
         lines.append(f"{5000 + i},{views},{industry},{created},{stage},{call},{'' if is_open else won}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -71,6 +71,7 @@ def test_without_guard_both_planted_columns_are_named_with_reason_and_figure_but
     assert f"warning: leak: '{POST_CONTACT}': filled after contact: filled for 100% of closed leads" in stderr
     assert "add --guard or --exclude it" in stderr
     assert summary["too_good"] and "reaches 0.92" in summary["too_good"]
+    assert f"warning: leak: {summary['too_good']}\n" in stderr
 
 
 def test_guard_drops_both_planted_columns_and_keeps_the_genuine_ones(tmp_path):
