@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -170,13 +171,27 @@ def test_the_card_compares_the_model_with_the_baseline_on_the_same_folds(tmp_pat
     ) in card_markdown(card)
 
 
+def model_without_a_card(path: Path) -> None:
+    """A model file as `scoring train` wrote it before model cards."""
+    metadata = {"format": "leadqual-predictive-model", "format_version": 1, "model": "logistic_regression"}
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("metadata.json", json.dumps(metadata))
+        archive.writestr("pipeline.skops", b"")
+
+
 @pytest.mark.parametrize(
     "content, message",
-    [(None, "no such model file"), ("not a zip", "not a model file written by 'scoring train'")],
-    ids=["missing", "not-a-zip"],
+    [
+        (None, "no such model file"),
+        ("not a zip", "not a model file written by 'scoring train'"),
+        (model_without_a_card, "model.zip: trained before model cards existed; train it again for a card"),
+    ],
+    ids=["missing", "not-a-zip", "before-cards"],
 )
 def test_card_of_a_bad_model_file(tmp_path, content, message):
-    if content is not None:
+    if callable(content):
+        content(tmp_path / "model.zip")
+    elif content is not None:
         (tmp_path / "model.zip").write_text(content)
     result = run_scoring("card", "model.zip", cwd=tmp_path)
     assert result.returncode == 2

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .model import read_metadata
+from .model import ModelFileError, read_metadata
 
 BASELINE = "logistic_regression"
 
@@ -29,14 +29,14 @@ def build_card(metadata: dict, model_file: str) -> dict:
         "trained_at": metadata["trained_at"],
         "target": metadata["target"],
         "model": chosen,
-        "data": metadata.get("data", {}),
+        "data": metadata["data"],
         "figures": figures,
         "features": [
             {"name": f["name"], "column": f["source"], "kind": f["kind"]} for f in metadata.get("features", [])
         ],
         "excluded": metadata["excluded"],
         "dropped": metadata["dropped"],
-        "leakage": metadata.get("leakage", {}),
+        "leakage": metadata["leakage"],
         "requires": metadata.get("requires", {}),
     }
 
@@ -47,7 +47,10 @@ def _figures(values: dict) -> dict:
 
 
 def read_card(model_path: str | Path) -> dict:
-    return build_card(read_metadata(model_path), Path(model_path).name)
+    metadata = read_metadata(model_path)
+    if "leakage" not in metadata or "data" not in metadata:
+        raise ModelFileError(f"{model_path}: trained before model cards existed; train it again for a card")
+    return build_card(metadata, Path(model_path).name)
 
 
 def card_paths(model_path: str | Path) -> tuple[Path, Path]:
