@@ -12,7 +12,7 @@ from threadpoolctl import threadpool_limits
 
 from scoring.predictive import read_csv, train
 from scoring.predictive.card import build_card, card_markdown
-from scoring.predictive.leakage import MIN_OPEN_LEADS
+from scoring.predictive.leakage import MIN_OPEN_LEADS, find_leaks
 
 from .test_cli import run_scoring
 
@@ -217,3 +217,17 @@ def test_a_leak_spread_over_columns_is_reported_as_too_good_to_be_true(tmp_path)
     assert leakage["too_good"].startswith("cross-validated ROC AUC 0.9")
     assert "strongest on their own: Status" in leakage["too_good"]
     assert f"- **warning**: {leakage['too_good']}" in card_markdown(build_card(model.save_metadata(), "m.zip"))
+
+
+@pytest.mark.parametrize(
+    "closed, open_, open_leads, flagged",
+    [
+        (0.8, 0.2, 20, True),  # open at exactly a quarter of the closed rate
+        (0.8, 0.21, 20, False),
+        (0.19, 0.0, 20, False),  # too rarely filled to judge
+        (0.8, 0.0, 19, False),  # too few open leads
+    ],
+)
+def test_the_after_contact_rule_at_its_edges(closed, open_, open_leads, flagged):
+    findings = find_leaks({}, {"Notes": (closed, open_)}, open_leads, 0.95)
+    assert [finding.reason for finding in findings] == (["filled after contact"] if flagged else [])
