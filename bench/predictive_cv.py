@@ -40,10 +40,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(DEFAULT_DATA))
     parser.add_argument("--target", default="Converted")
-    parser.add_argument("--exclude", nargs="*", default=X_EDUCATION_LEAKY_COLUMNS)
+    # extend: repeated flags add up; None until given, as extend would add to a default list
+    parser.add_argument(
+        "--exclude", nargs="*", action="extend", default=None, help="default: X Education's leaky columns"
+    )
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1, help="seed of the outer fold split")
     args = parser.parse_args()
+    if args.exclude is None:
+        args.exclude = X_EDUCATION_LEAKY_COLUMNS
 
     table = read_csv(args.data)
     y, labelled = read_target(table, args.target)

@@ -95,8 +95,9 @@ TWO_CLASSES = [f"{i},{i % 2}" for i in range(30)]
         ),
         (header_and_rows("Visits,Won", [f"{i},1" for i in range(30)]), "Won", "only one class"),
         (header_and_rows("Visits,Won", TWO_CLASSES[:8]), "Won", "at least 20 are needed"),
+        ("Visits,Won\n1,0\n2,\x001\n", "Won", "not a readable CSV file (line 3: line contains NUL)"),
     ],
-    ids=["missing", "empty", "header-only", "no-target", "non-binary", "one-class", "too-few"],
+    ids=["missing", "empty", "header-only", "no-target", "non-binary", "one-class", "too-few", "binary"],
 )
 def test_bad_training_data_gives_one_clear_line_and_exit_code_2(tmp_path, content, target, message):
     data = tmp_path / "leads.csv"
@@ -139,7 +140,7 @@ def test_missing_arguments_are_usage_errors(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_repeated_exclude_flags_add_up(tmp_path):
+def test_repeated_and_multi_valued_exclude_flags_add_up(tmp_path):
     data = write_leads(tmp_path / "leads.csv")
     trained = run_scoring(
         "train",
@@ -149,8 +150,11 @@ def test_repeated_exclude_flags_add_up(tmp_path):
         "Won",
         "--exclude",
         "Notes (sales)",
+        "Lead Id",
         "--exclude",
         "Industry",
+        "--exclude",
+        "Not There",
         "--out",
         "model.zip",
         "--folds",
@@ -159,5 +163,8 @@ def test_repeated_exclude_flags_add_up(tmp_path):
     )
     assert trained.returncode == 0, trained.stderr
     summary = json.loads(trained.stdout)
-    assert summary["excluded"] == ["Notes (sales)", "Industry"]
+    assert summary["excluded"] == ["Notes (sales)", "Lead Id", "Industry"]
     assert summary["features"] == ["Pricing Views"]
+    assert "Lead Id" not in summary["dropped"]
+    warnings = [line for line in trained.stderr.splitlines() if line.startswith("warning: --exclude")]
+    assert warnings == [f"warning: --exclude 'Not There': no such column in {data}"]

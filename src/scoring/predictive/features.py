@@ -89,7 +89,7 @@ def _column_features(column: str, present: list[str]) -> tuple[list[Feature], st
         return [Feature(column, column, "numeric")], None
     date_format = _date_format(present)
     if date_format:
-        parsed = [_parse_date(text, date_format) for text in present]
+        parsed = [parse_date(text, date_format) for text in present]
         parts = ["days", "month", "weekday"]
         if any(moment.time() != datetime.min.time() for moment in parsed):
             parts.append("hour")
@@ -151,7 +151,7 @@ def _encode_value(feature: Feature, raw: object, codes: dict[str, int]) -> float
 def _derived_text(feature: Feature, text: str) -> str:
     """The training value of a feature as text (what categories are counted on)."""
     if feature.date_part:
-        return str(_date_part(_parse_date(text, feature.date_format), feature.date_part))
+        return str(_date_part(parse_date(text, feature.date_format), feature.date_part))
     return text.casefold() if feature.kind == "categorical" else text
 
 
@@ -175,14 +175,14 @@ def _date_format(texts: list[str]) -> str | None:
     for date_format in formats:
         try:
             for text in texts:
-                _parse_date(text, date_format)
+                parse_date(text, date_format)
         except ValueError:
             continue
         return date_format
     return None
 
 
-def _parse_date(text: str, date_format: str | None) -> datetime:
+def parse_date(text: str, date_format: str | None) -> datetime:
     if date_format == ISO:
         if not text[:4].isdigit() or len(text) < 10:
             raise ValueError(text)
@@ -196,14 +196,14 @@ def _parse_date(text: str, date_format: str | None) -> datetime:
 
 def _to_datetime(raw: object, date_format: str | None) -> datetime | None:
     if isinstance(raw, datetime):
-        return _parse_date(raw.isoformat(), ISO)
+        return parse_date(raw.isoformat(), ISO)
     if isinstance(raw, date):
         return datetime(raw.year, raw.month, raw.day)
     text = str(raw).strip()
     if is_missing(text):
         return None
     try:
-        return _parse_date(text, date_format)
+        return parse_date(text, date_format)
     except ValueError:
         return None
 

@@ -39,8 +39,9 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from .features import Feature, encode, plan_features
-from .table import DataError, Table, read_target
+from .features import Feature, encode, parse_date, plan_features
+from .leakage import DEFAULT_LEAK_AUC, MIN_OPEN_LEADS, fill_rates, find_leaks, single_column_aucs, too_good
+from .table import DataError, Table, is_missing, read_target
 
 FORMAT = "leadqual-predictive-model"
 FORMAT_VERSION = 1
@@ -149,27 +150,31 @@ class LeadModel:
         matrix = encode(self.features, records)
         return [float(p) for p in self.pipeline.predict_proba(matrix)[:, 1]]
 
-    def save(self, path: str | Path) -> None:
-        metadata = {
+    def save_metadata(self) -> dict:
+        """metadata.json as `save` writes it."""
+        return {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             **self.metadata,
             "features": [f.to_dict() for f in self.features],
         }
+
+    def save(self, path: str | Path) -> None:
+        metadata = self.save_metadata()
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             archive.writestr("metadata.json", json.dumps(metadata, indent=2))
             archive.writestr("pipeline.skops", skops.io.dumps(self.pipeline))
 
 
-def load_model(path: str | Path) -> LeadModel:
-    """Load a model file; refuses files of another format version or scikit-learn version."""
+def read_metadata(path: str | Path) -> dict:
+    """The metadata of a model file, without loading its pipeline (readable whatever
+    scikit-learn is installed)."""
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"{path}: no such model file")
     try:
         with zipfile.ZipFile(path) as archive:
             metadata = json.loads(archive.read("metadata.json"))
-            pipeline_bytes = archive.read("pipeline.skops")
     except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as error:
         raise ModelFileError(f"{path}: not a model file written by 'scoring train' ({error})") from None
     if not isinstance(metadata, dict):
@@ -180,6 +185,18 @@ def load_model(path: str | Path) -> LeadModel:
             f"{metadata.get('format_version')!r}, this program reads {FORMAT!r} version "
             f"{FORMAT_VERSION}; train the model again"
         )
+    return metadata
+
+
+def load_model(path: str | Path) -> LeadModel:
+    """Load a model file; refuses files of another format version or scikit-learn version."""
+    path = Path(path)
+    metadata = read_metadata(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            pipeline_bytes = archive.read("pipeline.skops")
+    except KeyError as error:
+        raise ModelFileError(f"{path}: not a model file written by 'scoring train' ({error})") from None
     trained_with = metadata.get("requires", {}).get("scikit-learn")
     if trained_with != sklearn.__version__:
         raise ModelFileError(
@@ -252,8 +269,49 @@ def cross_validated_metrics(
         **metrics(y, probabilities),
         "auc": round(float(np.mean(fold_aucs)), 4),
         "auc_sd": round(float(np.std(fold_aucs)), 4),
+        "fold_aucs": [round(float(auc), 4) for auc in fold_aucs],
         "folds": len(folds),
     }
+
+
+def leakage_report(
+    table: Table,
+    labelled: np.ndarray,
+    y: np.ndarray,
+    target: str,
+    exclude: list[str],
+    folds: list[tuple[np.ndarray, np.ndarray]],
+    leak_auc: float,
+) -> dict:
+    """The leakage checks (see `leakage`) on the columns training would use. `table` holds all
+    rows, open leads included; `y` and `folds` are of its labelled rows."""
+    closed = table.take(np.flatnonzero(labelled))
+    features, _ = plan_features(closed, target, exclude)
+    aucs = single_column_aucs(closed, y, features, folds)
+    open_leads = int((~labelled).sum())
+    findings = find_leaks(aucs, fill_rates(table, labelled, list(aucs)), open_leads, leak_auc)
+    return {
+        "leak_auc": leak_auc,
+        "open_leads": open_leads,
+        "after_contact_check": open_leads >= MIN_OPEN_LEADS,
+        "findings": [finding.to_dict() for finding in findings],
+        "single_column_auc": dict(sorted(aucs.items(), key=lambda item: -item[1])),
+    }
+
+
+def data_period(table: Table, features: list[Feature]) -> dict[str, dict[str, str]]:
+    """First and last date of each date column the model reads."""
+    period = {}
+    for feature in features:
+        if feature.date_part != "days":
+            continue
+        moments = [
+            parse_date(text.strip(), feature.date_format)
+            for text in table.cells[feature.source]
+            if not is_missing(text)
+        ]
+        period[feature.source] = {"first": min(moments).date().isoformat(), "last": max(moments).date().isoformat()}
+    return period
 
 
 def train(
@@ -262,30 +320,52 @@ def train(
     exclude: Iterable[str] = (),
     folds: int = 5,
     kinds: Iterable[str] | None = None,
+    guard: bool = False,
+    leak_auc: float = DEFAULT_LEAK_AUC,
 ) -> LeadModel:
     """Cross-validate each model kind, keep the best by mean ROC AUC (the first listed on a
     tie), fit it on all rows. By default gradient boosting is tried from
-    MIN_ROWS_FOR_GRADIENT_BOOSTING labelled rows on."""
-    exclude = [column for column in exclude if column in table.cells and column != target]
+    MIN_ROWS_FOR_GRADIENT_BOOSTING labelled rows on. Columns that look leaky are reported in
+    the metadata, and with `guard` left out."""
+    exclude = list(dict.fromkeys(column for column in exclude if column in table.cells and column != target))
     y, labelled = read_target(table, target)
     if kinds is None:
         kinds = ["logistic_regression"]
         if len(y) >= MIN_ROWS_FOR_GRADIENT_BOOSTING:
             kinds.append("gradient_boosting")
-    table = table.take(np.flatnonzero(labelled))
     split = stratified_folds(y, folds)
+    leakage = {"guard": guard, **leakage_report(table, labelled, y, target, exclude, split, leak_auc)}
+    reasons: dict[str, list[str]] = {}
+    for finding in leakage["findings"]:
+        finding["action"] = "dropped" if guard else "kept"
+        reasons.setdefault(finding["column"], []).append(f"{finding['reason']} ({finding['detail']})")
+    guarded = {column: "leak guard: " + "; ".join(texts) for column, texts in reasons.items()} if guard else {}
+    source = table.source
+    table = table.take(np.flatnonzero(labelled))
+    model_exclude = exclude + list(guarded)
     candidates = {
-        kind: cross_validated_metrics(y, cross_validated_probabilities(kind, table, y, target, exclude, split), split)
+        kind: cross_validated_metrics(
+            y, cross_validated_probabilities(kind, table, y, target, model_exclude, split), split
+        )
         for kind in kinds
     }
     chosen = max(candidates, key=lambda kind: candidates[kind]["auc"])
-    pipeline, features, dropped = fit_model(chosen, table, y, target, exclude)
+    leakage["too_good"] = too_good(candidates[chosen]["auc"], leakage["single_column_auc"])
+    pipeline, features, dropped = fit_model(chosen, table, y, target, model_exclude)
     metadata = {
         "model": chosen,
         "target": target,
         "excluded": exclude,
-        "dropped": dropped,
+        "dropped": {**guarded, **dropped},
         "unlabelled_rows_skipped": int((~labelled).sum()),
+        "data": {
+            "source": Path(source).name,
+            "rows": int(len(y)),
+            "positives": int(y.sum()),
+            "target_rate": round(float(y.mean()), 4),
+            "period": data_period(table, features),
+        },
+        "leakage": leakage,
         "cross_validation": candidates,
         "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "requires": {

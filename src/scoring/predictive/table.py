@@ -61,7 +61,11 @@ def read_csv(path: str | Path) -> Table:
     text = _read_text(path)
     if not text.strip():
         raise DataError(f"{path}: the file is empty")
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=_guess_delimiter(text)))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_guess_delimiter(text))
+    try:
+        rows = list(reader)
+    except csv.Error as error:
+        raise DataError(f"{path}: not a readable CSV file (line {reader.line_num}: {error})") from None
     header, body = rows[0], [row for row in rows[1:] if any(cell.strip() for cell in row)]
     if not body:
         raise DataError(f"{path}: the file has a header but no data rows")

@@ -2,6 +2,7 @@
 
 - `GET|POST /console/login`, `POST /console/logout`
 - `GET /console`: the funnel (managers, marketers, admins), numbers in a table and a chart
+- `GET /console/model`: the predictive model's card (marketers, admins)
 - `GET /console/leads?q=&stage=`, `GET /console/leads/<id>`: a rep sees only their own leads
 - `GET /api/console/funnel?from=YYYY-MM-DD&to=YYYY-MM-DD&by=week|rep|source|landing`,
   `GET /api/console/speed-to-lead?from=&to=&sla_minutes=5`, `GET /api/console/leads/<id>`:
@@ -25,10 +26,14 @@ from sanic.response import HTTPResponse, file, html, json, redirect
 from sqlalchemy import select
 
 from appconfig.settings import PROJECT_ROOT, secret_key
+from appconfig.yamlfile import ConfigError
 from leaddb import utcnow
 from leaddb.funnel import GROUPINGS, funnel, funnel_by
 from leaddb.leads import STAGES, Lead
 from leaddb.store import move_stage
+from scoring.predictive import ModelFileError
+from scoring.predictive.card import read_card
+from scoring.qualification import load_qualification_rules
 
 from .auth import LoginLimiter, Session, csrf_ok, csrf_token, make_session, read_session
 from .data import lead_detail, lead_owner, list_leads
@@ -368,3 +373,28 @@ def _funnel_data(request: Request, since: datetime | None, until: datetime | Non
             group: [asdict(step) for step in steps] for group, steps in funnel_by(store, by, since, until).items()
         }
     return data
+
+
+# -- the predictive model -----------------------------------------------------------------------
+
+# Who sees the predictive model's card (base.html's nav link checks the same roles).
+SEES_MODEL = {"marketer", "admin"}
+
+
+@console.get("/console/model")
+async def model_page(request: Request) -> HTTPResponse:
+    """The model card of the model named in config/scoring.yml (`model.path`)."""
+    current = _current(request)
+    if current is None:
+        return redirect("/console/login", status=303)
+    user, session = current
+    if user.role not in SEES_MODEL:
+        return _render("message.html", 403, title="Not available", message="Marketers and admins see the model card.")
+    try:
+        rules = load_qualification_rules(request.app.ctx.settings.config_dir / "scoring.yml")
+        card = read_card(rules.model.path) if rules.model else None
+    except (ConfigError, ModelFileError) as error:
+        return _render(
+            "message.html", 500, title="Model card", message=str(error), **_page_context(request, user, session)
+        )
+    return _render("model.html", title="Model card", card=card, **_page_context(request, user, session))
