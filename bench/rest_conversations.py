@@ -68,7 +68,9 @@ async def _conversation(client: httpx.AsyncClient, url: str, script: list[str], 
 async def _load(url: str, script: list[str], conversations: int, rounds: int) -> dict:
     latencies: list[float] = []
     async with httpx.AsyncClient(timeout=120) as client:
-        await _conversation(client, url, script[:1], [])  # warm-up: first model call is slow
+        # Warm-up, not counted: each replica's first model call and first action are slow, so
+        # every conversation's first two messages go in at once, reaching every replica.
+        await asyncio.gather(*(_conversation(client, url, script[:2], []) for _ in range(conversations)))
         started = time.perf_counter()
         for _ in range(rounds):
             await asyncio.gather(*(_conversation(client, url, script, latencies) for _ in range(conversations)))
