@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from appconfig.yamlfile import ConfigError
 from handoff import (
     Booking,
+    DecisionRefused,
     Notifications,
     SlaReport,
     SmtpSettings,
@@ -148,6 +149,19 @@ def test_an_accepted_or_rejected_meeting_has_no_sla(roster, sla, store):
     decide_meeting_as(store, accepted.meeting_id, "bea", True, None, roster, MONDAY + MINUTE)
     assert check_slas(store, roster, sla, NOTIFY, MONDAY + 60 * MINUTE) == SlaReport()
     assert [a for a in audit(store)] == [("accepted", "bea", "berlin", None)]
+
+
+def test_a_rep_decides_only_their_own_meeting_checked_in_the_decision(roster, sla, store):
+    booking = book_with_berlin(store, roster)
+    with pytest.raises(DecisionRefused) as refused:
+        decide_meeting_as(store, booking.meeting_id, "max", True, None, roster, MONDAY, only_rep="munich")
+    assert refused.value.code == "not_found"
+    with pytest.raises(DecisionRefused) as refused:
+        decide_meeting_as(store, booking.meeting_id, "bea", False, " ", roster, MONDAY, only_rep="berlin")
+    assert refused.value.code == "reason_required"
+    assert decide_meeting_as(
+        store, booking.meeting_id, "bea", True, None, roster, MONDAY, only_rep="berlin"
+    ).status == ("accepted")
 
 
 def test_working_minutes_skip_lunch_nights_weekends_and_follow_dst(roster):
