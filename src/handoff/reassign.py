@@ -114,6 +114,8 @@ def move_meeting(
     session.refresh(meeting)
     if meeting.status != "booked":
         raise DecisionRefused("not_booked", f"only a booked meeting can be reassigned; this one is {meeting.status}")
+    if meeting.start <= now:
+        raise DecisionRefused("not_booked", "this meeting has already started")
     if not can_take(session, roster, new_rep, meeting):
         raise DecisionRefused(
             "not_eligible", f"{new_rep.name} cannot take this meeting (inactive, not at work, busy or fully booked)"
