@@ -15,9 +15,19 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from appconfig.settings import Settings
-from handoff import Booking, Notifications, SmtpSettings, book_meeting, default_senders, deliver_due, load_roster
+from handoff import (
+    Booking,
+    Notifications,
+    SmtpSettings,
+    book_meeting,
+    default_senders,
+    deliver_due,
+    load_roster,
+    request_a_person,
+)
 from handoff.db import lead_for
 from leaddb import LeadStore
+from leaddb.leads import PersonRequest
 from leaddb.meetings import HandoffAudit, LeadAssignment, Meeting
 from tests.support.servers import PROJECT_ROOT, LocalSmtpServer, running_webapp
 from webapp.console.users import add_user
@@ -51,8 +61,14 @@ def console(tmp_path_factory):
             lead = lead_for(session, visitor)
             session.add(LeadAssignment(lead_id=lead.id, rep_id="priya.shah", rule="test", reasons=["seeded"]))
         meetings[visitor] = (booking.meeting_id, lead.id)
+    ask_for_a_person(store, roster)
     with running_webapp(database_url, LEADQUAL_VAR_DIR=str(var_dir), CONSOLE_API_TOKEN=TOKEN) as server:
         yield server, store, meetings
+
+
+def ask_for_a_person(store, roster) -> None:
+    """Visitor "other" also asked for a person: the request goes to their rep, Priya."""
+    request_a_person(store, roster, Notifications(), "other", "asked for a callback", [], BOOKED_AT)
 
 
 def meeting(store, meeting_id) -> Meeting:
@@ -185,3 +201,23 @@ async def test_a_manager_reassigns_the_new_rep_gets_the_booking_the_old_one_a_ca
     )
     assert accepted.status_code == 200 and meeting(store, meeting_id).status == "accepted"
     assert actions(store, meeting_id)[-1] == ("accepted", "ben", "lukas.weber", None, None)
+
+
+def test_a_rep_marks_a_request_for_a_person_answered_on_their_lead_only(console):
+    server, store, meetings = console
+    _, lead_id = meetings["other"]
+    with store.session() as session:
+        request = session.scalars(select(PersonRequest).where(PersonRequest.lead_id == lead_id)).one()
+    assert request.rep_id == "priya.shah"
+    url = f"/console/person-requests/{request.id}/answered"
+    ben, _ = login(server.url, "ben")
+    assert ben.post(url, data={"csrf_token": csrf_of(ben.get("/console/leads").text)}).status_code == 404
+    ana, _ = login(server.url, "ana")
+    assert ana.post(url, data={"csrf_token": "forged"}).status_code == 403
+    page = ana.get(f"/console/leads/{lead_id}").text
+    assert f'action="{url}"' in page
+    assert ana.post(url, data={"csrf_token": csrf_of(page)}).status_code == 303
+    with store.session() as session:
+        answered = session.get(PersonRequest, request.id)
+    assert (answered.answered_by, answered.answered_at is not None) == ("ana", True)
+    assert "answered by ana" in ana.get(f"/console/leads/{lead_id}").text

@@ -338,6 +338,8 @@ async def _act_on_meeting(
         )
     except DecisionRefused as refused:
         return _REFUSAL_STATUS.get(refused.code, 400), str(refused).capitalize() + ".", lead_id
+    except ValueError as error:  # the meeting's rep has left roster.yml since the booking
+        return 409, f"{error}: reassign the meeting to a rep on the roster", lead_id
     track = f" The lead goes to the “{decision.nurture_track}” nurture track." if decision.nurture_track else ""
     return 200, f"Meeting {decision.status}.{track}", lead_id
 
