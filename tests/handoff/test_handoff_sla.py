@@ -24,6 +24,7 @@ from handoff import (
     answer_person_request,
     book_meeting,
     check_slas,
+    decide_meeting,
     decide_meeting_as,
     default_senders,
     deliver_due,
@@ -118,6 +119,9 @@ async def test_a_lapsed_meeting_reminds_once_then_moves_to_the_next_rep_then_to_
     assert (routed.rep_id, routed.rule) == ("munich", "territory_segment")
     assert routed.reasons[0] == "re-routed: Bea Berlin did not accept within 15 working minutes"
     assert audit(store) == [("sla_reminder", "sla", "berlin", None), ("sla_rerouted", "sla", "berlin", "munich")]
+    with pytest.raises(DecisionRefused) as refused:  # Bea's links died with the move
+        decide_meeting(store, booking.meeting_id, booking.decision_token, True, None, roster, MONDAY + 16 * MINUTE)
+    assert refused.value.code == "bad_token"
     mails = dict(await delivered(store, MONDAY + 16 * MINUTE))
     assert set(mails) == {"max@example.com", "bea@example.com"}
     new, old = mails["max@example.com"], mails["bea@example.com"]
