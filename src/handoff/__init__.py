@@ -30,6 +30,11 @@ The rep's side:
     decide_meeting(db, meeting_id, token, accept, reason, roster, now, notifications, tracks)
         # -> MeetingDecision; raises DecisionRefused(code) for not_found | bad_token | expired |
         #    reason_required | already_decided. Rejection frees the time and recycles to nurture.
+    decide_meeting_as(db, meeting_id, actor, accept, reason, roster, now, notifications, tracks, only_rep)
+        # the same decision by a console user (only_rep: a rep acts on their own meetings only)
+    reassign_meeting(db, meeting_id, to_rep_id, actor, reason, roster, now, notifications)
+        # -> Reassignment; the new rep gets the booking email + invite, the old one a cancellation
+    eligible_reps(db, roster, meeting_id)                # who could take the meeting's time
     decision_links(base_url, meeting_id, token)          # the accept/reject URLs put in the email
     meeting_summary(db, roster, meeting_id, token)       # what the accept/reject page shows; only
         # for the valid, unexpired token of a booked meeting, else DecisionRefused as above
@@ -37,6 +42,11 @@ The rep's side:
     version = feed_token_version(db, rep_id)             # rotate_feed_token(db, rep_id) raises it
     feed_url(base_url, secret, rep_id, version) / check_feed_token(secret, rep_id, token, version)
         # secret: appconfig.settings.secret_key()
+
+SLAs (config/sla.yml; the outbox worker runs SlaWatch.run_if_due after each round):
+    sla = load_sla("config/sla.yml")
+    check_slas(db, roster, sla, notifications, now)      # reminders, re-routes, escalations, once each
+    answer_person_request(db, request_id, actor)         # ends a person request's SLA
 
 Everyone else:
     track = choose_track(tracks, facts)                  # -> Track(id, closed, content, enrolment_list)
@@ -59,6 +69,7 @@ from .booking import (
     UpcomingMeeting,
     book_meeting,
     decide_meeting,
+    decide_meeting_as,
     meeting_summary,
     upcoming_meeting,
 )
@@ -94,11 +105,23 @@ from .outbox import (
     run_worker,
 )
 from .person_requests import PersonContact, request_a_person
+from .reassign import Reassignment, eligible_reps, reassign_meeting
 from .roster import Rep, Roster, load_roster
 from .routing import RoutingDecision, latest_assignment, route_lead
 from .senders import SmtpSettings, default_senders, post_json, smtp_sender
+from .sla import SlaConfig, SlaReport, SlaWatch, answer_person_request, check_slas, load_sla
 
 __all__ = [
+    "Reassignment",
+    "SlaConfig",
+    "SlaReport",
+    "SlaWatch",
+    "answer_person_request",
+    "check_slas",
+    "decide_meeting_as",
+    "eligible_reps",
+    "load_sla",
+    "reassign_meeting",
     "UpcomingMeeting",
     "may_book",
     "Offer",

@@ -6,8 +6,9 @@
     python -m handoff feed-url REP_ID
     python -m handoff rotate-feed --rep REP_ID             (revokes the rep's feed URL, prints the new one)
     python -m handoff rotate-invite --meeting MEETING_ID   (revokes the visitor's invite link, prints the new one)
-    python -m handoff worker                               (delivers the outbox until stopped; purges
-                                                            events and transcripts past retention_days hourly)
+    python -m handoff worker                               (delivers the outbox until stopped; checks the
+                                                            SLAs of config/sla.yml every check_every_seconds;
+                                                            purges events and transcripts past retention_days hourly)
 
 The token is the one in the rep's booking email (the same that protects the web links).
 Reads DATABASE_URL, LEADQUAL_CONFIG_DIR and the other settings like the servers do.
@@ -21,6 +22,7 @@ import json
 import logging
 import signal
 import sys
+from collections.abc import Callable
 
 from appconfig.logredact import install_log_redaction
 from appconfig.settings import load_settings, secret_key
@@ -32,12 +34,14 @@ from webapp.privacy import load_privacy
 from . import (
     DecisionRefused,
     Notifications,
+    SlaWatch,
     decide_meeting,
     feed_token_version,
     feed_url,
     invite_url,
     load_nurture,
     load_roster,
+    load_sla,
     rotate_feed_token,
     rotate_invite_token,
 )
@@ -70,7 +74,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _work(store: LeadStore, poll_seconds: float, purge: RetentionPurge | None = None) -> None:
+def _housekeeping(purge: RetentionPurge, watch: SlaWatch) -> Callable[[], dict | None]:
+    """The worker's periodic jobs, each on its own: a failing purge must not stop the SLAs."""
+
+    def run() -> dict | None:
+        done = {}
+        for name, job in (("retention purge", purge.run_if_due), ("sla", watch.run_if_due)):
+            try:
+                result = job()
+            except Exception:
+                logging.exception("worker: %s failed", name)
+                continue
+            if result:
+                done[name] = result
+        return done or None
+
+    return run
+
+
+async def _work(store: LeadStore, poll_seconds: float, housekeeping: Callable[[], dict | None]) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -83,7 +105,7 @@ async def _work(store: LeadStore, poll_seconds: float, purge: RetentionPurge | N
         default_senders(smtp),
         stop,
         poll_seconds=poll_seconds,
-        housekeeping=purge.run_if_due if purge else None,
+        housekeeping=housekeeping,
     )
 
 
@@ -113,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
             # Raw events and transcripts older than privacy.yml's retention_days go, at most hourly.
             retention_days = load_privacy(settings.config_dir / "privacy.yml").retention_days
             purge = RetentionPurge(store, TrackerStore(settings.tracker_store_url), retention_days)
-            asyncio.run(_work(store, args.poll_seconds, purge))
+            watch = SlaWatch(store, roster, load_sla(settings.config_dir / "sla.yml"), Notifications.from_env())
+            asyncio.run(_work(store, args.poll_seconds, _housekeeping(purge, watch)))
             return 0
         if args.command == "outbox":
             if args.requeue is not None:

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,7 +23,7 @@ from leaddb import LeadStore, utcnow
 from leaddb.leads import Lead
 from leaddb.meetings import HOLDING_STATUSES, Meeting
 
-from .db import lead_for, move_stage, take_lock
+from .db import lead_for, move_stage, take_lock, write_audit
 from .facts import LeadFacts
 from .meeting_times import MeetingTime, clashing_meeting, day_is_full, format_meeting_time, is_offerable
 from .notify import Notifications, Transcript, enqueue_booking_news, enqueue_crm_push
@@ -129,6 +129,7 @@ def book_meeting(
                 created_at=now,
                 ics_uid=f"{uuid.uuid4()}@leadqual",
                 decision_token_hash=_hash(token),
+                assigned_at=now,
             )
             if replaces is not None:
                 _cancel_moved_meeting(session, lead, replaces, meeting_time)
@@ -173,7 +174,8 @@ class MeetingDecision:
 
 
 class DecisionRefused(Exception):
-    """`code`: not_found | bad_token | expired | reason_required | already_decided."""
+    """`code`: not_found | bad_token | expired | reason_required | already_decided, and for
+    reassignments not_eligible (the rep cannot take it) and not_booked."""
 
     def __init__(self, code: str, message: str):
         super().__init__(message)
@@ -191,36 +193,99 @@ def decide_meeting(
     notifications: Notifications | None = None,
     nurture: NurtureConfig | None = None,
 ) -> MeetingDecision:
-    """The rep accepts or rejects (with a reason) a booked lead. A rejection frees the time and
-    recycles the lead to nurture: with `nurture`, the track is chosen and its enrolment queued.
-    Repeating the same decision returns it again; changing it raises DecisionRefused."""
+    """The rep accepts or rejects (with a reason) a booked lead, with the token of their email.
+    A rejection frees the time and recycles the lead to nurture: with `nurture`, the track is
+    chosen and its enrolment queued. Repeating the same decision returns it again; changing it
+    raises DecisionRefused."""
     now = now or utcnow()
-    reason = (reason or "").strip() or None
-    status = "accepted" if accept else "rejected"
-    if not accept and not reason:
-        raise DecisionRefused("reason_required", "a rejection needs a reason")
+    reason = _checked_reason(accept, reason)
     with db.session() as session:
         meeting = _meeting_for_token(session, meeting_id, token, roster, now)
-        lead = session.get(Lead, meeting.lead_id)
+        return _decide(session, meeting, accept, reason, roster, now, notifications, nurture, "email link")
+
+
+def decide_meeting_as(
+    db: LeadStore,
+    meeting_id: int,
+    actor: str,
+    accept: bool,
+    reason: str | None,
+    roster: Roster,
+    now: datetime | None = None,
+    notifications: Notifications | None = None,
+    nurture: NurtureConfig | None = None,
+    only_rep: str | None = None,
+) -> MeetingDecision:
+    """The same decision taken by a signed-in console user `actor` instead of a token. With
+    `only_rep` (a sales rep acting), the meeting must be that rep's, checked in the decision's
+    own transaction so a reassignment in between cannot slip through. Raises DecisionRefused
+    (not_found | not_yours | reason_required | already_decided)."""
+    now = now or utcnow()
+    reason = _checked_reason(accept, reason)
+    with db.session() as session:
+        meeting = _meeting_for(session, meeting_id, only_rep)
+        return _decide(session, meeting, accept, reason, roster, now, notifications, nurture, actor)
+
+
+def _meeting_for(session: Session, meeting_id: int, only_rep: str | None) -> Meeting:
+    meeting = session.get(Meeting, meeting_id)
+    # Another rep's meeting answers like a missing one, so ids cannot be probed.
+    if meeting is None or (only_rep is not None and meeting.rep_id != only_rep):
+        raise DecisionRefused("not_found", f"no meeting {meeting_id} among yours")
+    return meeting
+
+
+def _checked_reason(accept: bool, reason: str | None) -> str | None:
+    reason = (reason or "").strip() or None
+    if not accept and not reason:
+        raise DecisionRefused("reason_required", "a rejection needs a reason")
+    return reason
+
+
+def _decide(
+    session: Session,
+    meeting: Meeting,
+    accept: bool,
+    reason: str | None,
+    roster: Roster,
+    now: datetime,
+    notifications: Notifications | None,
+    nurture: NurtureConfig | None,
+    actor: str,
+) -> MeetingDecision:
+    status = "accepted" if accept else "rejected"
+    lead = session.get(Lead, meeting.lead_id)
+    if meeting.status == status:
+        return MeetingDecision(meeting.id, meeting.rep_id, lead.visitor_id, status)
+    # A conditional UPDATE, so two decisions at once (the email link and the console, or two
+    # tabs) cannot both pass the check: the second finds the meeting decided.
+    claimed = session.execute(
+        update(Meeting)
+        .where(Meeting.id == meeting.id, Meeting.status == "booked")
+        .values(status=status, reason=reason, decided_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        session.refresh(meeting)
         if meeting.status == status:
             return MeetingDecision(meeting.id, meeting.rep_id, lead.visitor_id, status)
-        if meeting.status != "booked":
-            raise DecisionRefused("already_decided", f"this meeting is already {meeting.status}")
-        meeting.status, meeting.reason, meeting.decided_at = status, reason, now
-        rep = roster.rep(meeting.rep_id)
-        track: Track | None = None
-        if accept:
-            move_stage(session, lead, "accepted", f"{rep.name} accepted" + (f": {reason}" if reason else ""))
-        else:
-            move_stage(session, lead, "rejected", f"{rep.name} rejected: {reason}")
-            if nurture is not None:  # chosen while the stage says "rejected", for rules on it
-                track = choose_track(nurture, LeadFacts.from_lead(_columns(lead)))
-            move_stage(session, lead, "nurture", "recycled after the rep's rejection")
-            if track is not None and notifications is not None and notifications.marketing_webhook_url:
-                enqueue_enrolment(session, notifications.marketing_webhook_url, track, lead, now)
-        if notifications is not None:
-            enqueue_crm_push(session, notifications, f"meeting.{status}", rep, meeting, lead, now)
-        return MeetingDecision(meeting.id, meeting.rep_id, lead.visitor_id, status, track.id if track else None)
+        raise DecisionRefused("already_decided", f"this meeting is already {meeting.status}")
+    session.refresh(meeting)
+    rep = roster.rep(meeting.rep_id)
+    write_audit(session, lead.id, status, actor, rep_id=rep.id, meeting_id=meeting.id, reason=reason, now=now)
+    track: Track | None = None
+    if accept:
+        move_stage(session, lead, "accepted", f"{rep.name} accepted" + (f": {reason}" if reason else ""))
+    else:
+        move_stage(session, lead, "rejected", f"{rep.name} rejected: {reason}")
+        if nurture is not None:  # chosen while the stage says "rejected", for rules on it
+            track = choose_track(nurture, LeadFacts.from_lead(_columns(lead)))
+        move_stage(session, lead, "nurture", "recycled after the rep's rejection")
+        if track is not None and notifications is not None and notifications.marketing_webhook_url:
+            enqueue_enrolment(session, notifications.marketing_webhook_url, track, lead, now)
+    if notifications is not None:
+        enqueue_crm_push(session, notifications, f"meeting.{status}", rep, meeting, lead, now)
+    return MeetingDecision(meeting.id, meeting.rep_id, lead.visitor_id, status, track.id if track else None)
 
 
 def _hash(token: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from leaddb.leads import Lead
 from leaddb.locks import NamedLock
+from leaddb.meetings import HandoffAudit
 from leaddb.store import move_stage  # noqa: F401  (re-exported for booking and nurture)
 
 _INSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
@@ -37,3 +39,32 @@ def lead_for(session: Session, visitor_id: str) -> Lead:
     """The lead of this visitor, created if this is the first we hear of them."""
     insert_unless_present(session, Lead, {"visitor_id": visitor_id, "stage": "visitor"}, ["visitor_id"])
     return session.execute(select(Lead).where(Lead.visitor_id == visitor_id)).scalar_one()
+
+
+def write_audit(
+    session: Session,
+    lead_id: int,
+    action: str,
+    actor: str,
+    now: datetime,
+    *,
+    rep_id: str | None = None,
+    to_rep_id: str | None = None,
+    meeting_id: int | None = None,
+    person_request_id: int | None = None,
+    reason: str | None = None,
+) -> None:
+    """One row of the handoff audit, in the caller's transaction (see leaddb.meetings.HandoffAudit)."""
+    session.add(
+        HandoffAudit(
+            lead_id=lead_id,
+            action=action,
+            actor=actor[:64],
+            rep_id=rep_id,
+            to_rep_id=to_rep_id,
+            meeting_id=meeting_id,
+            person_request_id=person_request_id,
+            reason=reason,
+            created_at=now,
+        )
+    )

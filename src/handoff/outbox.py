@@ -141,7 +141,8 @@ async def run_worker(
     """Deliver due messages until `stop` is set; start it beside the web or action server.
 
     `housekeeping`, when given, runs (in a thread) after each round: the retention purge
-    (`leaddb.privacy.RetentionPurge.run_if_due`), which decides itself whether it is due."""
+    (`leaddb.privacy.RetentionPurge.run_if_due`) and the SLA check (`handoff.sla.SlaWatch`),
+    which decide themselves whether they are due; what it returns, when truthy, is logged."""
     while not stop.is_set():
         try:
             report = await deliver_due(db, senders, policy=policy)
@@ -153,7 +154,7 @@ async def run_worker(
             try:
                 done = await asyncio.to_thread(housekeeping)
                 if done:
-                    log.info("retention purge: %s", done)
+                    log.info("housekeeping: %s", done)
             except Exception:
                 log.exception("worker: housekeeping failed")
         try:

@@ -36,6 +36,8 @@ class PersonContact:
     email: str
     timezone: str
     working_hours: dict[int, tuple[tuple[time, time], ...]]
+    rep_id: str | None = None  # the rep asked, or else the queue
+    queue: str | None = None
 
     def next_at_work(self, now: datetime) -> datetime | None:
         """`now` if they are at work, else when their next working period starts (within a week)."""
@@ -83,13 +85,15 @@ def contact_for(roster: Roster, rep_id: str | None, kind: str = "sales") -> Pers
         raise ValueError(f"unknown person request kind {kind!r} (expected one of {', '.join(KINDS)})")
     rep = roster.reps.get(rep_id) if rep_id and kind == "sales" else None
     if rep is not None and rep.active:
-        return PersonContact(rep.name, rep.email, rep.timezone, rep.working_hours)
+        return PersonContact(rep.name, rep.email, rep.timezone, rep.working_hours, rep_id=rep.id)
     queue_name = SUPPORT_QUEUE if kind == "support" and SUPPORT_QUEUE in roster.queues else roster.fallback_queue
     if queue_name is not None:
         queue = roster.queues[queue_name]  # the roster checks that the fallback queue exists
-        return PersonContact(f"the {queue_name} team", queue.email, queue.timezone, queue.working_hours)
+        return PersonContact(
+            f"the {queue_name} team", queue.email, queue.timezone, queue.working_hours, queue=queue_name
+        )
     fallback = roster.rep(roster.fallback_rep or "")
-    return PersonContact(fallback.name, fallback.email, fallback.timezone, fallback.working_hours)
+    return PersonContact(fallback.name, fallback.email, fallback.timezone, fallback.working_hours, rep_id=fallback.id)
 
 
 def request_a_person(
@@ -109,7 +113,9 @@ def request_a_person(
             select(LeadAssignment).where(LeadAssignment.lead_id == lead.id).order_by(LeadAssignment.id.desc())
         ).scalar()
         contact = contact_for(roster, assignment.rep_id if assignment else None, kind)
-        session.add(PersonRequest(lead_id=lead.id, message=why, created_at=now))
+        session.add(
+            PersonRequest(lead_id=lead.id, message=why, created_at=now, rep_id=contact.rep_id, queue=contact.queue)
+        )
         lead.handoff_requested_at = now
         who = who_is(lead)
         if lead.email:

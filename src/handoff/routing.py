@@ -33,19 +33,23 @@ class RoutingDecision:
 def route_lead(roster: Roster, lead: LeadFacts, db: LeadStore, now: datetime) -> RoutingDecision:
     """Choose the rep for `lead` and store the decision (one transaction)."""
     with db.session() as session:
-        decision = _decide(session, roster, lead, now)
-        lead_row = lead_for(session, lead.visitor_id)
-        session.add(
-            LeadAssignment(
-                lead_id=lead_row.id,
-                rep_id=decision.rep_id,
-                queue=decision.queue,
-                rule=decision.rule,
-                reasons=list(decision.reasons),
-                created_at=now,
-            )
-        )
+        decision = decide_route(session, roster, lead, now)
+        record_assignment(session, lead_for(session, lead.visitor_id).id, decision, now)
     return decision
+
+
+def record_assignment(session: Session, lead_id: int, decision: RoutingDecision, now: datetime) -> None:
+    """The routing audit: one row per decision, in the caller's transaction."""
+    session.add(
+        LeadAssignment(
+            lead_id=lead_id,
+            rep_id=decision.rep_id,
+            queue=decision.queue,
+            rule=decision.rule,
+            reasons=list(decision.reasons),
+            created_at=now,
+        )
+    )
 
 
 def latest_assignment(db: LeadStore, visitor_id: str) -> RoutingDecision | None:
@@ -63,12 +67,19 @@ def latest_assignment(db: LeadStore, visitor_id: str) -> RoutingDecision | None:
         return RoutingDecision(rep_id=row.rep_id, rule=row.rule, reasons=tuple(row.reasons), queue=row.queue)
 
 
-def _decide(session: Session, roster: Roster, lead: LeadFacts, now: datetime) -> RoutingDecision:
+def decide_route(
+    session: Session, roster: Roster, lead: LeadFacts, now: datetime, exclude: frozenset[str] = frozenset()
+) -> RoutingDecision:
+    """The routing decision, not stored. Reps in `exclude` are passed over everywhere (owner,
+    rules, fallback rep): a re-route after an SLA lapse leaves out the reps who let it lapse."""
     reasons: list[str] = []
 
     for domain in dict.fromkeys(filter(None, (lead.email_domain, lead.company_domain))):
         owner = roster.owner_of(domain)
         if owner is None:
+            continue
+        if owner.id in exclude:
+            reasons.append(f"{domain} is owned by {owner.name}, who is passed over this time; routing by rules")
             continue
         if owner.active:
             return RoutingDecision(owner.id, "account_owner", (f"{domain} is an account owned by {owner.name}",))
@@ -86,7 +97,9 @@ def _decide(session: Session, roster: Roster, lead: LeadFacts, now: datetime) ->
             continue
         pool = [roster.reps[rep_id] for rep_id in rule.reps] if rule.reps is not None else list(roster.reps.values())
         covering = [
-            rep for rep in pool if rep.active and all(_covers(rep, fact, facts[fact]) for fact in rule.match_on)
+            rep
+            for rep in pool
+            if rep.active and rep.id not in exclude and all(_covers(rep, fact, facts[fact]) for fact in rule.match_on)
         ]
         full = [rep for rep in covering if not has_a_day_under_the_cap(session, rep, roster.meetings, now)]
         available = [rep for rep in covering if rep not in full]
@@ -105,7 +118,7 @@ def _decide(session: Session, roster: Roster, lead: LeadFacts, now: datetime) ->
         return RoutingDecision(chosen.id, rule.name, tuple(reasons))
 
     reasons.append("no routing rule found an available rep")
-    if roster.fallback_rep:
+    if roster.fallback_rep and roster.fallback_rep not in exclude:
         rep = roster.reps[roster.fallback_rep]
         return RoutingDecision(rep.id, "fallback", tuple(reasons + [f"fallback rep {rep.name}"]))
     return RoutingDecision(

@@ -13,7 +13,7 @@ from appconfig.yamlfile import ConfigError
 
 def _loaders() -> list[tuple[str, Callable[[Path], object]]]:
     from entity_pipeline import load_patterns
-    from handoff import load_nurture, load_roster
+    from handoff import load_nurture, load_roster, load_sla
     from scoring.behaviour import load_behaviour_rules
     from scoring.qualification import load_qualification_rules
     from webapp.console.users import load_users_file
@@ -25,6 +25,7 @@ def _loaders() -> list[tuple[str, Callable[[Path], object]]]:
         ("behaviour.yml", load_behaviour_rules),
         ("roster.yml", load_roster),
         ("nurture.yml", load_nurture),
+        ("sla.yml", load_sla),
         ("entity_patterns.yml", load_patterns),
         ("users.yml", load_users_file),
         ("privacy.yml", load_privacy),

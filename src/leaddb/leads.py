@@ -118,3 +118,11 @@ class PersonRequest(Base):
     lead_id = Column(Integer, ForeignKey("leads.id", ondelete="CASCADE"), nullable=False, index=True)
     message = Column(Text)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    # Who was asked to answer: the routed rep, else a roster queue (null for rows before 0005).
+    rep_id = Column(String(64))
+    queue = Column(String(64))
+    # SLA steps (set once each with a conditional UPDATE) and the answer that ends the SLA.
+    sla_reminded_at = Column(UTCDateTime)
+    sla_escalated_at = Column(UTCDateTime)
+    answered_at = Column(UTCDateTime)
+    answered_by = Column(String(64))

@@ -71,6 +71,13 @@ class Meeting(Base):
     # Signed into the visitor's invite link (handoff.ics); raising it revokes the old link.
     # Null means 0: meetings booked before rotation existed keep their links (revision 0003).
     invite_token_version = Column(Integer)
+    # When the current rep got the meeting (booking, or a reassignment): the SLA counts from
+    # here. Null means created_at (meetings from before revision 0005).
+    assigned_at = Column(UTCDateTime)
+    # Set once per rep by the SLA check, with a conditional UPDATE, so that several outbox
+    # workers send one reminder and re-route once; a reassignment clears both.
+    sla_reminded_at = Column(UTCDateTime)
+    sla_lapsed_at = Column(UTCDateTime)
 
 
 class RepLinkState(Base):
@@ -100,3 +107,22 @@ class OfferedTime(Base):
     rep_id = Column(String(64), nullable=False)
     start = Column(UTCDateTime, nullable=False)
     offered_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class HandoffAudit(Base):
+    """Who did what to a lead's meeting or person request, when and why: a rep's or manager's
+    accept, reject or reassignment (from the console or the email link) and each SLA step."""
+
+    __tablename__ = "handoff_audit"
+
+    id = Column(Integer, primary_key=True)
+    lead_id = Column(Integer, ForeignKey("leads.id", ondelete="CASCADE"), nullable=False, index=True)
+    meeting_id = Column(Integer, index=True)
+    person_request_id = Column(Integer)
+    # accepted | rejected | reassigned | sla_reminder | sla_rerouted | sla_escalated | answered
+    action = Column(String(32), nullable=False)
+    actor = Column(String(64), nullable=False)  # a console username, "email link", or "sla"
+    rep_id = Column(String(64))  # the rep the action was about (who let an SLA lapse)
+    to_rep_id = Column(String(64))  # the new rep of a reassignment or re-route
+    reason = Column(Text)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)

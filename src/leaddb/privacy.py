@@ -48,7 +48,7 @@ from .base import utcnow
 from .chat_events import ChatEvent
 from .events import Event
 from .leads import Lead, LeadAnswer, PersonRequest, QualificationDecision, StageTransition
-from .meetings import LeadAssignment, Meeting, OfferedTime
+from .meetings import HandoffAudit, LeadAssignment, Meeting, OfferedTime
 from .outbox import OutboxMessage
 from .store import LeadStore
 
@@ -73,6 +73,7 @@ LEAD_CHILDREN = (
     StageTransition,
     PersonRequest,
     LeadAssignment,
+    HandoffAudit,
     Meeting,
     OfferedTime,
 )

@@ -9,8 +9,8 @@ from sqlalchemy import func, or_, select
 from leaddb import LeadStore
 from leaddb.chat_events import transcript
 from leaddb.events import Event
-from leaddb.leads import Lead, LeadAnswer, QualificationDecision, StageTransition
-from leaddb.meetings import LeadAssignment, Meeting
+from leaddb.leads import Lead, LeadAnswer, PersonRequest, QualificationDecision, StageTransition
+from leaddb.meetings import HandoffAudit, LeadAssignment, Meeting
 
 
 def _owners(session, lead_ids: list[int] | None = None) -> dict[int, str | None]:
@@ -61,6 +61,20 @@ def lead_owner(store: LeadStore, lead_id: int) -> tuple[bool, str | None]:
         if session.get(Lead, lead_id) is None:
             return False, None
         return True, _owners(session, [lead_id]).get(lead_id)
+
+
+def meeting_owner(store: LeadStore, meeting_id: int) -> tuple[int, str] | None:
+    """(lead id, the meeting's rep), or None when there is no such meeting."""
+    with store.session() as session:
+        meeting = session.get(Meeting, meeting_id)
+        return (meeting.lead_id, meeting.rep_id) if meeting else None
+
+
+def request_owner(store: LeadStore, request_id: int) -> tuple[int, str | None] | None:
+    """(lead id, the rep asked), or None when there is no such person request."""
+    with store.session() as session:
+        request = session.get(PersonRequest, request_id)
+        return (request.lead_id, request.rep_id) if request else None
 
 
 def lead_detail(store: LeadStore, lead_id: int) -> dict[str, Any] | None:
@@ -117,8 +131,35 @@ def lead_detail(store: LeadStore, lead_id: int) -> dict[str, Any] | None:
                 )
             ],
             "meetings": [
-                {"rep_id": m.rep_id, "start": m.start.isoformat(), "status": m.status, "reason": m.reason}
+                {"id": m.id, "rep_id": m.rep_id, "start": m.start.isoformat(), "status": m.status, "reason": m.reason}
                 for m in session.scalars(select(Meeting).where(Meeting.lead_id == lead.id).order_by(Meeting.id))
+            ],
+            "person_requests": [
+                {
+                    "id": r.id,
+                    "message": r.message,
+                    "at": r.created_at.isoformat(),
+                    "asked": r.rep_id or r.queue,
+                    "answered_at": r.answered_at.isoformat() if r.answered_at else None,
+                    "answered_by": r.answered_by,
+                }
+                for r in session.scalars(
+                    select(PersonRequest).where(PersonRequest.lead_id == lead.id).order_by(PersonRequest.id)
+                )
+            ],
+            # Who accepted, rejected, reassigned or answered, and each SLA step.
+            "actions": [
+                {
+                    "action": a.action,
+                    "actor": a.actor,
+                    "rep_id": a.rep_id,
+                    "to_rep_id": a.to_rep_id,
+                    "reason": a.reason,
+                    "at": a.created_at.isoformat(),
+                }
+                for a in session.scalars(
+                    select(HandoffAudit).where(HandoffAudit.lead_id == lead.id).order_by(HandoffAudit.id)
+                )
             ],
             # Streamed by the production profile's event broker (empty in the embedded profile).
             "transcript": [

@@ -1,6 +1,10 @@
 """Speed to lead: minutes from a lead becoming an SQL to its rep's first decision (accept or
 reject) on the meeting, per rep, with SLA breaches. A meeting still undecided counts as a breach
-once the SLA has passed, because waiting is exactly what the SLA is about."""
+once the SLA has passed, because waiting is exactly what the SLA is about.
+
+Beside these wall-clock figures, each rep's steps of the working-time SLA (config/sla.yml, from
+the handoff audit): reminders sent to them, and meetings that lapsed with them (re-routed away
+or escalated to the manager). A rep who lost every meeting that way still has a row."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from sqlalchemy import func, select
 
 from leaddb import LeadStore
 from leaddb.leads import Lead, StageTransition
-from leaddb.meetings import Meeting
+from leaddb.meetings import HandoffAudit, Meeting
 
 DEFAULT_SLA_MINUTES = 5
 # Buckets of the distribution, in minutes (upper bounds; the last is open).
@@ -46,8 +50,27 @@ def speed_to_lead(
         if until is not None:
             statement = statement.where(Lead.created_at < until)
         rows = session.execute(statement).all()
+        steps = (
+            select(HandoffAudit.rep_id, HandoffAudit.action, func.count())
+            .join(Lead, Lead.id == HandoffAudit.lead_id)
+            .where(
+                HandoffAudit.meeting_id.is_not(None),
+                HandoffAudit.rep_id.is_not(None),
+                HandoffAudit.action.in_(("sla_reminder", "sla_rerouted", "sla_escalated")),
+            )
+            .group_by(HandoffAudit.rep_id, HandoffAudit.action)
+        )
+        if since is not None:
+            steps = steps.where(Lead.created_at >= since)
+        if until is not None:
+            steps = steps.where(Lead.created_at < until)
+        sla_steps = session.execute(steps).all()
     sla = timedelta(minutes=sla_minutes)
-    per_rep: dict[str, dict[str, Any]] = defaultdict(lambda: {"decided": [], "waiting": 0, "breaches": 0})
+    per_rep: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"decided": [], "waiting": 0, "breaches": 0, "reminders": 0, "lapses": 0}
+    )
+    for rep_id, action, count in sla_steps:
+        per_rep[rep_id]["reminders" if action == "sla_reminder" else "lapses"] += count
     buckets = dict.fromkeys((label for _, label in BUCKETS), 0)
     for rep_id, sql_at, decided_at in rows:
         rep = per_rep[rep_id]
@@ -69,6 +92,8 @@ def speed_to_lead(
                 "waiting": rep["waiting"],
                 "median_minutes": round(median(rep["decided"]), 1) if rep["decided"] else None,
                 "sla_breaches": rep["breaches"],
+                "sla_reminders": rep["reminders"],
+                "sla_lapses": rep["lapses"],
             }
             for rep_id, rep in sorted(per_rep.items())
         ],

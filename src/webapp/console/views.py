@@ -4,9 +4,14 @@
 - `GET /console`: the funnel (managers, marketers, admins), numbers in a table and a chart
 - `GET /console/model`: the predictive model's card (marketers, admins)
 - `GET /console/leads?q=&stage=`, `GET /console/leads/<id>`: a rep sees only their own leads
+- `POST /console/meetings/<id>/decision` (form: accept | reject with a reason | reassign to a rep,
+  managers and admins only) and `POST /console/person-requests/<id>/answered`: a rep acts on
+  their own meetings and requests only; CSRF-protected like every console form
 - `GET /api/console/funnel?from=YYYY-MM-DD&to=YYYY-MM-DD&by=week|rep|source|landing`,
-  `GET /api/console/speed-to-lead?from=&to=&sla_minutes=5`, `GET /api/console/leads/<id>`:
-  a console session or `Authorization: Bearer $CONSOLE_API_TOKEN`
+  `GET /api/console/speed-to-lead?from=&to=&sla_minutes=5`, `GET /api/console/leads/<id>`,
+  `POST /api/console/meetings/<id>/decision` (JSON `{"action", "reason", "to_rep"}`):
+  a console session (and, to change anything, its CSRF token in `X-CSRF-Token`) or
+  `Authorization: Bearer $CONSOLE_API_TOKEN`
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import hmac
 import secrets
 from dataclasses import asdict
 from datetime import date, datetime, time, timedelta, timezone
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +33,16 @@ from sqlalchemy import select
 
 from appconfig.settings import PROJECT_ROOT, secret_key
 from appconfig.yamlfile import ConfigError
+from handoff import (
+    DecisionRefused,
+    Notifications,
+    answer_person_request,
+    decide_meeting_as,
+    eligible_reps,
+    load_nurture,
+    load_roster,
+    reassign_meeting,
+)
 from leaddb import utcnow
 from leaddb.funnel import GROUPINGS, funnel, funnel_by
 from leaddb.leads import STAGES, Lead
@@ -36,7 +52,7 @@ from scoring.predictive.card import read_card
 from scoring.qualification import load_qualification_rules
 
 from .auth import LoginLimiter, Session, csrf_ok, csrf_token, make_session, read_session
-from .data import lead_detail, lead_owner, list_leads
+from .data import lead_detail, lead_owner, list_leads, meeting_owner, request_owner
 from .speed import DEFAULT_SLA_MINUTES, speed_to_lead
 from .users import SEES_ALL_LEADS, SEES_REPORTS, ConsoleUser, authenticate, load_users
 
@@ -227,7 +243,21 @@ async def lead_page(request: Request, lead_id: int) -> HTTPResponse:
         status, message = refusal
         return _render("message.html", status, title="Not available", message=message)
     lead = await asyncio.to_thread(lead_detail, request.app.ctx.store, lead_id)
-    return _render("lead.html", title=f"Lead {lead_id}", lead=lead, **_page_context(request, user, session))
+    roster = _roster(request.app.ctx.settings.config_dir)
+    choices = {}
+    if lead is not None and user.role in SEES_ALL_LEADS:  # who each booked meeting could go to
+        for meeting in lead["meetings"]:
+            if meeting["status"] == "booked":
+                reps = await asyncio.to_thread(eligible_reps, request.app.ctx.store, roster, meeting["id"])
+                choices[meeting["id"]] = [(rep.id, rep.name) for rep in reps]
+    return _render(
+        "lead.html",
+        title=f"Lead {lead_id}",
+        lead=lead,
+        reassign_to=choices,
+        acts_on_all=user.role in SEES_ALL_LEADS,
+        **_page_context(request, user, session),
+    )
 
 
 async def _refuse_lead(request: Request, user: ConsoleUser, lead_id: int) -> tuple[int, str] | None:
@@ -238,6 +268,137 @@ async def _refuse_lead(request: Request, user: ConsoleUser, lead_id: int) -> tup
             return 403, "Your role sees the reports, not individual leads."
         return 404, "No such lead among yours."
     return None
+
+
+# -- acting on a lead's meeting and person requests ----------------------------------------------
+
+# What a refusal of the handoff library answers over HTTP.
+_REFUSAL_STATUS = {
+    "not_found": 404,
+    "reason_required": 422,
+    "already_decided": 409,
+    "not_booked": 409,
+    "not_eligible": 409,
+}
+MEETING_ACTIONS = ("accept", "reject", "reassign")
+
+
+@cache
+def _roster(config_dir: Path):
+    return load_roster(config_dir / "roster.yml")
+
+
+@cache
+def _nurture(config_dir: Path):
+    return load_nurture(config_dir / "nurture.yml")
+
+
+async def _act_on_meeting(
+    request: Request, user: ConsoleUser, meeting_id: int, form: dict[str, Any]
+) -> tuple[int, str, int | None]:
+    """(HTTP status, what happened or why not, the meeting's lead id) for one console action.
+
+    Refusals by role come first: a marketer acts on nothing, a rep only on their own meeting
+    (another rep's answers like a missing one) and never reassigns; the library checks the
+    rep again in its own transaction, so a meeting reassigned meanwhile is refused too."""
+    action, reason, to_rep = form.get("action"), form.get("reason"), form.get("to_rep")
+    if action not in MEETING_ACTIONS or not isinstance(reason, str | None) or not isinstance(to_rep, str | None):
+        return (
+            400,
+            f"action must be one of {', '.join(MEETING_ACTIONS)} (with a text reason, and to_rep to reassign)",
+            None,
+        )
+    if user.role not in SEES_ALL_LEADS and user.role != "sales_rep":
+        return 403, "your role cannot act on meetings", None
+    store = request.app.ctx.store
+    found = await asyncio.to_thread(meeting_owner, store, meeting_id)
+    only_rep = None if user.role in SEES_ALL_LEADS else user.rep_id or ""
+    if found is None or (only_rep is not None and found[1] != only_rep):
+        return 404, "No such meeting among yours.", None
+    lead_id = found[0]
+    if action == "reassign" and user.role not in SEES_ALL_LEADS:
+        return 403, "only a sales manager or an admin can reassign a meeting", lead_id
+    settings = request.app.ctx.settings
+    roster, notifications = _roster(settings.config_dir), Notifications.from_env()
+    try:
+        if action == "reassign":
+            if not to_rep:
+                return 400, "choose the rep to reassign the meeting to", lead_id
+            done = await asyncio.to_thread(
+                reassign_meeting, store, meeting_id, to_rep, user.username, reason, roster, None, notifications
+            )
+            return 200, f"Meeting reassigned from {done.from_rep} to {done.to_rep}.", lead_id
+        decision = await asyncio.to_thread(
+            decide_meeting_as,
+            store,
+            meeting_id,
+            user.username,
+            action == "accept",
+            reason,
+            roster,
+            None,
+            notifications,
+            _nurture(settings.config_dir),
+            only_rep,
+        )
+    except DecisionRefused as refused:
+        return _REFUSAL_STATUS.get(refused.code, 400), str(refused).capitalize() + ".", lead_id
+    except ValueError as error:  # the meeting's rep has left roster.yml since the booking
+        return 409, f"{error}: reassign the meeting to a rep on the roster", lead_id
+    track = f" The lead goes to the “{decision.nurture_track}” nurture track." if decision.nurture_track else ""
+    return 200, f"Meeting {decision.status}.{track}", lead_id
+
+
+@console.post("/console/meetings/<meeting_id:int>/decision")
+async def meeting_decision(request: Request, meeting_id: int) -> HTTPResponse:
+    current = _current(request)
+    if current is None:
+        return redirect("/console/login", status=303)
+    user, session = current
+    if not csrf_ok(_key(request), session.nonce, request.form.get("csrf_token")):
+        return _render("message.html", 403, title="Form expired", message="Reload the page and try again.")
+    form = {key: request.form.get(key) for key in ("action", "reason", "to_rep")}
+    status, message, lead_id = await _act_on_meeting(request, user, meeting_id, form)
+    if status == 200:
+        return redirect(f"/console/leads/{lead_id}", status=303)
+    return _render("message.html", status, title="Not saved", message=message, **_page_context(request, user, session))
+
+
+@console.post("/api/console/meetings/<meeting_id:int>/decision")
+async def meeting_decision_api(request: Request, meeting_id: int) -> HTTPResponse:
+    user = _api_user(request)
+    if user is None:
+        return json({"error": NOT_SIGNED_IN}, status=401)
+    if not _has_api_token(request):
+        current = _current(request)  # a session: the cookie alone could be another site's form
+        if current is None or not csrf_ok(_key(request), current[1].nonce, request.headers.get("x-csrf-token")):
+            return json({"error": "send the console's CSRF token in X-CSRF-Token"}, status=403)
+    try:
+        body = request.json
+    except InvalidUsage:
+        body = None
+    if not isinstance(body, dict):
+        return json({"error": "the body must be a JSON object with action (and reason, to_rep)"}, status=400)
+    status, message, _ = await _act_on_meeting(request, user, meeting_id, body)
+    return json({"meeting_id": meeting_id, "result": message} if status == 200 else {"error": message}, status=status)
+
+
+@console.post("/console/person-requests/<request_id:int>/answered")
+async def request_answered(request: Request, request_id: int) -> HTTPResponse:
+    current = _current(request)
+    if current is None:
+        return redirect("/console/login", status=303)
+    user, session = current
+    if not csrf_ok(_key(request), session.nonce, request.form.get("csrf_token")):
+        return _render("message.html", 403, title="Form expired", message="Reload the page and try again.")
+    store = request.app.ctx.store
+    found = await asyncio.to_thread(request_owner, store, request_id)
+    lead_id = found[0] if found else None
+    refusal = await _refuse_lead(request, user, lead_id) if lead_id is not None else (404, "No such request.")
+    if refusal:
+        return _render("message.html", refusal[0], title="Not available", message=refusal[1])
+    await asyncio.to_thread(answer_person_request, store, request_id, user.username)
+    return redirect(f"/console/leads/{lead_id}", status=303)
 
 
 # Stages the CRM reports back, or a person marks by hand: what happens after the meeting.
