@@ -38,6 +38,7 @@ from leaddb.events import visitor_events
 from scoring.behaviour import BehaviourRules, load_behaviour_rules, score_behaviour
 
 from .tracking import VISITOR_ID
+from .visitors import ensure_visitor, set_visitor_cookie
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +78,12 @@ async def load_rules(app: Sanic, _loop) -> None:
 async def page(request: Request) -> HTTPResponse:
     response = html(_templates.get_template(PAGES[request.path]).render(current_path=request.path))
     response.headers["Content-Security-Policy"] = _content_security_policy(request)
-    response.headers["Cache-Control"] = "no-cache"
+    # private: the response may set this visitor's cookie, which no shared cache may hand on.
+    response.headers["Cache-Control"] = "private, no-cache"
+    # The page issues the visitor id, so tracker.js and chat.js, starting together, share one.
+    proof, renewed = ensure_visitor(request)
+    if renewed:
+        set_visitor_cookie(response, request, proof)
     return response
 
 
@@ -152,11 +158,22 @@ def _widget_version() -> str | None:
 
 @site.get("/api/chat/config")
 async def chat_config(request: Request) -> HTTPResponse:
-    """`widget_version` lets chat.js write the widget's stored session in the format it expects."""
-    return json_response(
-        {"socket_url": chat_socket_url(request), "socket_path": "/socket.io/", "widget_version": _widget_version()},
+    """`widget_version` lets chat.js write the widget's stored session in the format it expects.
+    `visitor_id` and `visitor_proof` are this browser's (the HttpOnly cookie's, or fresh ones):
+    the widget's session id, and what the chat channel asks to accept it. Only a same-origin
+    page can read them (no CORS headers here)."""
+    proof, renewed = ensure_visitor(request)
+    response = json_response(
+        {
+            "socket_url": chat_socket_url(request),
+            "socket_path": "/socket.io/",
+            "widget_version": _widget_version(),
+            "visitor_id": proof.visitor_id,
+            "visitor_proof": proof.value,
+        },
         headers={"Cache-Control": "no-store"},
     )
+    return set_visitor_cookie(response, request, proof) if renewed else response
 
 
 @site.get("/api/visitor/<visitor_id:str>/opening")

@@ -9,8 +9,10 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
+from appconfig.inputs import VISITOR_ID
 from leaddb import make_engine
 from leaddb.events import EVENT_TYPES, visitor_events
+from tests.support.identity import proof_cookie
 from tests.support.servers import SITE_ORIGIN, running_webapp
 
 
@@ -36,7 +38,12 @@ def an_event(**fields) -> dict:
 
 
 def post(server, body, content_type="application/json", **headers) -> httpx.Response:
+    """POST /track as the browser of the body's visitor_id would: with that id's cookie
+    (unless the test passes a Cookie of its own)."""
     content = body if isinstance(body, (bytes, str)) else json.dumps(body)
+    visitor_id = body.get("visitor_id") if isinstance(body, dict) else None
+    if "Cookie" not in headers and isinstance(visitor_id, str) and VISITOR_ID.fullmatch(visitor_id):
+        headers.update(proof_cookie(visitor_id, server.secret_key))
     return httpx.post(
         f"{server.url}/track", content=content, headers={"Content-Type": content_type, **headers}, timeout=10
     )
