@@ -127,11 +127,22 @@ def test_opening_follows_the_behaviour_rules(site_url, running_stack, events, is
         _track(site_url, running_stack.env, visitor_id, *events)
     if is_lead:
         LeadStore.from_url(running_stack.env["DATABASE_URL"]).ensure_lead(visitor_id)
-    response = _get(site_url, f"/api/visitor/{visitor_id}/opening")
+    response = httpx.get(
+        f"{site_url}/api/visitor/{visitor_id}/opening", headers=proof_cookie(visitor_id, running_stack.env), timeout=10
+    )
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
     answer = response.json()
     assert {key: answer[key] for key in expected} == expected
+
+
+def test_opening_tells_only_the_visitor_themselves(site_url, running_stack):
+    victim, other = f"v-{uuid.uuid4()}", f"v-{uuid.uuid4()}"
+    _track(site_url, running_stack.env, victim, PRICING_VIEW, PRICING_VIEW, PRICING_VIEW)
+    for headers in ({}, proof_cookie(other, running_stack.env)):
+        response = httpx.get(f"{site_url}/api/visitor/{victim}/opening", headers=headers, timeout=10)
+        assert response.status_code == 403
+        assert "score" not in response.text
 
 
 @pytest.mark.parametrize("visitor_id", ["short", "has space in it", "x" * 129, "semi;colon12"])
