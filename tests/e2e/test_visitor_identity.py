@@ -54,19 +54,21 @@ def test_forged_events_under_another_id_do_not_change_the_victims_score(running_
         ]
     ]
     track = f"http://127.0.0.1:{running_stack.env['WEB_PORT']}/track"
-    for cookies in ({}, {"lq_vid": attacker_proof}):  # no cookie, and the attacker's own
-        response = httpx.post(track, json={"visitor_id": victim, "events": events}, cookies=cookies, timeout=30)
-        assert response.status_code == 403, response.text
-    store = LeadStore.from_url(running_stack.env["DATABASE_URL"])
-    assert visitor_events(store.engine, victim) == []
+    forged = [
+        httpx.post(track, json={"visitor_id": victim, "events": events}, cookies=cookies, timeout=30)
+        for cookies in ({}, {"lq_vid": attacker_proof})  # no cookie, and the attacker's own
+    ]
 
     # The victim chats with the proof its browser holds (the web app's, checked by Rasa's channel).
     first = _rest(running_stack, victim, "hello", headers={"X-Visitor-Proof": victim_proof})
     assert first.status_code == 200, first.text
     for answer in ANSWERS:
         _say(running_stack, victim, answer)
+    store = LeadStore.from_url(running_stack.env["DATABASE_URL"])
     assert _slot(running_stack, victim, "lead_tier") == "mql"
     assert not any("pricing" in reason for reason in store.get_lead(victim)["reasons"])
+    assert [response.status_code for response in forged] == [403, 403]
+    assert visitor_events(store.engine, victim) == []
 
 
 def test_rest_messages_under_a_borrowed_sender_are_refused(running_stack):
