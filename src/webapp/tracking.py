@@ -10,6 +10,7 @@ gets a fresh id and its cookie. Server-to-server senders (the marketing tool's e
 have no cookie: they sign the body (`X-Track-Signature: sha256=HEX`, HMAC-SHA256 with
 TRACK_SERVER_SECRET) and name the visitor in it; unsigned, badly signed, or with no secret
 configured, they are refused (403).
+
 The whole batch is checked first and refused as one with every problem named (a batch is
 either stored or not, so the sender can simply resend it); an id seen before is counted as
 a duplicate, never as an error.
@@ -435,7 +436,7 @@ class _VisitorBody(_Body):
     @validator("visitor_id")
     def _visitor_id(cls, value: str | None) -> str | None:
         if value is not None and not VISITOR_ID.fullmatch(value):
-            raise ValueError("must be 8-128 letters, digits, '-' or '_' (the tracker.js visitor id)")
+            raise ValueError("must be 8-128 letters, digits, '-' or '_' (the site's visitor id)")
         return value
 
 
