@@ -33,7 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from launcher.build import ensure_model
 from launcher.environment import stack_environment
 from launcher.stack import Stack
+from tests.support.identity import proof_headers
 from tests.support.production_stack import running_production_profile
+from tests.support.servers import config_without_rate_limits
 
 QUALIFICATION = [
     "hi there",
@@ -56,24 +58,27 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-async def _conversation(client: httpx.AsyncClient, url: str, script: list[str], latencies: list[float]) -> None:
+async def _conversation(
+    client: httpx.AsyncClient, url: str, env: dict[str, str], script: list[str], latencies: list[float]
+) -> None:
     sender = f"bench-{uuid.uuid4().hex[:10]}"
+    headers = proof_headers(sender, env)  # the channel takes a sender only with its proof
     for text in script:
         started = time.perf_counter()
-        response = await client.post(url, json={"sender": sender, "message": text})
+        response = await client.post(url, json={"sender": sender, "message": text}, headers=headers)
         response.raise_for_status()
         latencies.append(time.perf_counter() - started)
 
 
-async def _load(url: str, script: list[str], conversations: int, rounds: int) -> dict:
+async def _load(url: str, env: dict[str, str], script: list[str], conversations: int, rounds: int) -> dict:
     latencies: list[float] = []
     async with httpx.AsyncClient(timeout=120) as client:
         # Warm-up, not counted: each replica's first model call and first action are slow, so
         # every conversation's first two messages go in at once, reaching every replica.
-        await asyncio.gather(*(_conversation(client, url, script[:2], []) for _ in range(conversations)))
+        await asyncio.gather(*(_conversation(client, url, env, script[:2], []) for _ in range(conversations)))
         started = time.perf_counter()
         for _ in range(rounds):
-            await asyncio.gather(*(_conversation(client, url, script, latencies) for _ in range(conversations)))
+            await asyncio.gather(*(_conversation(client, url, env, script, latencies) for _ in range(conversations)))
         elapsed = time.perf_counter() - started
     latencies.sort()
     return {
@@ -98,6 +103,8 @@ def _embedded_environment(var_dir: Path) -> dict[str, str]:
     env = stack_environment(
         {
             "LEADQUAL_VAR_DIR": str(var_dir),
+            # One bench client sends far more than the shipped per-address chat limits.
+            "LEADQUAL_CONFIG_DIR": str(config_without_rate_limits(var_dir)),
             "DATABASE_URL": f"sqlite:///{var_dir}/leads.db",
             "TRACKER_STORE_URL": f"sqlite:///{var_dir}/conversations.db",
             "RASA_PORT": str(_free_port()),
@@ -115,28 +122,30 @@ def bench_assistant(conversations: int, rounds: int) -> dict:
     ensure_model(env)
     with Stack(env, only=("actions", "rasa")):
         url = f"http://127.0.0.1:{env['RASA_PORT']}/webhooks/rest/webhook"
-        return asyncio.run(_load(url, QUALIFICATION, conversations, rounds))
+        return asyncio.run(_load(url, env, QUALIFICATION, conversations, rounds))
 
 
 def bench_production(conversations: int, rounds: int) -> dict:
     with running_production_profile() as stack:
-        return asyncio.run(_load(f"{stack.chat_url}/webhooks/rest/webhook", QUALIFICATION, conversations, rounds))
+        url = f"{stack.chat_url}/webhooks/rest/webhook"
+        return asyncio.run(_load(url, stack.env, QUALIFICATION, conversations, rounds))
 
 
 # After the qualification, a visitor who keeps talking: questions and small talk, up to turn 40.
 CHATTER = ["what integrations do you have?", "ok thanks", "do you work with hubspot?", "cool", "how long is setup?"]
 
 
-async def _turn_costs(url: str, visitors: int, turns: int) -> dict[int, float]:
+async def _turn_costs(url: str, env: dict[str, str], visitors: int, turns: int) -> dict[int, float]:
     per_turn: dict[int, list[float]] = {}
     async with httpx.AsyncClient(timeout=120) as client:
-        await _conversation(client, url, QUALIFICATION[:1], [])  # warm-up
+        await _conversation(client, url, env, QUALIFICATION[:1], [])  # warm-up
         for _ in range(visitors):
             sender = f"bench-long-{uuid.uuid4().hex[:10]}"
+            headers = proof_headers(sender, env)
             script = (QUALIFICATION + CHATTER * turns)[:turns]
             for turn, message in enumerate(script, start=1):
                 started = time.perf_counter()
-                response = await client.post(url, json={"sender": sender, "message": message})
+                response = await client.post(url, json={"sender": sender, "message": message}, headers=headers)
                 response.raise_for_status()
                 per_turn.setdefault(turn, []).append(time.perf_counter() - started)
     return {turn: 1000 * statistics.median(values) for turn, values in per_turn.items()}
@@ -146,7 +155,8 @@ def bench_turn_cost(visitors: int = 5, turns: int = 40) -> dict[int, float]:
     var_dir = Path(tempfile.mkdtemp(prefix="bench-long-"))
     env = _embedded_environment(var_dir)
     with Stack(env, only=("actions", "rasa")):
-        return asyncio.run(_turn_costs(f"http://127.0.0.1:{env['RASA_PORT']}/webhooks/rest/webhook", visitors, turns))
+        url = f"http://127.0.0.1:{env['RASA_PORT']}/webhooks/rest/webhook"
+        return asyncio.run(_turn_costs(url, env, visitors, turns))
 
 
 def bench_starter_bot(conversations: int, rounds: int) -> dict:
@@ -182,7 +192,9 @@ def bench_starter_bot(conversations: int, rounds: int) -> dict:
             if server.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"starter bot did not start; see {folder / 'rasa.log'}")
             time.sleep(0.5)
-        return asyncio.run(_load(f"http://127.0.0.1:{port}/webhooks/rest/webhook", STARTER, conversations, rounds))
+        # Stock Rasa ignores the proof header the bench sends.
+        url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+        return asyncio.run(_load(url, env, STARTER, conversations, rounds))
     finally:
         server.terminate()
         server.wait(30)

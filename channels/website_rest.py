@@ -5,6 +5,13 @@ missing sender into the shared conversation `default`, takes any string as a sen
 (`../../x`, 5,000 characters, NUL) and stays silent on a message it cannot encode (a lone
 surrogate). Here each of those is a 400 naming the field and the problem; a sender must be a
 visitor id in the format the site issues (appconfig.inputs.VISITOR_ID).
+
+Stock Rasa also lets anyone talk as any sender. Here a message is accepted for a sender only
+with that sender's proof (appconfig.visitor_proof: the `lq_vid` value the web app issued, signed
+with LEADQUAL_SECRET_KEY), in the `X-Visitor-Proof` header or as `metadata.visitor_proof`;
+otherwise 403 and nothing reaches Rasa. The proof is taken out of the metadata before Rasa
+stores it. Messages are rate limited per client address and per sender (config/limits.yml
+`chat:`): 429 with Retry-After.
 """
 
 from __future__ import annotations
@@ -18,6 +25,21 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
 from appconfig.inputs import VISITOR_ID, VISITOR_ID_PROBLEM, text_problem, without_nul
+from appconfig.settings import load_settings, secret_key
+from appconfig.visitor_proof import proves
+from webapp.limits import ChatRateLimiters, client_address, limits_for, too_many_requests
+
+PROOF_HEADER = "x-visitor-proof"
+NO_PROOF = {
+    "error": "sender not proven",
+    "errors": [
+        {
+            "field": "sender",
+            "problem": "needs its visitor proof (the lq_vid value the site issued) "
+            "in the X-Visitor-Proof header or as metadata.visitor_proof",
+        }
+    ],
+}
 
 
 def body_problems(body: Any) -> list[dict[str, str]]:
@@ -46,6 +68,9 @@ class WebsiteRestInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = super().blueprint(on_new_message)
+        settings = load_settings()
+        key, lifetime = secret_key(settings), settings.visitor_id_lifetime_seconds
+        rate_limits = ChatRateLimiters.from_config(limits_for(settings.config_dir))
 
         @blueprint.middleware("request")
         async def check_body(request: Request) -> HTTPResponse | None:
@@ -54,8 +79,20 @@ class WebsiteRestInput(RestInput):
             problems = body_problems(request.json)  # not JSON at all: Sanic's own 400
             if problems:
                 return json({"error": "message not accepted", "errors": problems}, status=400)
-            # Answered, but stored without NUL characters (PostgreSQL text has none).
-            request.parsed_json = {**request.json, "message": without_nul(request.json["message"])}
+            body = request.json
+            metadata = dict(body.get("metadata") or {})
+            in_metadata = metadata.pop("visitor_proof", None)
+            proof = request.headers.get(PROOF_HEADER) or in_metadata
+            if not proves(proof, body["sender"], key, lifetime):
+                return json(NO_PROOF, status=403)
+            wait, limit = rate_limits.take(client_address(request), body["sender"])
+            if wait:
+                return too_many_requests(wait, limit)
+            # Answered, but stored without NUL characters (PostgreSQL text has none), and
+            # without the proof: the tracker store is no place for a credential.
+            request.parsed_json = {**body, "message": without_nul(body["message"])}
+            if "metadata" in body:
+                request.parsed_json["metadata"] = metadata
             return None
 
         return blueprint

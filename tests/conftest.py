@@ -79,17 +79,19 @@ def crm_receiver():
 
 @pytest.fixture(scope="session")
 def stack_env(tmp_path_factory, smtp_server, crm_receiver):
-    """Environment for a private copy of the whole stack: own ports, own SQLite files, the
-    outbox delivering to the local SMTP server and CRM receiver. Rasa's HTTP API, off by
+    """Environment for a private copy of the whole stack: own ports, own SQLite files, no rate
+    limits in reach, the outbox delivering to the local SMTP server and CRM receiver. Rasa's HTTP API, off by
     default, is on (with a token) so tests can read trackers back."""
     from launcher.environment import stack_environment
-    from tests.support.servers import free_port
+    from tests.support.servers import config_without_rate_limits, free_port
 
     var_dir = tmp_path_factory.mktemp("stack")
     action_port = free_port()
     return stack_environment(
         {
             "LEADQUAL_VAR_DIR": str(var_dir),
+            # The corpus and browser tests chat far faster than the shipped chat limits allow.
+            "LEADQUAL_CONFIG_DIR": str(config_without_rate_limits(var_dir)),
             "DATABASE_URL": f"sqlite:///{var_dir}/leads.db",
             "TRACKER_STORE_URL": f"sqlite:///{var_dir}/conversations.db",
             "RASA_PORT": str(free_port()),

@@ -187,7 +187,7 @@ def test_the_load_report_counts_lost_answers_double_bookings_and_duplicate_deliv
 def test_a_scripted_visitor_answers_the_question_asked_and_knows_when_it_is_booked():
     from tests.support.scripted_visitor import Profile, ScriptedVisitor
 
-    visitor = ScriptedVisitor("http://127.0.0.1:1", Profile(12))
+    visitor = ScriptedVisitor("http://127.0.0.1:1", Profile(12), {"LEADQUAL_SECRET_KEY": "k" * 40})
     assert visitor._next_message([{"text": "Hi!"}, {"text": "Which company are you with?"}]) == "Northwind Traders"
     assert visitor._next_message([{"text": "What's the best work email to reach you on?"}]).endswith(
         "@northwind-traders.com"

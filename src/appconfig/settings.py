@@ -26,6 +26,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 Port = Checked[int, conint(ge=1, le=65535)]
 PositiveInt = Checked[int, conint(ge=1)]
 DatabaseNumber = Checked[int, conint(ge=0)]
+LifetimeDays = Checked[int, conint(ge=1, le=400)]
 
 
 PROFILES = ("embedded", "production")
@@ -80,6 +81,10 @@ class Settings(BaseModel):
     track_max_body_bytes: PositiveInt = Field(64 * 1024, alias="TRACK_MAX_BODY_BYTES")
     track_max_events: PositiveInt = Field(100, alias="TRACK_MAX_EVENTS")
     track_max_event_age_days: PositiveInt = Field(30, alias="TRACK_MAX_EVENT_AGE_DAYS")
+    # How long a visitor id's proof (the lq_vid cookie) is valid; browsers keep cookies 400 days at most.
+    visitor_id_lifetime_days: LifetimeDays = Field(60, alias="VISITOR_ID_LIFETIME_DAYS")
+    # Signs server-to-server /track requests (X-Track-Signature); unset: such requests are refused.
+    track_server_secret: str | None = Field(None, alias="TRACK_SERVER_SECRET")
     # --- Outbound messages
     smtp_host: str | None = Field(None, alias="SMTP_HOST")
     smtp_port: Port = Field(587, alias="SMTP_PORT")
@@ -153,6 +158,10 @@ class Settings(BaseModel):
     @property
     def is_development(self) -> bool:
         return self.environment == "development"
+
+    @property
+    def visitor_id_lifetime_seconds(self) -> int:
+        return self.visitor_id_lifetime_days * 86400
 
     def as_environment(self) -> dict[str, str]:
         """Every set variable as the text a child process reads back (unset optionals left out)."""

@@ -111,7 +111,10 @@ def production_services(env: dict[str, str]) -> list[Service]:
         for n, port in enumerate(replica_ports(settings.action_server_port, settings.action_replicas), 1)
     ]
     listed += [
-        Service(f"rasa-{n}", rasa_command(env, port, "127.0.0.1", ENDPOINTS), port, "/")
+        # Chat rate limits are per client address too: the one nginx forwards.
+        Service(
+            f"rasa-{n}", rasa_command(env, port, "127.0.0.1", ENDPOINTS), port, "/", env={"SANIC_PROXIES_COUNT": "1"}
+        )
         for n, port in enumerate(replica_ports(settings.rasa_port, settings.rasa_replicas), 1)
     ]
     run_dir = settings.var_dir / "proxy"

@@ -11,7 +11,7 @@ from sanic.response import HTTPResponse, json
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from appconfig.settings import PROJECT_ROOT, Settings, load_settings
+from appconfig.settings import PROJECT_ROOT, Settings, load_settings, secret_key
 from leaddb import LeadStore
 
 from .console import console
@@ -37,6 +37,8 @@ def create_app(settings: Settings | None = None, store: LeadStore | None = None)
     app.ctx.settings = settings
     app.ctx.store = store or LeadStore.from_url(settings.database_url)
     app.ctx.tracking_limits = TrackingLimits.from_settings(settings)
+    # Signs the visitor id cookie (webapp.visitors); the chat channels check it with the same key.
+    app.ctx.visitor_key = secret_key(settings)
     # Per process, in memory (see webapp.limits); a bad limits.yml stops start-up (ConfigError).
     app.ctx.rate_limits = RateLimiters.from_config(load_limits(settings.config_dir / "limits.yml"))
 

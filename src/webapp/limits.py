@@ -38,9 +38,17 @@ class RepLinkLimits(ConfigModel):
     requests_per_minute_per_ip: PositiveInt = 30  # type: ignore[valid-type]
 
 
+class ChatLimits(ConfigModel):
+    """Counted by the chat channels (channels/website_rest.py, website_socketio.py) in Rasa's process."""
+
+    messages_per_minute_per_ip: PositiveInt = 60  # type: ignore[valid-type]
+    messages_per_minute_per_visitor: PositiveInt = 20  # type: ignore[valid-type]
+
+
 class LimitsConfig(ConfigModel):
     track: TrackLimits = TrackLimits()
     rep_links: RepLinkLimits = RepLinkLimits()
+    chat: ChatLimits = ChatLimits()
 
 
 def load_limits(path: Path | str) -> LimitsConfig:
@@ -108,6 +116,32 @@ class RateLimiters:
         )
 
 
+@dataclass(frozen=True)
+class ChatRateLimiters:
+    per_ip: TokenBuckets
+    per_visitor: TokenBuckets
+
+    @classmethod
+    def from_config(cls, config: LimitsConfig) -> ChatRateLimiters:
+        return cls(
+            per_ip=TokenBuckets(config.chat.messages_per_minute_per_ip),
+            per_visitor=TokenBuckets(config.chat.messages_per_minute_per_visitor),
+        )
+
+    def take(self, address: str, visitor_id: str) -> tuple[float, str]:
+        """(seconds to wait, which limit) for one message; (0, "") when it may go on. A message
+        refused by the address limit does not spend the visitor's."""
+        wait = self.per_ip.take(address)
+        if wait:
+            return wait, "client address"
+        wait = self.per_visitor.take(visitor_id)
+        return (wait, "sender") if wait else (0.0, "")
+
+
+def retry_after_seconds(wait: float) -> int:
+    return 3600 if math.isinf(wait) else max(1, math.ceil(wait))
+
+
 def client_address(request: Request) -> str:
     """The client's address: the proxy's forwarded one only where Sanic is told to trust it
     (FORWARDED_SECRET, REAL_IP_HEADER, PROXIES_COUNT), so a header cannot pick a fresh bucket."""
@@ -116,7 +150,7 @@ def client_address(request: Request) -> str:
 
 def too_many_requests(wait: float, what: str) -> HTTPResponse:
     """429 with Retry-After in whole seconds (at least 1)."""
-    seconds = 3600 if math.isinf(wait) else max(1, math.ceil(wait))
+    seconds = retry_after_seconds(wait)
     return json(
         {"error": "too many requests", "errors": [{"field": what, "problem": f"over the limit; retry in {seconds} s"}]},
         status=429,

@@ -6,7 +6,7 @@
 - `/vendor/rasa-webchat/index.js`: the chat widget, installed by `npm ci --prefix web`;
 - `GET /api/chat/config`: where the widget finds Rasa's socket.io channel;
 - `GET /api/visitor/<visitor_id>/opening`: whether the chat should open by itself for this
-  visitor (scoring.behaviour's `high_intent`), and why.
+  visitor (scoring.behaviour's `high_intent`), and why; only with that visitor's cookie.
 
 Pages get a Content-Security-Policy that lets the browser reach only this server and Rasa:
 no inline script, so neither a `javascript:` link in a chat message nor injected markup can
@@ -38,6 +38,7 @@ from leaddb.events import visitor_events
 from scoring.behaviour import BehaviourRules, load_behaviour_rules, score_behaviour
 
 from .tracking import VISITOR_ID
+from .visitors import cookie_proof, ensure_visitor, set_visitor_cookie
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +78,12 @@ async def load_rules(app: Sanic, _loop) -> None:
 async def page(request: Request) -> HTTPResponse:
     response = html(_templates.get_template(PAGES[request.path]).render(current_path=request.path))
     response.headers["Content-Security-Policy"] = _content_security_policy(request)
-    response.headers["Cache-Control"] = "no-cache"
+    # private: the response may set this visitor's cookie, which no shared cache may hand on.
+    response.headers["Cache-Control"] = "private, no-cache"
+    # The page issues the visitor id, so tracker.js and chat.js, starting together, share one.
+    proof, renewed = ensure_visitor(request)
+    if renewed:
+        set_visitor_cookie(response, request, proof)
     return response
 
 
@@ -152,17 +158,29 @@ def _widget_version() -> str | None:
 
 @site.get("/api/chat/config")
 async def chat_config(request: Request) -> HTTPResponse:
-    """`widget_version` lets chat.js write the widget's stored session in the format it expects."""
-    return json_response(
-        {"socket_url": chat_socket_url(request), "socket_path": "/socket.io/", "widget_version": _widget_version()},
+    """`widget_version` lets chat.js write the widget's stored session in the format it expects.
+    `visitor_id` and `visitor_proof` are this browser's (the HttpOnly cookie's, or fresh ones):
+    the widget's session id, and what the chat channel asks to accept it. Only a same-origin
+    page can read them (no CORS headers here)."""
+    proof, renewed = ensure_visitor(request)
+    response = json_response(
+        {
+            "socket_url": chat_socket_url(request),
+            "socket_path": "/socket.io/",
+            "widget_version": _widget_version(),
+            "visitor_id": proof.visitor_id,
+            "visitor_proof": proof.value,
+        },
         headers={"Cache-Control": "no-store"},
     )
+    return set_visitor_cookie(response, request, proof) if renewed else response
 
 
 @site.get("/api/visitor/<visitor_id:str>/opening")
 async def opening(request: Request, visitor_id: str) -> HTTPResponse:
     """`{"open": bool, "reason": "..."}`: open the chat for a high-intent visitor who has not
-    talked to the assistant yet."""
+    talked to the assistant yet. Only for the visitor's own browser (its lq_vid cookie): the
+    reason tells their behaviour score."""
     if not VISITOR_ID.fullmatch(visitor_id):
         return json_response(
             {
@@ -170,6 +188,16 @@ async def opening(request: Request, visitor_id: str) -> HTTPResponse:
                 "errors": [{"field": "visitor_id", "problem": "must be 8-128 letters, digits, '-' or '_'"}],
             },
             status=422,
+        )
+    proof = cookie_proof(request)
+    if proof is None or proof.visitor_id != visitor_id:
+        return json_response(
+            {
+                "error": "visitor id not proven",
+                "errors": [{"field": "visitor_id", "problem": "is not the id of this browser's lq_vid cookie"}],
+            },
+            status=403,
+            headers={"Cache-Control": "no-store"},
         )
     try:
         decision = await asyncio.to_thread(decide_opening, request.app, visitor_id)

@@ -1,7 +1,16 @@
 """POST /track: behavioural events from tracker.js (and server-side senders).
 
-Body: `{"visitor_id": "...", "events": [{"id", "type", "url", "referrer", "occurred_at",
-"utm", "properties"}, ...]}`, or a single event with its `visitor_id` beside its fields.
+Body: `{"events": [{"id", "type", "url", "referrer", "occurred_at", "utm", "properties"},
+...]}`, or a single event's fields alone; either may name its `visitor_id`.
+
+Whose events they are: the visitor id of the request's `lq_vid` cookie, whose proof the web app
+signed (webapp.visitors). A body naming another id than its cookie's, or naming one with no
+valid cookie, is refused (403) and nothing is stored; a request with no valid cookie and no id
+gets a fresh id and its cookie. Server-to-server senders (the marketing tool's e-mail clicks)
+have no cookie: they sign the body (`X-Track-Signature: sha256=HEX`, HMAC-SHA256 with
+TRACK_SERVER_SECRET) and name the visitor in it; unsigned, badly signed, or with no secret
+configured, they are refused (403).
+
 The whole batch is checked first and refused as one with every problem named (a batch is
 either stored or not, so the sender can simply resend it); an id seen before is counted as
 a duplicate, never as an error.
@@ -32,12 +41,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from appconfig.inputs import VISITOR_ID, origin_allowed
 from appconfig.settings import Settings
+from appconfig.visitor_proof import VisitorProof, body_signed
 from appconfig.yamlfile import Checked, dotted_key, kind
 from leaddb.base import utcnow
 from leaddb.events import EVENT_TYPES, UTM_FIELDS, TrackedEvent, ingest_events
 
 from .limits import RateLimiters, client_address, too_many_requests
 from .privacy import objects_to_tracking, privacy_for
+from .visitors import cookie_proof, ensure_visitor, set_visitor_cookie
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +112,8 @@ def _allowed_origin(request: Request) -> tuple[bool, str | None]:
 def _with_cors(response: HTTPResponse, origin: str | None) -> HTTPResponse:
     if origin is not None:
         response.headers["Access-Control-Allow-Origin"] = origin
+        # tracker.js on an allowed site sends the visitor cookie (credentials: "include").
+        response.headers["Access-Control-Allow-Credentials"] = "true"
         response.headers["Access-Control-Expose-Headers"] = "Retry-After"
         response.headers["Vary"] = "Origin"
     return response
@@ -145,11 +158,16 @@ async def track(request: Request) -> HTTPResponse:
     if objects_to_tracking(request.headers, privacy_for(request.app.ctx.settings.config_dir)):
         return _with_cors(json_response({"accepted": 0, "duplicates": 0, "stored": False}), origin)
     limits: TrackingLimits = request.app.ctx.tracking_limits
+    signature = request.headers.get("x-track-signature")
     try:
         body = await _read_body(request, limits)
-        visitor_id, events = parse_track_body(_decode_json(body), utcnow(), limits)
+        if signature is not None:
+            _check_server_signature(body, signature, request.app.ctx.settings)
+        claimed, bodies = parse_track_body(_decode_json(body), utcnow(), limits)
+        visitor_id, new_proof = _whose_events(request, claimed, signed=signature is not None)
     except TrackingError as error:
         return _with_cors(json_response({"error": error.summary, "errors": error.errors}, status=error.status), origin)
+    events = [event.tracked(visitor_id) for event in bodies]
     wait = rate_limits.track_events_per_visitor.take(visitor_id, len(events))
     if wait:
         return _with_cors(too_many_requests(wait, "visitor_id"), origin)
@@ -161,7 +179,49 @@ async def track(request: Request) -> HTTPResponse:
         return _with_cors(
             json_response({"error": "events could not be stored now; send them again later"}, status=503), origin
         )
-    return _with_cors(json_response({"accepted": result.accepted, "duplicates": result.duplicates}), origin)
+    response = json_response({"accepted": result.accepted, "duplicates": result.duplicates})
+    if new_proof is not None:
+        set_visitor_cookie(response, request, new_proof)
+    return _with_cors(response, origin)
+
+
+def _check_server_signature(body: bytes, signature: str, settings: Settings) -> None:
+    if not settings.track_server_secret:
+        raise TrackingError(
+            403,
+            "server-to-server events are not accepted",
+            [_problem("X-Track-Signature", "this server has no TRACK_SERVER_SECRET to check it with")],
+        )
+    if not body_signed(body, signature, settings.track_server_secret):
+        raise TrackingError(
+            403,
+            "bad signature",
+            [_problem("X-Track-Signature", "must be sha256=<hex HMAC-SHA256 of the body with TRACK_SERVER_SECRET>")],
+        )
+
+
+def _whose_events(request: Request, claimed: str | None, signed: bool) -> tuple[str, VisitorProof | None]:
+    """(the visitor id to store the events under, a proof to set as the cookie or None)."""
+    if signed:
+        if claimed is None:
+            raise TrackingError(422, "invalid events", [_problem("visitor_id", "is required in a signed request")])
+        return claimed, None
+    if claimed is not None:
+        proof = cookie_proof(request)
+        if proof is None or proof.visitor_id != claimed:
+            raise TrackingError(
+                403,
+                "visitor id not proven",
+                [
+                    _problem(
+                        "visitor_id",
+                        "events are accepted only for the visitor id of this browser's lq_vid cookie "
+                        "(or, server to server, with X-Track-Signature)",
+                    )
+                ],
+            )
+    proof, renewed = ensure_visitor(request)
+    return proof.visitor_id, proof if renewed else None
 
 
 async def _read_body(request: Request, limits: TrackingLimits) -> bytes:
@@ -371,12 +431,12 @@ def _check_storable(value: Any) -> None:
 
 
 class _VisitorBody(_Body):
-    visitor_id: StrictStr
+    visitor_id: StrictStr | None = None  # none: the cookie's
 
     @validator("visitor_id")
-    def _visitor_id(cls, value: str) -> str:
-        if not VISITOR_ID.fullmatch(value):
-            raise ValueError("must be 8-128 letters, digits, '-' or '_' (the tracker.js visitor id)")
+    def _visitor_id(cls, value: str | None) -> str | None:
+        if value is not None and not VISITOR_ID.fullmatch(value):
+            raise ValueError("must be 8-128 letters, digits, '-' or '_' (the site's visitor id)")
         return value
 
 
@@ -397,17 +457,18 @@ class SingleEventBody(EventBody, _VisitorBody):
     """One event, its fields beside visitor_id."""
 
 
-def parse_track_body(data: Any, now: datetime, limits: TrackingLimits) -> tuple[str, list[TrackedEvent]]:
-    """Check a decoded /track body; every problem found is reported at once (up to a limit)."""
+def parse_track_body(data: Any, now: datetime, limits: TrackingLimits) -> tuple[str | None, list[EventBody]]:
+    """Check a decoded /track body: (the visitor id it names or None, its events). Every
+    problem found is reported at once (up to a limit)."""
     if not isinstance(data, dict):
         raise TrackingError(422, "invalid events", [_problem("body", f"must be a JSON object, got {_kind(data)}")])
     token = _checking.set((now, limits))
     try:
         if "events" in data:
             batch = BatchBody.parse_obj(data)
-            return batch.visitor_id, [event.tracked(batch.visitor_id) for event in batch.events]
+            return batch.visitor_id, batch.events
         single = SingleEventBody.parse_obj(data)
-        return single.visitor_id, [single.tracked(single.visitor_id)]
+        return single.visitor_id, [single]
     except ValidationError as error:
         raise TrackingError(422, "invalid events", _problems(error, data)[:MAX_ERRORS_REPORTED]) from None
     finally:

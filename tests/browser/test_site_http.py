@@ -14,6 +14,7 @@ import pytest
 
 from appconfig.settings import PROJECT_ROOT
 from leaddb import LeadStore
+from tests.support.identity import proof_cookie
 
 pytestmark = pytest.mark.e2e
 
@@ -69,17 +70,25 @@ def test_nothing_else_is_served(site_url, path):
     assert _get(site_url, path).status_code == 404
 
 
-def test_chat_config_points_at_rasa(site_url, running_stack):
-    config = _get(site_url, "/api/chat/config").json()
+def test_chat_config_points_at_rasa_and_gives_the_visitor_its_id_and_proof(site_url, running_stack):
+    response = _get(site_url, "/api/chat/config")
+    config = response.json()
     package = json.loads((PROJECT_ROOT / "web/node_modules/rasa-webchat/package.json").read_text())
+    proof = config.pop("visitor_proof")
     assert config == {
         "socket_url": f"http://127.0.0.1:{running_stack.env['RASA_PORT']}",
         "socket_path": "/socket.io/",
         "widget_version": package["version"],
+        "visitor_id": proof.split(".")[0],
     }
+    assert response.cookies["lq_vid"] == proof  # a cookieless browser gets its id here too
+    assert response.headers["cache-control"] == "no-store"
+    # A browser with the cookie is told its own id again.
+    again = httpx.get(f"{site_url}/api/chat/config", cookies={"lq_vid": proof}, timeout=10)
+    assert (again.json()["visitor_proof"], "set-cookie" in again.headers) == (proof, False)
 
 
-def _track(site_url: str, visitor_id: str, *events: tuple[str, str]) -> None:
+def _track(site_url: str, env: dict[str, str], visitor_id: str, *events: tuple[str, str]) -> None:
     now = datetime.now(timezone.utc)
     body = {
         "visitor_id": visitor_id,
@@ -93,7 +102,7 @@ def _track(site_url: str, visitor_id: str, *events: tuple[str, str]) -> None:
             for index, (event_type, path) in enumerate(events)
         ],
     }
-    response = httpx.post(f"{site_url}/track", json=body, timeout=10)
+    response = httpx.post(f"{site_url}/track", json=body, headers=proof_cookie(visitor_id, env), timeout=10)
     assert response.status_code == 200, response.text
 
 
@@ -115,14 +124,25 @@ PRICING_VIEW = ("page_view", "/pricing")
 def test_opening_follows_the_behaviour_rules(site_url, running_stack, events, is_lead, expected):
     visitor_id = f"v-{uuid.uuid4()}"
     if events:
-        _track(site_url, visitor_id, *events)
+        _track(site_url, running_stack.env, visitor_id, *events)
     if is_lead:
         LeadStore.from_url(running_stack.env["DATABASE_URL"]).ensure_lead(visitor_id)
-    response = _get(site_url, f"/api/visitor/{visitor_id}/opening")
+    response = httpx.get(
+        f"{site_url}/api/visitor/{visitor_id}/opening", headers=proof_cookie(visitor_id, running_stack.env), timeout=10
+    )
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
     answer = response.json()
     assert {key: answer[key] for key in expected} == expected
+
+
+def test_opening_tells_only_the_visitor_themselves(site_url, running_stack):
+    victim, other = f"v-{uuid.uuid4()}", f"v-{uuid.uuid4()}"
+    _track(site_url, running_stack.env, victim, PRICING_VIEW, PRICING_VIEW, PRICING_VIEW)
+    for headers in ({}, proof_cookie(other, running_stack.env)):
+        response = httpx.get(f"{site_url}/api/visitor/{victim}/opening", headers=headers, timeout=10)
+        assert response.status_code == 403
+        assert "score" not in response.text
 
 
 @pytest.mark.parametrize("visitor_id", ["short", "has space in it", "x" * 129, "semi;colon12"])

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from leaddb import LeadStore
+from tests.support.identity import proof_cookie, proof_headers
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +35,12 @@ def _visitors() -> list:
 
 def _send(stack, sender: str, text: str, zone: str | None) -> list[dict]:
     body = {"sender": sender, "message": text, **({"metadata": {"timezone": zone}} if zone else {})}
-    response = httpx.post(f"http://127.0.0.1:{stack.env['RASA_PORT']}/webhooks/rest/webhook", json=body, timeout=90)
+    response = httpx.post(
+        f"http://127.0.0.1:{stack.env['RASA_PORT']}/webhooks/rest/webhook",
+        json=body,
+        headers=proof_headers(sender, stack.env),
+        timeout=90,
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -51,7 +57,10 @@ def _track(stack, sender: str, kinds: list[str]) -> None:
         for i, kind in enumerate(kinds)
     ]
     response = httpx.post(
-        f"http://127.0.0.1:{stack.env['WEB_PORT']}/track", json={"visitor_id": sender, "events": events}, timeout=30
+        f"http://127.0.0.1:{stack.env['WEB_PORT']}/track",
+        json={"visitor_id": sender, "events": events},
+        headers=proof_cookie(sender, stack.env),  # as the visitor's browser sends it
+        timeout=30,
     )
     assert response.status_code in (200, 202), response.text
 

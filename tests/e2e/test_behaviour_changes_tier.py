@@ -9,6 +9,7 @@ import pytest
 
 from leaddb import LeadStore
 from tests.e2e.test_rest_conversation import _say, _slot
+from tests.support.identity import proof_cookie
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +39,10 @@ def _track(stack, visitor: str, *kinds: str) -> None:
         for i, kind in enumerate(kinds)
     ]
     response = httpx.post(
-        f"http://127.0.0.1:{stack.env['WEB_PORT']}/track", json={"visitor_id": visitor, "events": events}, timeout=30
+        f"http://127.0.0.1:{stack.env['WEB_PORT']}/track",
+        json={"visitor_id": visitor, "events": events},
+        headers=proof_cookie(visitor, stack.env),  # as the visitor's browser sends it
+        timeout=30,
     )
     assert response.status_code in (200, 202), response.text
 

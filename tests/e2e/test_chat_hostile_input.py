@@ -13,18 +13,21 @@ import socketio
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from appconfig.inputs import VISITOR_ID
 from channels.website_socketio import BAD_SESSION, UNREADABLE_MESSAGE
 from leaddb import LeadStore
+from tests.support.identity import proof_headers, visitor_proof
 from tests.support.widget import RasaAPI, hang_up
 
 pytestmark = pytest.mark.e2e
 
 
-def _post(stack, content: bytes) -> httpx.Response:
+def _post(stack, content: bytes, sender: str | None = None) -> httpx.Response:
+    """POST a raw body; with `sender`'s proof when given."""
     return httpx.post(
         f"http://127.0.0.1:{stack.env['RASA_PORT']}/webhooks/rest/webhook",
         content=content,
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **(proof_headers(sender, stack.env) if sender else {})},
         timeout=60,
     )
 
@@ -64,8 +67,8 @@ def test_a_hostile_rest_body_is_a_400_naming_the_field(running_stack, body, fiel
 
 
 def test_a_site_visitor_id_still_chats_over_rest(running_stack):
-    sender = str(uuid.uuid4())  # what tracker.js issues
-    response = _post(running_stack, f'{{"sender": "{sender}", "message": "hello"}}'.encode())
+    sender = str(uuid.uuid4())  # what the web app issues
+    response = _post(running_stack, f'{{"sender": "{sender}", "message": "hello"}}'.encode(), sender)
     assert response.status_code == 200 and response.json(), response.text
 
 
@@ -86,7 +89,9 @@ _json = st.recursive(
 )
 def test_fuzzed_rest_bodies_never_give_a_5xx_or_a_stray_conversation(running_stack, body):
     before = _conversation_ids(running_stack)
-    response = _post(running_stack, json.dumps(body).encode())
+    sender = body.get("sender") if isinstance(body, dict) else None
+    proven = sender if isinstance(sender, str) and VISITOR_ID.fullmatch(sender) else None
+    response = _post(running_stack, json.dumps(body).encode(), proven)
     assert response.status_code < 500, response.text
     if response.status_code != 200:
         assert _conversation_ids(running_stack) == before
@@ -103,12 +108,16 @@ async def _socket(stack) -> socketio.AsyncClient:
     return client
 
 
-async def _first_reply(client: socketio.AsyncClient, session_id: str | None, message) -> tuple[str, dict]:
+async def _first_reply(client: socketio.AsyncClient, env, session_id: str | None, message) -> tuple[str, dict]:
+    """Ask for `session_id` (with its proof when it is a visitor id) and send `message`."""
     replies: asyncio.Queue = asyncio.Queue()
     confirmed: asyncio.Queue = asyncio.Queue()
     client.on("bot_uttered", replies.put)
     client.on("session_confirm", confirmed.put)
-    await client.emit("session_request", {"session_id": session_id})
+    request = {"session_id": session_id}
+    if isinstance(session_id, str) and VISITOR_ID.fullmatch(session_id):
+        request["visitor_proof"] = visitor_proof(session_id, env)
+    await client.emit("session_request", request)
     confirmed_id = await asyncio.wait_for(confirmed.get(), 20)
     await client.emit("user_uttered", {"message": message, "session_id": session_id or confirmed_id})
     return confirmed_id, await asyncio.wait_for(replies.get(), 60)
@@ -119,7 +128,7 @@ async def test_an_unreadable_socket_message_gets_a_polite_reply(running_stack, m
     client = await _socket(running_stack)
     session_id = f"visitor-{uuid.uuid4().hex[:8]}"
     try:
-        _, reply = await _first_reply(client, session_id, message)
+        _, reply = await _first_reply(client, running_stack.env, session_id, message)
     finally:
         await hang_up(client)
     assert reply == {"text": UNREADABLE_MESSAGE}
@@ -130,7 +139,7 @@ async def test_an_unreadable_socket_message_gets_a_polite_reply(running_stack, m
 async def test_a_malformed_session_id_is_replaced_by_a_fresh_one(running_stack, session_id):
     client = await _socket(running_stack)
     try:
-        confirmed, _ = await _first_reply(client, session_id, "hello")
+        confirmed, _ = await _first_reply(client, running_stack.env, session_id, "hello")
     finally:
         await hang_up(client)
     assert confirmed != session_id and len(confirmed) == 32
@@ -152,6 +161,6 @@ async def test_a_message_under_a_malformed_session_id_is_refused_politely(runnin
 
 def test_a_nul_in_a_message_is_answered_and_not_stored(running_stack):
     sender = f"visitor-{uuid.uuid4().hex[:8]}"
-    response = _post(running_stack, f'{{"sender": "{sender}", "message": "hi\\u0000 there"}}'.encode())
+    response = _post(running_stack, f'{{"sender": "{sender}", "message": "hi\\u0000 there"}}'.encode(), sender)
     assert response.status_code == 200 and response.json(), response.text
     assert [event["text"] for event in RasaAPI(running_stack.env).user_events(sender)] == ["hi there"]

@@ -7,13 +7,16 @@ import uuid
 import pytest
 import socketio
 
+from tests.support.identity import visitor_proof
+
 pytestmark = pytest.mark.e2e
 
 
-async def _connect(stack, origin: str) -> socketio.AsyncClient:
+async def _connect(stack, origin: str, proof: str = "") -> socketio.AsyncClient:
+    """A socket from a page of `origin`; `proof` in the connect query, as chat.js sends it."""
     client = socketio.AsyncClient(reconnection=False)
     await client.connect(
-        f"http://127.0.0.1:{stack.env['RASA_PORT']}",
+        f"http://127.0.0.1:{stack.env['RASA_PORT']}" + (f"?visitor_proof={proof}" if proof else ""),
         headers={"Origin": origin},
         transports=["polling"],
         wait_timeout=20,
@@ -28,12 +31,12 @@ async def test_a_foreign_origin_cannot_open_a_chat_socket(running_stack):
 
 async def test_the_site_origin_chats_and_gets_replies_in_its_session(running_stack):
     origin = running_stack.env["ALLOWED_ORIGINS"].split(",")[0]
-    client = await _connect(running_stack, origin)
+    session_id = f"visitor-{uuid.uuid4().hex[:8]}"
+    client = await _connect(running_stack, origin, visitor_proof(session_id, running_stack.env))
     replies: asyncio.Queue = asyncio.Queue()
     confirmed: asyncio.Queue = asyncio.Queue()
     client.on("bot_uttered", replies.put)
     client.on("session_confirm", confirmed.put)
-    session_id = f"visitor-{uuid.uuid4().hex[:8]}"
     try:
         await client.emit("session_request", {"session_id": session_id})
         assert await asyncio.wait_for(confirmed.get(), 20) == session_id

@@ -11,6 +11,7 @@ import pytest
 from icalendar import Calendar
 
 from leaddb import LeadStore
+from tests.support.identity import proof_headers
 from tests.support.widget import RasaAPI
 
 pytestmark = pytest.mark.e2e
@@ -19,7 +20,12 @@ pytestmark = pytest.mark.e2e
 def _send(stack, sender: str, text: str, metadata=None) -> list[dict]:
     port = stack.env["RASA_PORT"]
     body = {"sender": sender, "message": text, **({"metadata": metadata} if metadata else {})}
-    response = httpx.post(f"http://127.0.0.1:{port}/webhooks/rest/webhook", json=body, timeout=60)
+    response = httpx.post(
+        f"http://127.0.0.1:{port}/webhooks/rest/webhook",
+        json=body,
+        headers=proof_headers(sender, stack.env),
+        timeout=60,
+    )
     assert response.status_code == 200, response.text
     return response.json()
 

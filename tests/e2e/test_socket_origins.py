@@ -8,26 +8,28 @@ import httpx
 import pytest
 import socketio
 
-from tests.support.servers import SITE_ORIGIN, running_chat_channel
+from tests.support.identity import visitor_proof
+from tests.support.servers import SITE_ORIGIN, RunningWebapp, running_chat_channel
 from tests.support.widget import hang_up
 
 
 @pytest.fixture(scope="module")
 def production_channel():
-    with running_chat_channel(LEADQUAL_ENV="production", PUBLIC_BASE_URL="https://leads.example-site.test") as url:
-        yield url
+    with running_chat_channel(LEADQUAL_ENV="production", PUBLIC_BASE_URL="https://leads.example-site.test") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def development_channel():
-    with running_chat_channel(LEADQUAL_ENV="development") as url:
-        yield url
+    with running_chat_channel(LEADQUAL_ENV="development") as server:
+        yield server
 
 
-async def _chat(url: str, headers: dict[str, str]) -> str:
-    """Connect, send one message, return the (echoed) reply."""
+async def _chat(server: RunningWebapp, headers: dict[str, str]) -> str:
+    """Connect (with the visitor's proof), send one message, return the (echoed) reply."""
     client = socketio.AsyncClient(reconnection=False)
-    await client.connect(url, headers=headers, transports=["polling"], wait_timeout=20)
+    auth = {"visitor_proof": visitor_proof("visitor-origin01", server.secret_key)}
+    await client.connect(server.url, headers=headers, auth=auth, transports=["polling"], wait_timeout=20)
     replies: asyncio.Queue = asyncio.Queue()
     client.on("bot_uttered", replies.put)
     try:
@@ -38,10 +40,10 @@ async def _chat(url: str, headers: dict[str, str]) -> str:
         await hang_up(client)
 
 
-def _namespace_answer(url: str, headers: dict[str, str]) -> str:
+def _namespace_answer(server: RunningWebapp, headers: dict[str, str]) -> str:
     """The server's answer to a socket.io connect, spoken in raw engine.io polling: "40" is
     accepted, "44" refused. (The socket.io client takes ~30 s to report a refusal.)"""
-    with httpx.Client(base_url=f"{url}/socket.io/", headers=headers, timeout=20) as http:
+    with httpx.Client(base_url=f"{server.url}/socket.io/", headers=headers, timeout=20) as http:
         query = {"EIO": "4", "transport": "polling"}
         handshake = http.get("", params=query)
         assert handshake.status_code == 200 and handshake.text.startswith("0"), handshake.text

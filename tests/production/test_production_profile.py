@@ -16,6 +16,7 @@ import socketio
 from sqlalchemy import text
 from yarl import URL
 
+from tests.support.identity import visitor_proof
 from tests.support.load_with_faults import QUESTIONS
 from tests.support.production_stack import ProductionStack, wait_for
 from tests.support.scripted_visitor import Profile, ScriptedVisitor
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.production
 
 async def _visitors(stack: ProductionStack, count: int, first: int = 0) -> list:
     async with httpx.AsyncClient(timeout=120) as client:
-        visitors = [ScriptedVisitor(stack.chat_url, Profile(first + n)) for n in range(count)]
+        visitors = [ScriptedVisitor(stack.chat_url, Profile(first + n), stack.env) for n in range(count)]
         return await asyncio.gather(*(visitor.run(client) for visitor in visitors))
 
 
@@ -109,8 +110,9 @@ async def _socket_chat(stack: ProductionStack, visitor_id: str, messages: list[s
     received = asyncio.Event()
     # Like a browser, send the visitor cookie with every request (python-socketio sends extra
     # headers only with the handshake): the proxy places the conversation by it.
+    proof = visitor_proof(visitor_id, stack.env)  # what the site's cookie holds
     jar = aiohttp.CookieJar(unsafe=True)  # unsafe: cookies for an IP address host
-    jar.update_cookies({"lq_vid": visitor_id}, URL(stack.chat_url))
+    jar.update_cookies({"lq_vid": proof}, URL(stack.chat_url))
     http = aiohttp.ClientSession(cookie_jar=jar)
     client = socketio.AsyncClient(http_session=http)
 
@@ -127,7 +129,7 @@ async def _socket_chat(stack: ProductionStack, visitor_id: str, messages: list[s
         socketio_path="/socket.io",
     )
     try:
-        await client.emit("session_request", {"session_id": visitor_id})
+        await client.emit("session_request", {"session_id": visitor_id, "visitor_proof": proof})
         for message in messages:
             before = len(replies)
             await client.emit("user_uttered", {"message": message, "session_id": visitor_id})

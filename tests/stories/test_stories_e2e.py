@@ -45,6 +45,7 @@ import httpx
 import pytest
 import yaml
 
+from tests.support.identity import proof_headers
 from tests.support.widget import RasaAPI
 
 pytestmark = pytest.mark.e2e
@@ -121,6 +122,7 @@ def _send(stack, sender: str, text: str) -> list[dict]:
     response = httpx.post(
         f"http://127.0.0.1:{stack.env['RASA_PORT']}/webhooks/rest/webhook",
         json={"sender": sender, "message": text},
+        headers=proof_headers(sender, stack.env),
         timeout=90,
     )
     assert response.status_code == 200, response.text

@@ -1,5 +1,6 @@
-"""The website socket.io channel alone, on a real Sanic server, with an echo in place of Rasa's
-agent: what the channel itself lets through, in any LEADQUAL_ENV, without loading a model.
+"""The website chat channels (socket.io and REST) alone, on a real Sanic server, with an echo in
+place of Rasa's agent: what the channels themselves let through, in any LEADQUAL_ENV, without
+loading a model.
 
     python -m tests.support.channel_server --port N
 """
@@ -13,6 +14,7 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 from sanic.response import json
 
+from channels.website_rest import WebsiteRestInput
 from channels.website_socketio import WebsiteSocketIOInput
 
 
@@ -31,6 +33,7 @@ def main() -> None:
         warnings.simplefilter("ignore", DeprecationWarning)
         app = Sanic("channel_server", register=False)
     app.blueprint(channel.blueprint(echo))
+    app.blueprint(WebsiteRestInput().blueprint(echo), url_prefix="/webhooks/rest")
     app.add_route(lambda request: json({"status": "ok"}), "/healthz")
     app.run(host="127.0.0.1", port=args.port, motd=False, access_log=False)
 

@@ -82,7 +82,7 @@ async def _when(condition, interval: float = 0.5) -> None:
 
 
 def run_load(stack: ProductionStack, visitors: int, faults: bool = True, first: int = 0) -> LoadReport:
-    scripted = [ScriptedVisitor(stack.chat_url, Profile(first + n)) for n in range(visitors)]
+    scripted = [ScriptedVisitor(stack.chat_url, Profile(first + n), stack.env) for n in range(visitors)]
     injected: list[str] = []
 
     def sent() -> int:

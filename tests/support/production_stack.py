@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
 from appconfig.settings import DEFAULTS, PROJECT_ROOT
-from tests.support.servers import LocalSmtpServer
+from tests.support.servers import LocalSmtpServer, config_without_rate_limits
 
 POSTGRES_URL = os.getenv("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REPLICAS = 2
@@ -146,6 +146,8 @@ def running_production_profile(replicas: int = REPLICAS, **extra_env: str) -> It
         "LEADQUAL_PROFILE": "production",
         "LEADQUAL_ENV": "production",
         "LEADQUAL_VAR_DIR": str(var_dir),
+        # Every load visitor comes from 127.0.0.1: far over the shipped per-address limits.
+        "LEADQUAL_CONFIG_DIR": str(config_without_rate_limits(var_dir)),
         "ACTION_SERVER_TOKEN": secrets.token_urlsafe(32),
         "LEADQUAL_SECRET_KEY": secrets.token_urlsafe(32),
         "DATABASE_URL": f"{POSTGRES_URL}?options=-csearch_path%3D{schemas['leads']}",

@@ -14,11 +14,14 @@ import asyncio
 import random
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import yaml
+
+from tests.support.identity import proof_headers
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 _PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
@@ -81,10 +84,19 @@ class Outcome:
 
 
 class ScriptedVisitor:
-    def __init__(self, base_url: str, profile: Profile, sender: str | None = None, max_messages: int = 40):
+    def __init__(
+        self,
+        base_url: str,
+        profile: Profile,
+        env: Mapping[str, str],
+        sender: str | None = None,
+        max_messages: int = 40,
+    ):
+        """`env`: the stack's environment, whose key signs this visitor's proof."""
         self.base_url = base_url.rstrip("/")
         self.profile = profile
         self.outcome = Outcome(sender or uuid.uuid4().hex)
+        self._headers = proof_headers(self.outcome.sender, env)
         self.max_messages = max_messages
         self._questions = asked_questions()
         self._booked = _lines(PROJECT_ROOT / "domain.yml", "utter_meeting_booked") + _lines(
@@ -100,7 +112,9 @@ class ScriptedVisitor:
         started = asyncio.get_running_loop().time()
         try:
             response = await client.post(
-                f"{self.base_url}/webhooks/rest/webhook", json={"sender": self.outcome.sender, "message": text}
+                f"{self.base_url}/webhooks/rest/webhook",
+                json={"sender": self.outcome.sender, "message": text},
+                headers=self._headers,
             )
         except httpx.HTTPError:
             return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -119,6 +120,7 @@ class RunningWebapp:
     url: str
     database_url: str
     log_path: Path
+    secret_key: str = ""  # its LEADQUAL_SECRET_KEY: tests mint visitor proofs with it (tests/support/identity.py)
 
 
 @contextmanager
@@ -134,10 +136,11 @@ def running_webapp(database_url: str, startup_timeout: float = 30.0, **env: str)
             "LEADQUAL_VAR_DIR": workdir,
             "ALLOWED_ORIGINS": SITE_ORIGIN,
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",  # the app's own origin
+            "LEADQUAL_SECRET_KEY": secrets.token_urlsafe(32),
             **env,
         }
         if "LEADQUAL_CONFIG_DIR" not in env:
-            process_env["LEADQUAL_CONFIG_DIR"] = str(_config_without_rate_limits(Path(workdir)))
+            process_env["LEADQUAL_CONFIG_DIR"] = str(config_without_rate_limits(Path(workdir)))
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "webapp", "--host", "127.0.0.1", "--port", str(port)],
@@ -146,7 +149,12 @@ def running_webapp(database_url: str, startup_timeout: float = 30.0, **env: str)
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        server = RunningWebapp(url=f"http://127.0.0.1:{port}", database_url=database_url, log_path=log_path)
+        server = RunningWebapp(
+            url=f"http://127.0.0.1:{port}",
+            database_url=database_url,
+            log_path=log_path,
+            secret_key=process_env["LEADQUAL_SECRET_KEY"],
+        )
         try:
             _wait_until_healthy(server, process, startup_timeout)
             yield server
@@ -160,14 +168,21 @@ def running_webapp(database_url: str, startup_timeout: float = 30.0, **env: str)
 
 
 @contextmanager
-def running_chat_channel(startup_timeout: float = 60.0, **env: str) -> Iterator[str]:
-    """channels.website_socketio on its own Sanic server (tests/support/channel_server.py),
-    echoing messages instead of running a model; yields its URL. Keyword arguments are
-    environment variables (LEADQUAL_ENV, ALLOWED_ORIGINS, ...)."""
+def running_chat_channel(startup_timeout: float = 60.0, **env: str) -> Iterator[RunningWebapp]:
+    """The website chat channels (socket.io and REST) on their own Sanic server
+    (tests/support/channel_server.py), echoing messages instead of running a model. Keyword
+    arguments are environment variables (LEADQUAL_ENV, ALLOWED_ORIGINS, LEADQUAL_CONFIG_DIR, ...)."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="channel-") as workdir:
         log_path = Path(workdir) / "channel.log"
-        process_env = {**os.environ, "LEADQUAL_VAR_DIR": workdir, "ALLOWED_ORIGINS": SITE_ORIGIN, **env}
+        process_env = {
+            **os.environ,
+            "LEADQUAL_VAR_DIR": workdir,
+            "LEADQUAL_CONFIG_DIR": str(config_without_rate_limits(Path(workdir))),
+            "ALLOWED_ORIGINS": SITE_ORIGIN,
+            "LEADQUAL_SECRET_KEY": secrets.token_urlsafe(32),
+            **env,
+        }
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "tests.support.channel_server", "--port", str(port)],
@@ -176,10 +191,15 @@ def running_chat_channel(startup_timeout: float = 60.0, **env: str) -> Iterator[
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        server = RunningWebapp(url=f"http://127.0.0.1:{port}", database_url="", log_path=log_path)
+        server = RunningWebapp(
+            url=f"http://127.0.0.1:{port}",
+            database_url="",
+            log_path=log_path,
+            secret_key=process_env["LEADQUAL_SECRET_KEY"],
+        )
         try:
             _wait_until_healthy(server, process, startup_timeout)
-            yield server.url
+            yield server
         finally:
             process.terminate()
             try:
@@ -189,18 +209,23 @@ def running_chat_channel(startup_timeout: float = 60.0, **env: str) -> Iterator[
                 process.wait()
 
 
-# Tests send hundreds of requests a minute from one address, far over the shipped limits;
-# tests/webapp/test_rate_limits.py starts servers with limits of its own.
+# Tests (and benches) send hundreds of requests a minute from one address, far over the
+# shipped limits; tests/webapp/test_rate_limits.py and tests/e2e/test_visitor_identity.py
+# start servers with limits of their own.
 UNLIMITED = """\
 track:
   requests_per_minute_per_ip: 1000000
   events_per_minute_per_visitor: 1000000
 rep_links:
   requests_per_minute_per_ip: 1000000
+chat:
+  messages_per_minute_per_ip: 1000000
+  messages_per_minute_per_visitor: 1000000
 """
 
 
-def _config_without_rate_limits(workdir: Path) -> Path:
+def config_without_rate_limits(workdir: Path) -> Path:
+    """A copy of config/ in `workdir` whose rate limits no test reaches."""
     config_dir = workdir / "config"
     shutil.copytree(PROJECT_ROOT / "config", config_dir)
     (config_dir / "limits.yml").write_text(UNLIMITED)

@@ -75,7 +75,9 @@ class ChatWidget:
 
     @property
     def visitor_id(self) -> str:
-        return self.page.evaluate("() => window.leadTracker.visitorId")
+        """The id of the visitor's lq_vid cookie (HttpOnly: no script on the page reads it)."""
+        (cookie,) = [c for c in self.page.context.cookies(self.site_url) if c["name"] == "lq_vid"]
+        return cookie["value"].split(".")[0]
 
     def wait_for_launcher(self) -> None:
         """The widget shows its launcher once it is mounted and connected to Rasa."""

@@ -102,6 +102,7 @@ def test_the_shipped_limits_and_their_defaults():
     assert shipped == LimitsConfig()
     assert (shipped.track.requests_per_minute_per_ip, shipped.track.events_per_minute_per_visitor) == (120, 600)
     assert shipped.rep_links.requests_per_minute_per_ip == 30
+    assert (shipped.chat.messages_per_minute_per_ip, shipped.chat.messages_per_minute_per_visitor) == (60, 20)
     assert "limits.yml" in config_files()
 
 
@@ -111,6 +112,8 @@ def test_the_shipped_limits_and_their_defaults():
         ("track:\n  requests_per_minute_per_ip: 0\n", "track.requests_per_minute_per_ip", "greater than 0"),
         ("rep_links:\n  requests_per_minute_per_ip: lots\n", "rep_links.requests_per_minute_per_ip", "integer"),
         ("track:\n  request_per_minute: 5\n", "track.request_per_minute", "unknown"),
+        ("chat:\n  messages_per_minute_per_visitor: -1\n", "chat.messages_per_minute_per_visitor", "greater than 0"),
+        ("chat:\n  messages_per_hour: 5\n", "chat.messages_per_hour", "unknown"),
     ],
 )
 def test_a_bad_limit_names_file_key_and_problem(tmp_path, text, key, problem):

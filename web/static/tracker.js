@@ -6,7 +6,6 @@
  *
  * Options, as data- attributes on that script tag:
  *   data-endpoint="https://…/track"   where events go (default: /track on the host the script came from)
- *   data-cookie-domain=".example.com" share the visitor id across subdomains
  *   data-auto-page-view="false"       no page view on load (single-page apps call track("page_view"))
  *
  * What it sends:
@@ -18,8 +17,11 @@
  *     email_open for lt_email=open;
  *   - anything else through window.leadTracker.track(type, properties).
  *
- * window.leadTracker.visitorId is the id the chat widget uses as its sender id, so the
- * assistant sees what this visitor did before they typed anything.
+ * Whose events they are: the server's. The web app issues the visitor id in the HttpOnly
+ * lq_vid cookie with a signed proof (a page of the site, or the first /track answer, sets it),
+ * and /track stores events under that cookie's id; this script never sees or sends the id.
+ * The chat widget gets the same id and its proof from /api/chat/config, so the assistant sees
+ * what this visitor did before they typed anything.
  */
 (function () {
   "use strict";
@@ -31,8 +33,6 @@
     "form_submit", "demo_request", "email_open", "email_click", "unsubscribe"
   ];
   var UTM_FIELDS = ["source", "medium", "campaign", "term", "content"];
-  var COOKIE_NAME = "lq_vid";
-  var ONE_YEAR_SECONDS = 365 * 24 * 3600;
   var BATCH_SIZE = 20; // the server takes at most 100 events and 64 KiB per request
   var FLUSH_DELAY_MS = 1000;
   var MAX_ATTEMPTS = 3;
@@ -54,17 +54,6 @@
     try { return action(window.sessionStorage); } catch (blocked) { return null; } // storage may be disabled
   }
 
-  function loadVisitorId() {
-    var match = document.cookie.match(new RegExp("(?:^|;\\s*)" + COOKIE_NAME + "=([A-Za-z0-9_-]{8,128})"));
-    var id = match ? match[1] : uuid();
-    // Set again on every page, so the year counts from the last visit.
-    var cookie = COOKIE_NAME + "=" + id + "; Max-Age=" + ONE_YEAR_SECONDS + "; Path=/; SameSite=Lax";
-    if (options.cookieDomain) cookie += "; Domain=" + options.cookieDomain;
-    if (location.protocol === "https:") cookie += "; Secure";
-    document.cookie = cookie;
-    return id;
-  }
-
   // The campaign that brought the visitor, kept for the rest of the browser session.
   function loadCampaign() {
     var params = new URLSearchParams(location.search);
@@ -80,7 +69,6 @@
     return storage(function (s) { return JSON.parse(s.getItem("lq_utm")); });
   }
 
-  var visitorId = loadVisitorId();
   var campaign = loadCampaign();
   var queue = []; // {event, attempts}
   var timer = null;
@@ -105,23 +93,42 @@
     return event.id;
   }
 
+  // A new visitor's id comes with the first answer (its Set-Cookie): until one has arrived on
+  // this page, one request at a time, so two requests without the cookie do not get two ids.
+  var answered = false;
+  var firstInFlight = false;
+
   // useBeacon: the page is going away; sendBeacon survives that, but says nothing about the answer.
   function flush(useBeacon) {
     clearTimeout(timer);
     timer = null;
+    if (!answered && queue.length) {
+      // Leaving the page: send now rather than lose the events.
+      if (firstInFlight && document.visibilityState !== "hidden") return; // the answer flushes
+      if (!firstInFlight) {
+        firstInFlight = true;
+        send(queue.splice(0, BATCH_SIZE), false, function () { answered = true; flush(false); });
+        return;
+      }
+    }
     while (queue.length) send(queue.splice(0, BATCH_SIZE), useBeacon);
   }
 
-  function send(entries, useBeacon) {
-    var body = JSON.stringify({ visitor_id: visitorId, events: entries.map(function (e) { return e.event; }) });
+  function send(entries, useBeacon, then) {
+    var body = JSON.stringify({ events: entries.map(function (e) { return e.event; }) });
     if (useBeacon && navigator.sendBeacon && navigator.sendBeacon(endpoint, body)) return;
     // text/plain makes this a "simple" cross-origin request: no CORS preflight round trip.
+    // credentials: the visitor cookie says whose events these are (sendBeacon sends it too).
     fetch(endpoint, {
-      method: "POST", body: body, keepalive: true, credentials: "omit", headers: { "Content-Type": "text/plain" }
+      method: "POST", body: body, keepalive: true, credentials: "include", headers: { "Content-Type": "text/plain" }
     }).then(function (response) {
       if (response.status >= 500) retry(entries);
       else if (!response.ok && window.console) console.warn("leadTracker: events refused (" + response.status + ")");
-    }, function () { retry(entries); });
+      if (then) then();
+    }, function () {
+      retry(entries);
+      if (then) then();
+    });
   }
 
   function retry(entries) {
@@ -180,7 +187,7 @@
     if (document.visibilityState === "hidden") flush(true);
   });
 
-  window.leadTracker = { visitorId: visitorId, track: track, flush: function () { flush(false); } };
+  window.leadTracker = { track: track, flush: function () { flush(false); } };
 
   trackEmailLanding();
   if (options.autoPageView !== "false") track("page_view");

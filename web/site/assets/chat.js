@@ -4,9 +4,12 @@
  *
  * - Same id for chat and tracking: rasa-webchat asks Rasa's socket.io channel for the session
  *   id it keeps in localStorage ("chat_session"), and Rasa (session_persistence: true) uses that
- *   id as the conversation's sender id. Writing tracker.js's visitor id there before the widget
- *   starts makes the sender id the id the page events are stored under. The conversation is
- *   kept there too, so it survives page loads.
+ *   id as the conversation's sender id. Writing the visitor id (from /api/chat/config, the
+ *   HttpOnly cookie's) there before the widget starts makes the sender id the id the page
+ *   events are stored under. The conversation is kept there too, so it survives page loads.
+ * - Proof: the channel accepts that session id only with its proof, which the widget sends in
+ *   the socket.io connect query (`visitor_proof`, added to the socket URL); without it the
+ *   channel hands out a fresh id instead of this visitor's.
  * - Metadata: every message carries {timezone, page} (the widget's customData, which Rasa
  *   passes on as message metadata with `metadata_key: customData` in credentials.yml).
  * - Proactive opening: when the web app says this visitor is high-intent and they have not
@@ -117,7 +120,7 @@
 
   function mount(config, customData) {
     window.WebChat.default({
-      socketUrl: config.socket_url,
+      socketUrl: config.socket_url + "?visitor_proof=" + encodeURIComponent(config.visitor_proof),
       socketPath: config.socket_path,
       initPayload: FIRST_MESSAGE,
       customData: customData,
@@ -152,9 +155,9 @@
       warn("tracker.js or the chat widget did not load; no chat on this page");
       return;
     }
-    var visitorId = window.leadTracker.visitorId;
     var customData = { timezone: timezone(), page: window.location.pathname };
     getJSON("/api/chat/config").then(function (config) {
+      var visitorId = config.visitor_id;
       if (useVisitorIdAsSession(visitorId, config.widget_version)) {
         mount(config, customData);
         return null;
