@@ -89,8 +89,9 @@ class ChatWidget:
     def open(self) -> list[str]:
         """Click the launcher; the widget sends /greet; returns the greeting."""
         self.wait_for_launcher()
+        turns = len(self.rasa.user_events(self.visitor_id)) + 1  # counted before the click sends /greet
         self.page.click(".rw-launcher")
-        self.wait_for_answer(user_turns=len(self.rasa.user_events(self.visitor_id)) + 1)
+        self.wait_for_answer(user_turns=turns)
         return self.bot_texts()
 
     def say(self, text: str) -> list[str]:
