@@ -37,7 +37,7 @@ from leaddb.base import utcnow
 from leaddb.events import EVENT_TYPES, UTM_FIELDS, TrackedEvent, ingest_events
 
 from .limits import RateLimiters, client_address, too_many_requests
-from .privacy import objects_to_tracking, privacy_for
+from .privacy import may_store_events, privacy_for
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +101,8 @@ def _allowed_origin(request: Request) -> tuple[bool, str | None]:
 def _with_cors(response: HTTPResponse, origin: str | None) -> HTTPResponse:
     if origin is not None:
         response.headers["Access-Control-Allow-Origin"] = origin
+        # tracker.js sends its cookies (the visitor's consent) to a /track on the same site.
+        response.headers["Access-Control-Allow-Credentials"] = "true"
         response.headers["Access-Control-Expose-Headers"] = "Retry-After"
         response.headers["Vary"] = "Origin"
     return response
@@ -142,7 +144,7 @@ async def track(request: Request) -> HTTPResponse:
     wait = rate_limits.track_per_ip.take(client_address(request))
     if wait:
         return _with_cors(too_many_requests(wait, "client address"), origin)
-    if objects_to_tracking(request.headers, privacy_for(request.app.ctx.settings.config_dir)):
+    if not may_store_events(request.headers, request.cookies, privacy_for(request.app.ctx.settings.config_dir)):
         return _with_cors(json_response({"accepted": 0, "duplicates": 0, "stored": False}), origin)
     limits: TrackingLimits = request.app.ctx.tracking_limits
     try:

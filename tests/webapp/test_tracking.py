@@ -13,6 +13,9 @@ from leaddb import make_engine
 from leaddb.events import EVENT_TYPES, visitor_events
 from tests.support.servers import SITE_ORIGIN, running_webapp
 
+# What a browser whose visitor accepted the site's banner sends (config/privacy.yml waits for it).
+CONSENTED = "lq_consent=granted"
+
 
 def new_visitor() -> str:
     return f"v-{uuid.uuid4()}"
@@ -96,7 +99,7 @@ def test_a_single_event_may_be_sent_without_a_batch(webapp):
 def test_text_plain_from_send_beacon_is_accepted(webapp):
     visitor = new_visitor()
     body = json.dumps({"visitor_id": visitor, "events": [an_event()]})
-    response = post(webapp, body, content_type="text/plain;charset=UTF-8", Origin=SITE_ORIGIN)
+    response = post(webapp, body, content_type="text/plain;charset=UTF-8", Origin=SITE_ORIGIN, Cookie=CONSENTED)
     assert response.status_code == 200, response.text
 
 
@@ -256,14 +259,15 @@ def test_the_body_limit_is_configurable(tmp_path):
 
 
 def test_a_configured_origin_gets_cors_headers(webapp):
-    response = post(webapp, {"visitor_id": new_visitor(), "events": [an_event()]}, Origin=SITE_ORIGIN)
+    response = post(webapp, {"visitor_id": new_visitor(), "events": [an_event()]}, Origin=SITE_ORIGIN, Cookie=CONSENTED)
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == SITE_ORIGIN
+    assert response.headers["Access-Control-Allow-Credentials"] == "true"
     assert response.headers["Vary"] == "Origin"
 
 
 def test_refusals_to_a_configured_origin_are_readable_by_the_page(webapp):
-    response = post(webapp, {"visitor_id": "x"}, Origin=SITE_ORIGIN)
+    response = post(webapp, {"visitor_id": "x"}, Origin=SITE_ORIGIN, Cookie=CONSENTED)
     assert response.status_code == 422
     assert response.headers["Access-Control-Allow-Origin"] == SITE_ORIGIN
 
@@ -281,7 +285,7 @@ def test_an_unknown_origin_is_refused_without_cors_headers(webapp, origin):
 
 
 def test_the_app_own_origin_is_allowed(webapp):
-    response = post(webapp, {"visitor_id": new_visitor(), "events": [an_event()]}, Origin=webapp.url)
+    response = post(webapp, {"visitor_id": new_visitor(), "events": [an_event()]}, Origin=webapp.url, Cookie=CONSENTED)
     assert response.status_code == 200
 
 

@@ -8,6 +8,7 @@
  *   data-endpoint="https://…/track"   where events go (default: /track on the host the script came from)
  *   data-cookie-domain=".example.com" share the visitor id across subdomains
  *   data-auto-page-view="false"       no page view on load (single-page apps call track("page_view"))
+ *   data-consent="required"           send nothing until the visitor accepts (leadTracker.setConsent)
  *
  * What it sends:
  *   - a page view on load, with URL, referrer and the session's UTM parameters;
@@ -20,6 +21,11 @@
  *
  * window.leadTracker.visitorId is the id the chat widget uses as its sender id, so the
  * assistant sees what this visitor did before they typed anything.
+ *
+ * Consent: with data-consent="required", events wait in the page until the site's banner calls
+ * leadTracker.setConsent(true) (sent then) or setConsent(false) (dropped; nothing is sent). The
+ * choice is kept in the lq_consent cookie, which /track checks as well; leadTracker.consent()
+ * returns "granted", "denied" or null (not chosen yet).
  */
 (function () {
   "use strict";
@@ -36,6 +42,8 @@
   var BATCH_SIZE = 20; // the server takes at most 100 events and 64 KiB per request
   var FLUSH_DELAY_MS = 1000;
   var MAX_ATTEMPTS = 3;
+  var CONSENT_COOKIE = "lq_consent";
+  var CONSENT_SECONDS = 180 * 24 * 3600; // asked again after six months
 
   var script = document.currentScript;
   var options = (script && script.dataset) || {};
@@ -52,6 +60,18 @@
 
   function storage(action) {
     try { return action(window.sessionStorage); } catch (blocked) { return null; } // storage may be disabled
+  }
+
+  function cookieAttributes(maxAge) {
+    var attributes = "; Max-Age=" + maxAge + "; Path=/; SameSite=Lax";
+    if (options.cookieDomain) attributes += "; Domain=" + options.cookieDomain;
+    if (location.protocol === "https:") attributes += "; Secure";
+    return attributes;
+  }
+
+  function loadConsent() {
+    var match = document.cookie.match(new RegExp("(?:^|;\\s*)" + CONSENT_COOKIE + "=(granted|denied)"));
+    return match ? match[1] : null;
   }
 
   function loadVisitorId() {
@@ -80,12 +100,19 @@
     return storage(function (s) { return JSON.parse(s.getItem("lq_utm")); });
   }
 
+  var consentRequired = options.consent === "required";
+  var consent = loadConsent();
   var visitorId = loadVisitorId();
   var campaign = loadCampaign();
   var queue = []; // {event, attempts}
   var timer = null;
 
+  function maySend() {
+    return !consentRequired || consent === "granted";
+  }
+
   function track(type, properties) {
+    if (consentRequired && consent === "denied") return null;
     if (EVENT_TYPES.indexOf(type) < 0) {
       if (window.console) console.warn("leadTracker: unknown event type " + JSON.stringify(type));
       return null;
@@ -100,6 +127,7 @@
       properties: properties || {}
     };
     queue.push({ event: event, attempts: 0 });
+    if (!maySend()) return event.id; // held until the visitor chooses
     if (queue.length >= BATCH_SIZE) flush(false);
     else if (!timer) timer = setTimeout(function () { flush(false); }, FLUSH_DELAY_MS);
     return event.id;
@@ -109,6 +137,7 @@
   function flush(useBeacon) {
     clearTimeout(timer);
     timer = null;
+    if (!maySend()) return;
     while (queue.length) send(queue.splice(0, BATCH_SIZE), useBeacon);
   }
 
@@ -116,8 +145,10 @@
     var body = JSON.stringify({ visitor_id: visitorId, events: entries.map(function (e) { return e.event; }) });
     if (useBeacon && navigator.sendBeacon && navigator.sendBeacon(endpoint, body)) return;
     // text/plain makes this a "simple" cross-origin request: no CORS preflight round trip.
+    // With credentials, a /track on the same site (e.g. a subdomain, with data-cookie-domain)
+    // sees the consent cookie, as it does with sendBeacon.
     fetch(endpoint, {
-      method: "POST", body: body, keepalive: true, credentials: "omit", headers: { "Content-Type": "text/plain" }
+      method: "POST", body: body, keepalive: true, credentials: "include", headers: { "Content-Type": "text/plain" }
     }).then(function (response) {
       if (response.status >= 500) retry(entries);
       else if (!response.ok && window.console) console.warn("leadTracker: events refused (" + response.status + ")");
@@ -180,7 +211,21 @@
     if (document.visibilityState === "hidden") flush(true);
   });
 
-  window.leadTracker = { visitorId: visitorId, track: track, flush: function () { flush(false); } };
+  function setConsent(granted) {
+    consent = granted ? "granted" : "denied";
+    document.cookie = CONSENT_COOKIE + "=" + consent + cookieAttributes(CONSENT_SECONDS);
+    if (granted) flush(false);
+    else queue = [];
+  }
+
+  window.leadTracker = {
+    visitorId: visitorId,
+    track: track,
+    flush: function () { flush(false); },
+    consentRequired: consentRequired,
+    consent: function () { return consent; },
+    setConsent: setConsent
+  };
 
   trackEmailLanding();
   if (options.autoPageView !== "false") track("page_view");
