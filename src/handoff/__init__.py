@@ -38,6 +38,10 @@ The rep's side:
     feed_url(base_url, secret, rep_id, version) / check_feed_token(secret, rep_id, token, version)
         # secret: appconfig.settings.secret_key()
 
+A visitor's own data (handoff.data_requests, not re-exported here):
+    request_data(db, "export" | "erase", email, base_url, link_hours, now)   # the emailed link
+    check_link(db, kind, token, now) / claim_erasure(db, token, now)          # the address, or DataRequestRefused
+
 Everyone else:
     track = choose_track(tracks, facts)                  # -> Track(id, closed, content, enrolment_list)
     track = enrol_in_nurture(db, tracks, facts, notifications)   # + stage and queued enrolment

@@ -18,6 +18,7 @@ class PrivacyConfig(ConfigModel):
     honour_do_not_track: bool = True
     tracking_waits_for_consent: bool = True
     retention_days: conint(gt=0) = 395  # type: ignore[valid-type]
+    data_request_link_hours: conint(gt=0, le=24 * 14) = 24  # type: ignore[valid-type]
 
 
 def load_privacy(path: Path | str) -> PrivacyConfig:
