@@ -5,6 +5,7 @@ The chat works either way."""
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -41,6 +42,7 @@ def _settled_types(running_stack, visitor, expected: int, timeout: float = 15) -
     while True:
         types = _types(running_stack, visitor.visitor_id)
         if (expected and len(types) >= expected) or time.monotonic() > deadline:
+            visitor.page.evaluate("() => 0")  # lets Playwright deliver the page's pending events
             return types
         time.sleep(0.3)
 
@@ -49,11 +51,23 @@ def _banner(visitor):
     return visitor.page.get_by_role("region", name=BANNER)
 
 
+def _track_requests(visitor) -> list[str]:
+    """Every request the page makes to /track from now on (the script's side of the promise;
+    the server refuses such events as well)."""
+    sent: list[str] = []
+    visitor.page.on(
+        "request", lambda request: sent.append(request.url) if urlsplit(request.url).path == "/track" else None
+    )
+    return sent
+
+
 def test_nothing_is_stored_until_the_visitor_accepts(newcomer, running_stack):
+    sent = _track_requests(newcomer)
     newcomer.visit("/pricing")
     banner = _banner(newcomer)
     assert banner.is_visible()
     assert _settled_types(running_stack, newcomer, 0) == []
+    assert sent == []
 
     banner.get_by_role("button", name="Accept").click()
     assert not banner.is_visible()
@@ -69,6 +83,7 @@ def test_nothing_is_stored_until_the_visitor_accepts(newcomer, running_stack):
 
 
 def test_declining_stores_nothing_is_remembered_and_can_be_changed(newcomer, running_stack):
+    sent = _track_requests(newcomer)
     newcomer.visit("/resources")
     _banner(newcomer).get_by_role("button", name="Decline").click()
     assert not _banner(newcomer).is_visible()
@@ -77,6 +92,7 @@ def test_declining_stores_nothing_is_remembered_and_can_be_changed(newcomer, run
     newcomer.visit("/pricing")
     assert not _banner(newcomer).is_visible()
     assert _settled_types(running_stack, newcomer, 0) == []
+    assert sent == []
 
     # The chat is the visitor's own doing: it works without consent.
     assert newcomer.open()
