@@ -48,6 +48,10 @@ SLAs (config/sla.yml; the outbox worker runs SlaWatch.run_if_due after each roun
     check_slas(db, roster, sla, notifications, now)      # reminders, re-routes, escalations, once each
     answer_person_request(db, request_id, actor)         # ends a person request's SLA
 
+A visitor's own data (handoff.data_requests, not re-exported here):
+    request_data(db, "export" | "erase", email, base_url, link_hours, now)   # the emailed link
+    check_link(db, kind, token, now) / claim_erasure(db, token, now)          # the address, or DataRequestRefused
+
 Everyone else:
     track = choose_track(tracks, facts)                  # -> Track(id, closed, content, enrolment_list)
     track = enrol_in_nurture(db, tracks, facts, notifications)   # + stage and queued enrolment

@@ -46,6 +46,7 @@ from sqlalchemy.orm import Session
 
 from .base import utcnow
 from .chat_events import ChatEvent
+from .data_requests import DataRequest
 from .events import Event
 from .leads import Lead, LeadAnswer, PersonRequest, QualificationDecision, StageTransition
 from .meetings import HandoffAudit, LeadAssignment, Meeting, OfferedTime
@@ -78,7 +79,9 @@ LEAD_CHILDREN = (
     OfferedTime,
 )
 # Never handed out: the hash of the rep's accept/reject token is the rep's secret, not the visitor's data.
-_NOT_EXPORTED = {"meetings": {"decision_token_hash"}}
+_NOT_EXPORTED = {"meetings": {"decision_token_hash"}, "data_requests": {"token_hash"}}
+# How long a data request link's row outlives the link, so that a late click is told it expired.
+DATA_REQUESTS_KEPT = timedelta(days=7)
 
 
 class TrackerStore:
@@ -173,7 +176,8 @@ def find_person(
     store: LeadStore, tracker: TrackerStore, email: str | None = None, visitor_id: str | None = None
 ) -> Person:
     """Resolve an address or a visitor id to every lead, visitor id and address that belongs to it
-    (one step: the leads of the visitor's address too)."""
+    (one step: the leads of the visitor's address too, and the address-less lead of a
+    conversation in which the address was typed)."""
     if (email is None) == (visitor_id is None):
         raise ValueError("give exactly one of email and visitor_id")
     person = Person()
@@ -204,6 +208,7 @@ def find_person(
             ).first()
             if has_events is None:
                 person.visitor_ids.discard(visitor_id)
+    typed_in: set[str] = set()
     table = tracker.table()
     if table is not None:
         with tracker.engine.connect() as connection:  # type: ignore[union-attr]
@@ -218,7 +223,17 @@ def find_person(
                     .where(_mentions(table.c.data, Person(emails=person.emails).needles()))
                     .distinct()
                 ).scalars()
-                person.visitor_ids.update(senders)
+                typed_in = set(senders) - person.visitor_ids
+                person.visitor_ids.update(typed_in)
+    if email is not None and typed_in:
+        # The lead of a conversation where the address was typed, if it has no address of its
+        # own (the visitor gave it only to ask for their data): theirs as well.
+        with store.session() as session:
+            person.lead_ids.update(
+                session.execute(
+                    select(Lead.id).where(Lead.visitor_id.in_(sorted(typed_in)), Lead.email.is_(None))
+                ).scalars()
+            )
     return person
 
 
@@ -307,6 +322,10 @@ def export_person(
             item["payload"] = without_tokens(item["payload"])
             outbox.append(item)
         result["outbox"] = outbox
+        requests = session.execute(
+            select(DataRequest).where(DataRequest.email.in_(sorted(person.emails))).order_by(DataRequest.id)
+        ).scalars()
+        result["data_requests"] = [_row(row, "data_requests") for row in requests]
     result["transcript"] = _transcript_rows(tracker, person)
     return result
 
@@ -332,6 +351,9 @@ def erase_person(
             delete(ChatEvent).where(ChatEvent.sender_id.in_(sorted(person.visitor_ids)))
         ).rowcount
         counts["outbox"] = session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(messages))).rowcount
+        counts["data_requests"] = session.execute(
+            delete(DataRequest).where(DataRequest.email.in_(sorted(person.emails)))
+        ).rowcount
     _flush_wal(store.engine)
     counts["tracker_events"] = 0
     table = tracker.table()
@@ -353,15 +375,18 @@ def erase_person(
 
 
 def purge_expired(store: LeadStore, tracker: TrackerStore, retention_days: int, now: datetime) -> dict[str, Any]:
-    """Delete behaviour events that occurred more than `retention_days` before `now`, and the
+    """Delete behaviour events that occurred more than `retention_days` before `now`, the
     chat transcripts whose last event is that old (a conversation still going on is kept whole,
-    so Rasa can still replay it)."""
+    so Rasa can still replay it), and data request links expired over DATA_REQUESTS_KEPT ago."""
     if retention_days <= 0:
         raise ValueError(f"retention_days must be positive, got {retention_days}")
     cutoff = now - timedelta(days=retention_days)
     with store.session() as session:
         events = session.execute(delete(Event).where(Event.occurred_at < cutoff)).rowcount
         chat_events = session.execute(delete(ChatEvent).where(ChatEvent.occurred_at < cutoff)).rowcount
+        data_requests = session.execute(
+            delete(DataRequest).where(DataRequest.expires_at < now - DATA_REQUESTS_KEPT)
+        ).rowcount
     conversations = transcript_events = 0
     table = tracker.table()
     if table is not None:
@@ -383,6 +408,7 @@ def purge_expired(store: LeadStore, tracker: TrackerStore, retention_days: int, 
         "cutoff": cutoff.isoformat(),
         "events": events,
         "chat_events": chat_events,
+        "data_requests": data_requests,
         "conversations": conversations,
         "tracker_events": transcript_events,
     }

@@ -15,6 +15,7 @@ from appconfig.settings import PROJECT_ROOT, Settings, load_settings, secret_key
 from leaddb import LeadStore
 
 from .console import console
+from .data_requests import data_requests
 from .limits import RateLimiters, load_limits
 from .reps import reps
 from .site import site
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, store: LeadStore | None = None)
     app.blueprint(reps)
     app.blueprint(site)
     app.blueprint(console)
+    app.blueprint(data_requests)
     app.static("/static", str(STATIC_DIR), name="static")
     app.add_route(healthz, "/healthz", methods=["GET"])
     app.register_middleware(refuse_nul_in_path, "request")

@@ -1,7 +1,7 @@
-"""Privacy rules for tracking: config/privacy.yml, and the server-side Do-Not-Track /
-Global Privacy Control check `/track` makes before storing anything.
+"""Privacy rules for tracking: config/privacy.yml, and the server-side checks `/track` makes
+before storing anything: Do-Not-Track / Global Privacy Control, and the visitor's consent.
 
-The check lives here, not in tracking.py, so /track needs only a one-line hook."""
+The checks live here, not in tracking.py, so /track needs only a one-line hook."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ class PrivacyConfig(ConfigModel):
     honour_do_not_track: bool = True
     tracking_waits_for_consent: bool = True
     retention_days: conint(gt=0) = 395  # type: ignore[valid-type]
+    data_request_link_hours: conint(gt=0, le=24 * 14) = 24  # type: ignore[valid-type]
 
 
 def load_privacy(path: Path | str) -> PrivacyConfig:
@@ -40,3 +41,21 @@ def objects_to_tracking(headers: Mapping[str, str], config: PrivacyConfig) -> bo
     if not config.honour_do_not_track:
         return False
     return headers.get("dnt", "").strip() == "1" or headers.get("sec-gpc", "").strip() == "1"
+
+
+# Set by tracker.js (`leadTracker.setConsent`) when the visitor answers the site's banner.
+CONSENT_COOKIE = "lq_consent"
+GRANTED = "granted"
+
+
+def may_store_events(headers: Mapping[str, str], cookies: Mapping[str, str], config: PrivacyConfig) -> bool:
+    """Whether /track may store this request's events: not when the browser objects to
+    tracking, and, when `tracking_waits_for_consent`, not from a browser page (a request with
+    an `Origin`, which browsers always send with a POST) whose visitor has not accepted. The
+    script waits for consent too; this holds for an old cached copy or a page without the
+    banner. Server-to-server senders (no Origin, no visitor cookies) answer for their own."""
+    if objects_to_tracking(headers, config):
+        return False
+    if config.tracking_waits_for_consent and "origin" in headers:
+        return cookies.get(CONSENT_COOKIE) == GRANTED
+    return True

@@ -1,12 +1,15 @@
 """The demo website ("Beacon", a made-up B2B product) and what its chat widget asks for.
 
 - `/`, `/product`, `/pricing`, `/resources`, `/webinar`: the pages, Jinja2 templates in
-  web/site/templates/ on one layout (base.html);
+  web/site/templates/ on one layout (base.html), with the consent banner when
+  config/privacy.yml's `tracking_waits_for_consent` is on (not shown to a browser sending
+  DNT or GPC: it is not tracked anyway);
 - `/assets/...`: their stylesheet, scripts and the downloadable report;
 - `/vendor/rasa-webchat/index.js`: the chat widget, installed by `npm ci --prefix web`;
 - `GET /api/chat/config`: where the widget finds Rasa's socket.io channel;
 - `GET /api/visitor/<visitor_id>/opening`: whether the chat should open by itself for this
-  visitor (scoring.behaviour's `high_intent`), and why; only with that visitor's cookie.
+  visitor (scoring.behaviour's `high_intent`), and which opening line fits; only to that
+  visitor (its signed lq_vid cookie), and never with the score or its reasons.
 
 Pages get a Content-Security-Policy that lets the browser reach only this server and Rasa:
 no inline script, so neither a `javascript:` link in a chat message nor injected markup can
@@ -36,7 +39,9 @@ from appconfig.settings import PROJECT_ROOT
 from leaddb.base import utcnow
 from leaddb.events import visitor_events
 from scoring.behaviour import BehaviourRules, load_behaviour_rules, score_behaviour
+from scoring.opening import opening_topic
 
+from .privacy import objects_to_tracking, privacy_for
 from .tracking import VISITOR_ID
 from .visitors import cookie_proof, ensure_visitor, set_visitor_cookie
 
@@ -76,7 +81,17 @@ async def load_rules(app: Sanic, _loop) -> None:
 
 
 async def page(request: Request) -> HTTPResponse:
-    response = html(_templates.get_template(PAGES[request.path]).render(current_path=request.path))
+    privacy = privacy_for(request.app.ctx.settings.config_dir)
+    do_not_track = objects_to_tracking(request.headers, privacy)
+    response = html(
+        _templates.get_template(PAGES[request.path]).render(
+            current_path=request.path,
+            consent_required=privacy.tracking_waits_for_consent,
+            # A browser that objects to tracking is not asked: it is not tracked either way.
+            ask_consent=privacy.tracking_waits_for_consent and not do_not_track,
+            do_not_track=do_not_track,
+        )
+    )
     response.headers["Content-Security-Policy"] = _content_security_policy(request)
     # private: the response may set this visitor's cookie, which no shared cache may hand on.
     response.headers["Cache-Control"] = "private, no-cache"
@@ -84,6 +99,7 @@ async def page(request: Request) -> HTTPResponse:
     proof, renewed = ensure_visitor(request)
     if renewed:
         set_visitor_cookie(response, request, proof)
+    response.headers["Vary"] = "DNT, Sec-GPC"
     return response
 
 
@@ -178,9 +194,9 @@ async def chat_config(request: Request) -> HTTPResponse:
 
 @site.get("/api/visitor/<visitor_id:str>/opening")
 async def opening(request: Request, visitor_id: str) -> HTTPResponse:
-    """`{"open": bool, "reason": "..."}`: open the chat for a high-intent visitor who has not
-    talked to the assistant yet. Only for the visitor's own browser (its lq_vid cookie): the
-    reason tells their behaviour score."""
+    """`{"open": true, "opening": "pricing_again"}` (a scoring.opening topic) for a high-intent
+    visitor who has not talked to the assistant yet, else `{"open": false}`. Answered only to
+    that visitor: what someone did on the site, and how it scores, is nobody else's business."""
     if not VISITOR_ID.fullmatch(visitor_id):
         return json_response(
             {
@@ -202,18 +218,18 @@ async def opening(request: Request, visitor_id: str) -> HTTPResponse:
     try:
         decision = await asyncio.to_thread(decide_opening, request.app, visitor_id)
     except SQLAlchemyError:
-        logger.exception("reading events of visitor %s failed", visitor_id)
-        decision = {"open": False, "reason": "behaviour unavailable"}
+        logger.exception("reading events of a visitor for the opening failed")
+        decision = {"open": False}
     return json_response(decision, headers={"Cache-Control": "no-store"})
 
 
 def decide_opening(app: Sanic, visitor_id: str) -> dict:
     store = app.ctx.store
     if store.get_lead(visitor_id) is not None:
-        return {"open": False, "reason": "already talked to the assistant"}
+        return {"open": False}
     rules: BehaviourRules = app.ctx.behaviour_rules
     now = utcnow()
     score = score_behaviour(rules, visitor_events(store.engine, visitor_id, since=rules.window_start(now)), now)
     if not score.high_intent:
-        return {"open": False, "reason": f"not high intent (behaviour score {score.total:g})"}
-    return {"open": True, "reason": score.high_intent_reason}
+        return {"open": False}
+    return {"open": True, "opening": opening_topic(score.summary)}

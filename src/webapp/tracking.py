@@ -47,7 +47,7 @@ from leaddb.base import utcnow
 from leaddb.events import EVENT_TYPES, UTM_FIELDS, TrackedEvent, ingest_events
 
 from .limits import RateLimiters, client_address, too_many_requests
-from .privacy import objects_to_tracking, privacy_for
+from .privacy import may_store_events, privacy_for
 from .visitors import cookie_proof, ensure_visitor, set_visitor_cookie
 
 logger = logging.getLogger(__name__)
@@ -112,7 +112,8 @@ def _allowed_origin(request: Request) -> tuple[bool, str | None]:
 def _with_cors(response: HTTPResponse, origin: str | None) -> HTTPResponse:
     if origin is not None:
         response.headers["Access-Control-Allow-Origin"] = origin
-        # tracker.js on an allowed site sends the visitor cookie (credentials: "include").
+        # tracker.js on an allowed site sends its cookies (credentials: "include"): the visitor
+        # id's proof and the visitor's consent.
         response.headers["Access-Control-Allow-Credentials"] = "true"
         response.headers["Access-Control-Expose-Headers"] = "Retry-After"
         response.headers["Vary"] = "Origin"
@@ -155,7 +156,7 @@ async def track(request: Request) -> HTTPResponse:
     wait = rate_limits.track_per_ip.take(client_address(request))
     if wait:
         return _with_cors(too_many_requests(wait, "client address"), origin)
-    if objects_to_tracking(request.headers, privacy_for(request.app.ctx.settings.config_dir)):
+    if not may_store_events(request.headers, request.cookies, privacy_for(request.app.ctx.settings.config_dir)):
         return _with_cors(json_response({"accepted": 0, "duplicates": 0, "stored": False}), origin)
     limits: TrackingLimits = request.app.ctx.tracking_limits
     signature = request.headers.get("x-track-signature")

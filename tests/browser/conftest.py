@@ -69,10 +69,13 @@ def rasa_api(running_stack) -> RasaAPI:
 
 @contextmanager
 def visitor_session(
-    browser, site_url: str, rasa_api: RasaAPI, name: str, timezone: str = VISITOR_TIMEZONE
+    browser, site_url: str, rasa_api: RasaAPI, name: str, timezone: str = VISITOR_TIMEZONE, consented: bool = True
 ) -> Iterator[ChatWidget]:
-    """A new visitor (own cookies and storage) whose browser is in `timezone`."""
+    """A new visitor (own cookies and storage) whose browser is in `timezone`; `consented`: one
+    who accepted the consent banner on an earlier visit (test_consent_banner.py meets it first)."""
     context = browser.new_context(timezone_id=timezone, locale="en-US", viewport={"width": 1280, "height": 860})
+    if consented:
+        context.add_cookies([{"name": "lq_consent", "value": "granted", "url": site_url}])
     chat = ChatWidget(context.new_page(), site_url, rasa_api)
     try:
         yield chat

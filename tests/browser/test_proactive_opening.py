@@ -32,7 +32,7 @@ def test_third_pricing_view_opens_the_chat_with_a_proactive_greeting(visitor, ra
     assert sent == {
         "timezone": VISITOR_TIMEZONE,
         "page": "/pricing",
-        "proactive_opening": "3 pricing views in the last 7 days",
+        "proactive_opening": "pricing_again",
     }
     # The assistant's first line acknowledges the pricing views.
     greeting = next(event for event in events if event["event"] == "bot")

@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import create_engine, func, inspect, select, text
 
 import leaddb
+from handoff.data_requests import request_data
 from handoff.outbox import enqueue, run_worker
 from leaddb import LeadStore
 from leaddb.chat_events import chat_event_row, record_chat_events
@@ -289,6 +290,27 @@ def test_export_prints_everything_stored_about_the_person(databases):
     assert {row["sender_id"] for row in by_visitor["transcript"]} == {JANE_CHAT, "v-jane-other-device"}
 
 
+def test_a_chat_data_request_and_the_lead_where_the_address_was_only_typed_are_hers(databases):
+    """She typed her address on another device only to ask for her data: that conversation's
+    lead has no address of its own, and is hers; so are the requests' rows (never their tokens)."""
+    seed_people(databases)
+    store = LeadStore.from_url(databases.lead_url)
+    try:
+        store.record_answer("v-jane-other-device", "need", "fewer dropped leads", {"need": "fewer dropped leads"})
+        assert request_data(store, "export", EMAIL.upper(), "https://x.example", 24, datetime.now(timezone.utc))
+    finally:
+        store.engine.dispose()
+    exported = json.loads(leaddb_cli(databases, "export", "--email", EMAIL).stdout)
+    assert {lead["visitor_id"] for lead in exported["leads"]} == {JANE_CHAT, JANE_RETURN, "v-jane-other-device"}
+    assert [(row["kind"], row["email"]) for row in exported["data_requests"]] == [("export", EMAIL)]
+    assert "token_hash" not in exported["data_requests"][0]
+
+    removed = json.loads(leaddb_cli(databases, "erase", "--email", EMAIL).stdout)["removed"]
+    assert removed["leads"] == 3 and removed["data_requests"] == 1
+    assert text_rows_mentioning(databases.lead_url, EMAIL) == []
+    assert text_rows_mentioning(databases.lead_url, "fewer dropped leads") == []
+
+
 def test_erase_removes_the_address_from_both_databases_and_keeps_everyone_else(databases):
     seed_people(databases)
     assert text_rows_mentioning(databases.lead_url, EMAIL) and text_rows_mentioning(databases.tracker_url, EMAIL)
@@ -441,6 +463,7 @@ async def test_the_worker_purges_old_events_and_transcripts_at_most_hourly(datab
             "cutoff": (NOW - timedelta(days=30)).isoformat(),
             "events": 2,
             "chat_events": 0,
+            "data_requests": 0,
             "conversations": 1,
             "tracker_events": 2,
         }

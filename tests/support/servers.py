@@ -232,6 +232,15 @@ def config_without_rate_limits(workdir: Path) -> Path:
     return config_dir
 
 
+def config_with(workdir: Path, **files: str) -> Path:
+    """The shipped config/ copied under `workdir`, without rate limits, and with the files
+    named by the keyword arguments (`privacy="..."` is privacy.yml) replaced by their text."""
+    config_dir = config_without_rate_limits(workdir)
+    for name, content in files.items():
+        (config_dir / f"{name}.yml").write_text(content)
+    return config_dir
+
+
 def _wait_until_healthy(server: RunningWebapp, process: subprocess.Popen, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

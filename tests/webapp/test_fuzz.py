@@ -20,7 +20,7 @@ from sqlalchemy import text
 from handoff import book_meeting, load_roster, open_times
 from leaddb import LeadStore, make_engine, utcnow
 from tests.support.servers import PROJECT_ROOT, SITE_ORIGIN, running_webapp
-from tests.webapp.test_tracking import an_event
+from tests.webapp.test_tracking import CONSENTED, an_event
 
 SECRET = "test-secret-for-fuzzing"
 FUZZ = settings(max_examples=50, deadline=None)
@@ -73,7 +73,11 @@ def _event_rows(server) -> int:
 
 
 def _track(server, body: bytes, content_type: str) -> httpx.Response:
-    return http.post(f"{server.url}/track", content=body, headers={"Content-Type": content_type, "Origin": SITE_ORIGIN})
+    return http.post(
+        f"{server.url}/track",
+        content=body,
+        headers={"Content-Type": content_type, "Origin": SITE_ORIGIN, "Cookie": CONSENTED},
+    )
 
 
 # -- POST /track ----------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import pytest
 
 from leaddb import make_engine
 from leaddb.events import visitor_events
-from tests.support.servers import free_port, running_webapp
+from tests.support.servers import config_with, free_port, running_webapp
 
 pytestmark = pytest.mark.browser
 
@@ -51,7 +51,12 @@ def site_and_app(tmp_path):
         pytest.skip(f"{CHROMIUM} is not installed (apt install chromium)")
     site_port = free_port()
     site_origin = f"http://localhost:{site_port}"
-    with running_webapp(f"sqlite:///{tmp_path / 'leads.db'}", ALLOWED_ORIGINS=site_origin) as app:
+    # These pages have no consent banner, and their site is not the app's (no shared cookies):
+    # the operator of such a site asks for consent itself (tests/browser covers the banner).
+    config_dir = config_with(tmp_path, privacy="tracking_waits_for_consent: false\n")
+    with running_webapp(
+        f"sqlite:///{tmp_path / 'leads.db'}", ALLOWED_ORIGINS=site_origin, LEADQUAL_CONFIG_DIR=str(config_dir)
+    ) as app:
         pages = tmp_path / "site"
         pages.mkdir()
         app_url = app.url.replace("127.0.0.1", "localhost")

@@ -15,6 +15,9 @@ from leaddb.events import EVENT_TYPES, visitor_events
 from tests.support.identity import proof_cookie
 from tests.support.servers import SITE_ORIGIN, running_webapp
 
+# What a browser whose visitor accepted the site's banner sends (config/privacy.yml waits for it).
+CONSENTED = "lq_consent=granted"
+
 
 def new_visitor() -> str:
     return f"v-{uuid.uuid4()}"
@@ -37,13 +40,15 @@ def an_event(**fields) -> dict:
     return {key: value for key, value in event.items() if value is not ...}
 
 
-def post(server, body, content_type="application/json", **headers) -> httpx.Response:
+def post(server, body, content_type="application/json", consent=False, **headers) -> httpx.Response:
     """POST /track as the browser of the body's visitor_id would: with that id's cookie
-    (unless the test passes a Cookie of its own)."""
+    (unless the test passes a Cookie of its own), and with `consent` the banner's choice."""
     content = body if isinstance(body, (bytes, str)) else json.dumps(body)
     visitor_id = body.get("visitor_id") if isinstance(body, dict) else None
     if "Cookie" not in headers and isinstance(visitor_id, str) and VISITOR_ID.fullmatch(visitor_id):
         headers.update(proof_cookie(visitor_id, server.secret_key))
+    if consent:
+        headers["Cookie"] = "; ".join(filter(None, [headers.get("Cookie"), CONSENTED]))
     return httpx.post(
         f"{server.url}/track", content=content, headers={"Content-Type": content_type, **headers}, timeout=10
     )
@@ -104,7 +109,7 @@ def test_text_plain_from_send_beacon_is_accepted(webapp):
     visitor = new_visitor()
     body = json.dumps({"visitor_id": visitor, "events": [an_event()]})
     cookie = proof_cookie(visitor, webapp.secret_key)
-    response = post(webapp, body, content_type="text/plain;charset=UTF-8", Origin=SITE_ORIGIN, **cookie)
+    response = post(webapp, body, content_type="text/plain;charset=UTF-8", Origin=SITE_ORIGIN, consent=True, **cookie)
     assert response.status_code == 200, response.text
 
 
@@ -263,14 +268,15 @@ def test_the_body_limit_is_configurable(tmp_path):
 
 
 def test_a_configured_origin_gets_cors_headers(webapp):
-    response = post(webapp, {"visitor_id": new_visitor(), "events": [an_event()]}, Origin=SITE_ORIGIN)
+    response = post(webapp, {"visitor_id": new_visitor(), "events": [an_event()]}, Origin=SITE_ORIGIN, consent=True)
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == SITE_ORIGIN
+    assert response.headers["Access-Control-Allow-Credentials"] == "true"
     assert response.headers["Vary"] == "Origin"
 
 
 def test_refusals_to_a_configured_origin_are_readable_by_the_page(webapp):
-    response = post(webapp, {"visitor_id": "x"}, Origin=SITE_ORIGIN)
+    response = post(webapp, {"visitor_id": "x"}, Origin=SITE_ORIGIN, consent=True)
     assert response.status_code == 422
     assert response.headers["Access-Control-Allow-Origin"] == SITE_ORIGIN
 
@@ -288,7 +294,7 @@ def test_an_unknown_origin_is_refused_without_cors_headers(webapp, origin):
 
 
 def test_the_app_own_origin_is_allowed(webapp):
-    response = post(webapp, {"visitor_id": new_visitor(), "events": [an_event()]}, Origin=webapp.url)
+    response = post(webapp, {"visitor_id": new_visitor(), "events": [an_event()]}, Origin=webapp.url, consent=True)
     assert response.status_code == 200
 
 

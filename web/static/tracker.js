@@ -7,6 +7,8 @@
  * Options, as data- attributes on that script tag:
  *   data-endpoint="https://…/track"   where events go (default: /track on the host the script came from)
  *   data-auto-page-view="false"       no page view on load (single-page apps call track("page_view"))
+ *   data-consent="required"           send nothing until the visitor accepts (leadTracker.setConsent)
+ *   data-cookie-domain=".example.com" the consent cookie for a /track on another subdomain
  *
  * What it sends:
  *   - a page view on load, with URL, referrer and the session's UTM parameters;
@@ -22,6 +24,11 @@
  * and /track stores events under that cookie's id; this script never sees or sends the id.
  * The chat widget gets the same id and its proof from /api/chat/config, so the assistant sees
  * what this visitor did before they typed anything.
+ *
+ * Consent: with data-consent="required", events wait in the page until the site's banner calls
+ * leadTracker.setConsent(true) (sent then) or setConsent(false) (dropped; nothing is sent). The
+ * choice is kept in the lq_consent cookie, which /track checks as well; leadTracker.consent()
+ * returns "granted", "denied" or null (not chosen yet).
  */
 (function () {
   "use strict";
@@ -36,6 +43,8 @@
   var BATCH_SIZE = 20; // the server takes at most 100 events and 64 KiB per request
   var FLUSH_DELAY_MS = 1000;
   var MAX_ATTEMPTS = 3;
+  var CONSENT_COOKIE = "lq_consent";
+  var CONSENT_SECONDS = 180 * 24 * 3600; // asked again after six months
 
   var script = document.currentScript;
   var options = (script && script.dataset) || {};
@@ -54,6 +63,11 @@
     try { return action(window.sessionStorage); } catch (blocked) { return null; } // storage may be disabled
   }
 
+  function loadConsent() {
+    var match = document.cookie.match(new RegExp("(?:^|;\\s*)" + CONSENT_COOKIE + "=(granted|denied)"));
+    return match ? match[1] : null;
+  }
+
   // The campaign that brought the visitor, kept for the rest of the browser session.
   function loadCampaign() {
     var params = new URLSearchParams(location.search);
@@ -69,11 +83,18 @@
     return storage(function (s) { return JSON.parse(s.getItem("lq_utm")); });
   }
 
+  var consentRequired = options.consent === "required";
+  var consent = loadConsent();
   var campaign = loadCampaign();
   var queue = []; // {event, attempts}
   var timer = null;
 
+  function maySend() {
+    return !consentRequired || consent === "granted";
+  }
+
   function track(type, properties) {
+    if (consentRequired && consent === "denied") return null;
     if (EVENT_TYPES.indexOf(type) < 0) {
       if (window.console) console.warn("leadTracker: unknown event type " + JSON.stringify(type));
       return null;
@@ -88,6 +109,7 @@
       properties: properties || {}
     };
     queue.push({ event: event, attempts: 0 });
+    if (!maySend()) return event.id; // held until the visitor chooses
     if (queue.length >= BATCH_SIZE) flush(false);
     else if (!timer) timer = setTimeout(function () { flush(false); }, FLUSH_DELAY_MS);
     return event.id;
@@ -102,6 +124,7 @@
   function flush(useBeacon) {
     clearTimeout(timer);
     timer = null;
+    if (!maySend()) return;
     if (!answered && queue.length) {
       // Leaving the page: send now rather than lose the events.
       if (firstInFlight && document.visibilityState !== "hidden") return; // the answer flushes
@@ -118,7 +141,8 @@
     var body = JSON.stringify({ events: entries.map(function (e) { return e.event; }) });
     if (useBeacon && navigator.sendBeacon && navigator.sendBeacon(endpoint, body)) return;
     // text/plain makes this a "simple" cross-origin request: no CORS preflight round trip.
-    // credentials: the visitor cookie says whose events these are (sendBeacon sends it too).
+    // credentials: the visitor cookie says whose events these are, the consent cookie that they
+    // may be stored (sendBeacon sends both too).
     fetch(endpoint, {
       method: "POST", body: body, keepalive: true, credentials: "include", headers: { "Content-Type": "text/plain" }
     }).then(function (response) {
@@ -187,7 +211,23 @@
     if (document.visibilityState === "hidden") flush(true);
   });
 
-  window.leadTracker = { track: track, flush: function () { flush(false); } };
+  function setConsent(granted) {
+    consent = granted ? "granted" : "denied";
+    var cookie = CONSENT_COOKIE + "=" + consent + "; Max-Age=" + CONSENT_SECONDS + "; Path=/; SameSite=Lax";
+    if (options.cookieDomain) cookie += "; Domain=" + options.cookieDomain;
+    if (location.protocol === "https:") cookie += "; Secure";
+    document.cookie = cookie;
+    if (granted) flush(false);
+    else queue = [];
+  }
+
+  window.leadTracker = {
+    track: track,
+    flush: function () { flush(false); },
+    consentRequired: consentRequired,
+    consent: function () { return consent; },
+    setConsent: setConsent
+  };
 
   trackEmailLanding();
   if (options.autoPageView !== "false") track("page_view");

@@ -14,7 +14,8 @@
  *   passes on as message metadata with `metadata_key: customData` in credentials.yml).
  * - Proactive opening: when the web app says this visitor is high-intent and they have not
  *   chatted yet, the chat opens by itself and its first message (/greet) carries
- *   `proactive_opening` (the reason), so the assistant can open with a fitting line.
+ *   `proactive_opening` (the opening line's topic, scoring.opening), so the assistant can
+ *   open with a fitting line.
  * - Elements with `data-chat-open` open the chat when clicked ("Talk to sales").
  * - Links in messages open only when they are http(s) or mailto: the widget renders the bot's
  *   markdown without filtering link targets (the page's CSP blocks javascript: URLs as well).
@@ -164,7 +165,7 @@
       }
       return checkOpening(visitorId).then(function (opening) {
         if (opening.open) {
-          customData.proactive_opening = opening.reason || "high intent";
+          customData.proactive_opening = opening.opening || "high_intent";
           openWhenMounted = true;
         }
         mount(config, customData);
