@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text, update
 
 from leaddb import LeadStore, utcnow
 from leaddb.data_requests import DataRequest
+from tests.support.identity import proof_headers
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +28,10 @@ LINK = re.compile(r"http://\S+/privacy/(export|erase)\?token=[\w-]+")
 def _say(stack, sender: str, text: str) -> str:
     port = stack.env["RASA_PORT"]
     response = httpx.post(
-        f"http://127.0.0.1:{port}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60
+        f"http://127.0.0.1:{port}/webhooks/rest/webhook",
+        json={"sender": sender, "message": text},
+        headers=proof_headers(sender, stack.env),
+        timeout=60,
     )
     assert response.status_code == 200, response.text
     return " ".join(message.get("text", "") for message in response.json())

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.support.servers import SITE_ORIGIN
-from tests.webapp.test_tracking import CONSENTED, an_event, error_fields, new_visitor, post, stored
+from tests.webapp.test_tracking import an_event, error_fields, new_visitor, post, stored
 
 EVIL = "evil.example.test"
 
@@ -18,9 +18,7 @@ EVIL = "evil.example.test"
 )
 def test_the_site_origin_however_written_may_post(webapp, origin):
     visitor = new_visitor()
-    response = post(
-        webapp, {"visitor_id": visitor, "events": [an_event()]}, "text/plain", Origin=origin, Cookie=CONSENTED
-    )
+    response = post(webapp, {"visitor_id": visitor, "events": [an_event()]}, "text/plain", Origin=origin, consent=True)
     assert response.status_code == 200, response.text
     assert len(stored(webapp, visitor)) == 1
 

@@ -10,16 +10,14 @@ import pytest
 from appconfig.settings import PROJECT_ROOT
 from appconfig.yamlfile import ConfigError
 from tests.support.servers import SITE_ORIGIN, config_with, running_webapp
-from tests.webapp.test_tracking import CONSENTED, an_event, new_visitor, post, stored
+from tests.webapp.test_tracking import an_event, new_visitor, post, stored
 from webapp.privacy import load_privacy
 
 
 @pytest.mark.parametrize("header", [{"DNT": "1"}, {"Sec-GPC": "1"}])
 def test_a_visitor_asking_not_to_be_tracked_has_no_events_stored(webapp, header):
     visitor = new_visitor()
-    response = post(
-        webapp, {"visitor_id": visitor, "events": [an_event()]}, Origin=SITE_ORIGIN, Cookie=CONSENTED, **header
-    )
+    response = post(webapp, {"visitor_id": visitor, "events": [an_event()]}, Origin=SITE_ORIGIN, consent=True, **header)
     assert response.status_code == 200
     assert response.json()["stored"] is False
     assert stored(webapp, visitor) == []
@@ -27,9 +25,7 @@ def test_a_visitor_asking_not_to_be_tracked_has_no_events_stored(webapp, header)
 
 def test_other_visitors_are_still_tracked(webapp):
     visitor = new_visitor()
-    response = post(
-        webapp, {"visitor_id": visitor, "events": [an_event()]}, Origin=SITE_ORIGIN, DNT="0", Cookie=CONSENTED
-    )
+    response = post(webapp, {"visitor_id": visitor, "events": [an_event()]}, Origin=SITE_ORIGIN, DNT="0", consent=True)
     assert response.status_code == 200
     assert len(stored(webapp, visitor)) == 1
 
@@ -40,7 +36,7 @@ def test_the_operator_can_choose_not_to_honour_the_headers(tmp_path):
     (config_dir / "privacy.yml").write_text("honour_do_not_track: false\n")
     with running_webapp(f"sqlite:///{tmp_path / 'leads.db'}", LEADQUAL_CONFIG_DIR=str(config_dir)) as server:
         visitor = new_visitor()
-        post(server, {"visitor_id": visitor, "events": [an_event()]}, Origin=SITE_ORIGIN, DNT="1", Cookie=CONSENTED)
+        post(server, {"visitor_id": visitor, "events": [an_event()]}, Origin=SITE_ORIGIN, DNT="1", consent=True)
         assert len(stored(server, visitor)) == 1
 
 
@@ -58,7 +54,7 @@ def test_a_browser_page_without_consent_has_no_events_stored(webapp, cookie):
 def test_a_visitor_who_accepted_is_tracked(webapp):
     visitor = new_visitor()
     response = post(
-        webapp, {"visitor_id": visitor, "events": [an_event()]}, "text/plain", Origin=SITE_ORIGIN, Cookie=CONSENTED
+        webapp, {"visitor_id": visitor, "events": [an_event()]}, "text/plain", Origin=SITE_ORIGIN, consent=True
     )
     assert response.json() == {"accepted": 1, "duplicates": 0}
     assert len(stored(webapp, visitor)) == 1
