@@ -102,6 +102,17 @@ def _current(request: Request) -> tuple[ConsoleUser, Session] | None:
 NOT_SIGNED_IN = "log in to the console or send Authorization: Bearer <CONSOLE_API_TOKEN>"
 
 
+def _form_sender(request: Request) -> tuple[ConsoleUser, Session] | HTTPResponse:
+    """The signed-in user of a console form POST whose CSRF token is good, or the answer to give
+    instead (the login page, or "form expired")."""
+    current = _current(request)
+    if current is None:
+        return redirect("/console/login", status=303)
+    if not csrf_ok(_key(request), current[1].nonce, request.form.get("csrf_token")):
+        return _render("message.html", 403, title="Form expired", message="Reload the page and try again.")
+    return current
+
+
 def _has_api_token(request: Request) -> bool:
     """Whether the request carries `Authorization: Bearer $CONSOLE_API_TOKEN`. Compared as bytes:
     compare_digest refuses non-ASCII str, and Sanic hands non-UTF-8 header bytes over as surrogates."""
@@ -351,12 +362,10 @@ async def _act_on_meeting(
 
 @console.post("/console/meetings/<meeting_id:int>/decision")
 async def meeting_decision(request: Request, meeting_id: int) -> HTTPResponse:
-    current = _current(request)
-    if current is None:
-        return redirect("/console/login", status=303)
-    user, session = current
-    if not csrf_ok(_key(request), session.nonce, request.form.get("csrf_token")):
-        return _render("message.html", 403, title="Form expired", message="Reload the page and try again.")
+    signed_in = _form_sender(request)
+    if isinstance(signed_in, HTTPResponse):
+        return signed_in
+    user, session = signed_in
     form = {key: request.form.get(key) for key in ("action", "reason", "to_rep")}
     status, message, lead_id = await _act_on_meeting(request, user, meeting_id, form)
     if status == 200:
@@ -385,12 +394,10 @@ async def meeting_decision_api(request: Request, meeting_id: int) -> HTTPRespons
 
 @console.post("/console/person-requests/<request_id:int>/answered")
 async def request_answered(request: Request, request_id: int) -> HTTPResponse:
-    current = _current(request)
-    if current is None:
-        return redirect("/console/login", status=303)
-    user, session = current
-    if not csrf_ok(_key(request), session.nonce, request.form.get("csrf_token")):
-        return _render("message.html", 403, title="Form expired", message="Reload the page and try again.")
+    signed_in = _form_sender(request)
+    if isinstance(signed_in, HTTPResponse):
+        return signed_in
+    user, session = signed_in
     store = request.app.ctx.store
     found = await asyncio.to_thread(request_owner, store, request_id)
     lead_id = found[0] if found else None
@@ -407,12 +414,10 @@ CRM_STAGES = ("opportunity", "won")
 
 @console.post("/console/leads/<lead_id:int>/stage")
 async def mark_stage(request: Request, lead_id: int) -> HTTPResponse:
-    current = _current(request)
-    if current is None:
-        return redirect("/console/login", status=303)
-    user, session = current
-    if not csrf_ok(_key(request), session.nonce, request.form.get("csrf_token")):
-        return _render("message.html", 403, title="Form expired", message="Reload the page and try again.")
+    signed_in = _form_sender(request)
+    if isinstance(signed_in, HTTPResponse):
+        return signed_in
+    user, session = signed_in
     refusal = await _refuse_lead(request, user, lead_id)
     if refusal:
         return _render("message.html", refusal[0], title="Not available", message=refusal[1])
