@@ -25,8 +25,7 @@ from handoff.data_requests import DataRequestRefused, check_link, claim_erasure
 from leaddb.base import utcnow
 from leaddb.privacy import TrackerStore, erase_person, export_person, to_json
 
-from .limits import client_address, too_many_requests
-from .reps import SECURITY_HEADERS
+from .reps import guard_token_links
 
 data_requests = Blueprint("data_requests", url_prefix="/privacy")
 _templates = Environment(
@@ -54,15 +53,7 @@ _SECTIONS = {
 }
 
 
-@data_requests.middleware("request")
-async def rate_limit(request: Request) -> HTTPResponse | None:
-    wait = request.app.ctx.rate_limits.rep_links_per_ip.take(client_address(request))
-    return too_many_requests(wait, "client address") if wait else None
-
-
-@data_requests.middleware("response")
-async def security_headers(request: Request, response: HTTPResponse) -> None:
-    response.headers.update(SECURITY_HEADERS)
+guard_token_links(data_requests)
 
 
 def _page(name: str, status: int = 200, **values) -> HTTPResponse:

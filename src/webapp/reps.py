@@ -67,17 +67,25 @@ SECURITY_HEADERS = {
 }
 
 
-@reps.middleware("request")
 async def rate_limit(request: Request) -> HTTPResponse | None:
     """Per client address (config/limits.yml), so tokens and meeting ids cannot be tried by the thousand."""
     wait = request.app.ctx.rate_limits.rep_links_per_ip.take(client_address(request))
     return too_many_requests(wait, "client address") if wait else None
 
 
-@reps.middleware("response")
 async def security_headers(request: Request, response: HTTPResponse) -> None:
-    """On every rep response, refusals and errors included: the links carry secrets."""
+    """On every response, refusals and errors included: the links carry secrets."""
     response.headers.update(SECURITY_HEADERS)
+
+
+def guard_token_links(blueprint: Blueprint) -> None:
+    """The rate limit and security headers of pages opened by a secret link (rep links, the
+    visitor's data-request links)."""
+    blueprint.middleware("request")(rate_limit)
+    blueprint.middleware("response")(security_headers)
+
+
+guard_token_links(reps)
 
 
 @cache
