@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from scoring.answers import FORM_SLOTS, UNKNOWN, normalise_answer
-from scoring.in_form import reads_as_answer, uncertain_answer_reasons
+from scoring.answers import FORM_SLOTS, UNKNOWN
+from scoring.in_form import uncertain_answer_reasons
 from scoring.opening import opening_topic
 from scoring.qualification import decide, facts_from_record, model_facts, model_record
 
 from .booking import ask_a_person, held_meeting, tell_booked
-from .form import explain_and_ask_again, read_answer_instead
+from .form import answer_to_the_question, explain_and_ask_again
 from .services import in_thread, lead_model, lead_store, qualification_rules, visitor_behaviour
 
 
@@ -45,24 +44,6 @@ class ActionGreet(Action):
         return []
 
 
-async def _answer_to_the_question(
-    dispatcher: CollectingDispatcher, tracker: Tracker, intent: str
-) -> list[dict[str, Any]]:
-    """Inside the form, a message that a rule would answer as `intent` but that reads as the
-    answer to the question asked ("we want to stop losing leads overnight", "Northwind Supply
-    Partners"): validated and stored as that answer; its slot events, or [] if it is not one."""
-    if tracker.active_loop_name != "qualification_form":
-        return []
-    slot = tracker.get_slot("requested_slot")
-    text = (tracker.latest_message or {}).get("text") or ""
-    if slot not in FORM_SLOTS or not text.strip():
-        return []
-    parsed = normalise_answer(slot, text, date.today()).status == "ok"
-    if not reads_as_answer(slot, text, intent, parsed, repeated=False):
-        return []
-    return await read_answer_instead(slot, text, dispatcher, tracker)
-
-
 class ActionExplainWhy(Action):
     """Why this particular question is asked; the form then asks it again."""
 
@@ -70,7 +51,7 @@ class ActionExplainWhy(Action):
         return "action_explain_why"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        answer = await _answer_to_the_question(dispatcher, tracker, "ask_why")
+        answer = await answer_to_the_question(dispatcher, tracker, "ask_why")
         if answer:
             return answer  # the form runs next (the rule says so) and stores it
         slot = tracker.get_slot("requested_slot")
@@ -88,7 +69,7 @@ class ActionAnswerBotQuestion(Action):
         return "action_answer_bot_question"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        answer = await _answer_to_the_question(dispatcher, tracker, "bot_challenge")
+        answer = await answer_to_the_question(dispatcher, tracker, "bot_challenge")
         if answer:
             return answer
         dispatcher.utter_message(response="utter_iamabot")
@@ -100,7 +81,7 @@ class ActionRequestHuman(Action):
         return "action_request_human"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        answer = await _answer_to_the_question(dispatcher, tracker, "human_handoff")
+        answer = await answer_to_the_question(dispatcher, tracker, "human_handoff")
         if answer:
             return answer
         text = (tracker.latest_message or {}).get("text") or ""
@@ -118,7 +99,7 @@ class ActionStopQualifying(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or "stop"
-        answer = await _answer_to_the_question(dispatcher, tracker, intent)
+        answer = await answer_to_the_question(dispatcher, tracker, intent)
         if answer:
             # Not a stop at all: the form goes on instead of the rule's deactivation.
             return [*answer, FollowupAction("qualification_form")]

@@ -26,12 +26,14 @@ from scoring.answers import (
 from scoring.bant import parse_authority
 from scoring.in_form import (
     ANSWER_FIRST_INTENTS,
+    answer_to_another_question,
     asked_too_often,
     is_command,
     is_request_to_assistant,
     reads_as_answer,
     says_more_than_its_intent,
     states_a_need,
+    status_after_asks,
 )
 
 from .services import in_thread, lead_store, qualification_rules
@@ -218,7 +220,12 @@ class ValidateQualificationForm(FormValidationAction):
                 return {slot: kept}
         text, other_spans = _answer_text(tracker, slot, slot_value)
         answer = normalise_answer(slot, text, date.today(), other_spans)
-        if requested and slot == "need" and other_spans and not states_a_need(remove_spans(text, other_spans)):
+        if (
+            requested
+            and slot == "need"
+            and answer.status == "ok"
+            and not states_a_need(remove_spans(text, other_spans))
+        ):
             answer = Answer("invalid", problem="answered other questions", other_answers_only=True)
         store = lead_store()
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or "inform"
@@ -244,6 +251,12 @@ class ValidateQualificationForm(FormValidationAction):
                 if intent in ("out_of_scope", "nlu_fallback") and _follows_an_explanation(tracker):
                     # "still not convinced, what happens with it?": a second why, not off-topic.
                     reply = f"utter_why_{slot}"
+                elif intent in ("out_of_scope", "nlu_fallback") and not (
+                    is_request_to_assistant(text, intent) or is_command(text)
+                ):
+                    # No question or command ("Dana Whitfield" asked for the email): a wrong
+                    # answer, so the hint with an example, not "that's outside what I can do".
+                    reply = None
                 return await self._ask_again(slot, text, reply, answer.problem, dispatcher, tracker)
             if answer.status == "invalid":  # said twice, still unreadable: keep it, marked uncertain
                 return await self._move_on(slot, text, dispatcher, tracker)
@@ -251,7 +264,7 @@ class ValidateQualificationForm(FormValidationAction):
         if answer.status in ("ok", "unknown"):
             await in_thread(store.record_answer, visitor, slot, text, answer.fields or None, answer.status)
             result = {slot: answer.slot_value}
-            if slot == "email" and answer.status == "ok" and tracker.get_slot("company") is None:
+            if slot == "email" and answer.status == "ok" and tracker.get_slot("company") in (None, UNKNOWN):
                 company = company_guess_from_email(answer.fields)
                 if company:
                     await in_thread(
@@ -288,11 +301,16 @@ class ValidateQualificationForm(FormValidationAction):
         tracker: Tracker,
     ) -> dict[str, Any]:
         """Reply (to the interruption, or with an example) and let the form ask again; after
-        two asks in a row, keep what the visitor said and move on."""
+        two asks in a row, keep what the visitor said and move on. A message that plainly
+        answers another open question instead is stored as that answer."""
         counts = dict(tracker.get_slot("reask_counts") or {})
         counts[slot] = counts.get(slot, 0) + 1
+        other = await self._other_answer(slot, text, tracker)
         if asked_too_often(counts[slot]):
-            return {**await self._move_on(slot, text, dispatcher, tracker), "reask_counts": counts}
+            return {**other, **await self._move_on(slot, text, dispatcher, tracker), "reask_counts": counts}
+        if other:
+            dispatcher.utter_message(response="utter_noted_other_answer")
+            return {**other, slot: None, "reask_counts": counts}
         await in_thread(lead_store().record_answer, tracker.sender_id, slot, text, None, "invalid")
         if reply:
             dispatcher.utter_message(response=reply)
@@ -300,12 +318,28 @@ class ValidateQualificationForm(FormValidationAction):
             dispatcher.utter_message(response=f"utter_hint_{slot}", email_problem=problem)
         return {slot: None, "reask_counts": counts}
 
+    async def _other_answer(self, asked: str, text: str, tracker: Tracker) -> dict[str, Any]:
+        """The slot this message answers instead of `asked`, stored, as slot events; or {}."""
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or "inform"
+        if is_request_to_assistant(text, intent) or is_command(text):
+            return {}
+        open_slots = [s for s in FORM_SLOTS if tracker.get_slot(s) in (None, UNKNOWN)]
+        found = answer_to_another_question(asked, text, open_slots, date.today())
+        if found is None:
+            return {}
+        slot, answer = found
+        await in_thread(lead_store().record_answer, tracker.sender_id, slot, text, answer.fields or None, "ok")
+        return {slot: answer.slot_value}
+
     async def _move_on(
         self, slot: str, text: str, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> dict[str, Any]:
-        # The raw words are kept, marked uncertain; the slot says unknown, as the database does.
-        await in_thread(lead_store().record_answer, tracker.sender_id, slot, text, None, "uncertain")
-        dispatcher.utter_message(response="utter_moving_on")
+        # The raw words are kept (uncertain, or skipped when only "thanks"); the slot says
+        # unknown, as the database does.
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or "inform"
+        status = status_after_asks(text, intent)
+        await in_thread(lead_store().record_answer, tracker.sender_id, slot, text, None, status)
+        dispatcher.utter_message(response="utter_moving_on" if status == "skipped" else "utter_noted_as_said")
         return {slot: UNKNOWN}
 
 
@@ -329,15 +363,28 @@ def _passing_mention_ignored(tracker: Tracker, slot: str) -> Any:
     """What `slot` keeps when this message mentions it in passing, or _TAKE_IT to read it.
 
     A passing mention never replaces an answer given to the slot's own question ("two hundred"
-    answering the size is not a new budget; "still waiting on the cfo" is not the visitor's
-    role), except that saying they will not buy always counts. And when the whole message is
-    the answer to the question asked, a fragment of it answers nothing else."""
+    answering the size is not a new budget), nor any earlier answer when the message answers
+    the question asked ("about 40k, our cfo signs off" is a budget, not the visitor's role);
+    saying they will not buy always counts. And when the whole message is the answer to the
+    question asked, a fragment of it fills nothing else."""
     message = (tracker.latest_message or {}).get("text") or ""
     previous = _previous_value(tracker, slot)
     if slot == "authority" and parse_authority(message) == "none":
         return _TAKE_IT
     if previous not in (None, UNKNOWN) and _answered_when_asked(tracker, slot):
         return previous
+    asked = tracker.get_slot("requested_slot")
+    if asked in FORM_SLOTS and asked != slot:
+        whole = normalise_answer(asked, message, date.today())
+        own = [
+            e for e in (tracker.latest_message or {}).get("entities", []) if e.get("entity") == SLOT_ENTITY.get(slot)
+        ]
+        covers = sum(e.get("end", 0) - e.get("start", 0) for e in own) >= 0.8 * len(message.strip())
+        if whole.status == "ok" and (covers or previous not in (None, UNKNOWN)):
+            return previous
+    return _TAKE_IT
+    if previous not in (None, UNKNOWN):
+        return previous  # fragments fill open slots only: "our cfo signs off on 40k" is a budget
     asked = tracker.get_slot("requested_slot")
     if asked in FORM_SLOTS and asked != slot:
         whole = normalise_answer(asked, message, date.today())
@@ -360,6 +407,24 @@ async def read_answer_instead(
     would keep raw text the lead database never saw."""
     values = await ValidateQualificationForm()._validate(slot, text, dispatcher, tracker)
     return [SlotSet(name, value) for name, value in values.items()]
+
+
+async def answer_to_the_question(
+    dispatcher: CollectingDispatcher, tracker: Tracker, intent: str
+) -> list[dict[str, Any]]:
+    """Inside the form, a message that a rule would answer as `intent` but that reads as the
+    answer to the question asked ("we want to stop losing leads overnight", "Northwind Supply
+    Partners"): validated and stored as that answer; its slot events, or [] if it is not one."""
+    if tracker.active_loop_name != "qualification_form":
+        return []
+    slot = tracker.get_slot("requested_slot")
+    text = (tracker.latest_message or {}).get("text") or ""
+    if slot not in FORM_SLOTS or not text.strip():
+        return []
+    parsed = normalise_answer(slot, text, date.today()).status == "ok"
+    if not reads_as_answer(slot, text, intent, parsed, repeated=False):
+        return []
+    return await read_answer_instead(slot, text, dispatcher, tracker)
 
 
 async def explain_and_ask_again(slot: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:

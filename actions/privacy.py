@@ -5,7 +5,7 @@ same whether or not anything is stored about the address."""
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from appconfig.settings import load_settings
@@ -14,6 +14,7 @@ from leaddb import utcnow
 from scoring.contact import explain_invalid_email, parse_work_email
 from webapp.privacy import privacy_for
 
+from .form import answer_to_the_question
 from .services import in_thread, lead_store
 
 KIND_OF_INTENT = {"request_data_export": "export", "request_data_erasure": "erase"}
@@ -29,6 +30,11 @@ class ActionRequestData(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         message = tracker.latest_message or {}
         intent = (message.get("intent") or {}).get("name")
+        if intent in KIND_OF_INTENT:
+            # Asked for the need, "get rid of manual data entry" is the need, not an erasure.
+            answer = await answer_to_the_question(dispatcher, tracker, intent)
+            if answer:
+                return [*answer, FollowupAction("qualification_form")]
         kind = KIND_OF_INTENT.get(intent) or tracker.get_slot("data_request")
         done = [SlotSet("data_request", None), SlotSet("data_request_email_asked", False)]
         if kind not in ("export", "erase"):

@@ -76,7 +76,7 @@ class LeadAnswer(Base):
     slot = Column(String(64), nullable=False)
     raw_text = Column(Text)
     value = Column(JSON)  # the normalised fields, or null when not understood
-    status = Column(String(16), nullable=False)  # ok | unknown | invalid | uncertain (kept after two asks)
+    status = Column(String(16), nullable=False)  # ok | unknown | invalid | uncertain or skipped (kept after two asks)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
 
     lead = relationship("Lead", back_populates="answers")

@@ -225,12 +225,19 @@ _COMPANY_NAME_WORDS = frozenset(
         "analytics logistics supply supplies solutions software systems labs lab group partners consulting"
         " technologies technology tech inc ltd gmbh llc corp corporation company agency studio studios media"
         " digital holdings industries services robotics ventures capital networks insurance bank foods"
-        " roasters manufacturing retail health healthcare pharma energy logistic cloud data ai"
+        " roasters manufacturing retail health healthcare pharma energy logistic cloud data ai freight shipping"
+        " transport transportation airways airlines motors dental clinic construction engineering architects"
     )
 )
 _LOWERCASE_PARTICLES = frozenset(
     ["van", "von", "de", "da", "di", "del", "della", "der", "den", "du", "la", "le", "ter", "bin", "al"]
 )
+
+
+def ends_like_a_company_name(text: str) -> bool:
+    """Two or more words, the last a word of company names: "Harbour Line Freight", "Acme Ltd"."""
+    words = text.strip().rstrip(".!").split()
+    return len(words) > 1 and words[-1].lower().strip(".,") in _COMPANY_NAME_WORDS
 
 
 def parse_person_name(text: str) -> str | None:
@@ -252,7 +259,7 @@ def parse_person_name(text: str) -> str | None:
         not _short_enough(text, 5, _MAX_NAME_LENGTH)
         or not _NAME_RE.fullmatch(text)
         or any(word.lower().strip(".") in _NOT_NAME_WORDS for word in words)
-        or (len(words) > 1 and words[-1].lower().strip(".") in _COMPANY_NAME_WORDS)
+        or ends_like_a_company_name(text)
     ):
         return None
     return " ".join(_capitalise_name_word(word, first=i == 0) for i, word in enumerate(words))

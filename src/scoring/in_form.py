@@ -11,8 +11,11 @@ answer; and no question is asked more than twice in a row.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from datetime import date
 
-from .answers import PROPER_NOUN_WORD, content_words, says_dont_know
+from .answers import PROPER_NOUN_WORD, Answer, content_words, normalise_answer, says_dont_know
+from .contact import ends_like_a_company_name
 
 # Intents whose message is tried as the answer first, by the form's validator. A request for a
 # person goes to its rule too, whose action asks here first ("Northwind Supply Partners" is a
@@ -25,7 +28,7 @@ ANSWER_FIRST_INTENTS = frozenset(
 # actions still try the message as the answer first, but only one that says much more than the
 # request counts ("we want to stop losing leads overnight" is a need, "stop asking" is not), and
 # repeating it does not make it an answer.
-RULE_INTENTS = frozenset({"ask_why", "bot_challenge", "stop", "goodbye"})
+RULE_INTENTS = frozenset({"ask_why", "bot_challenge", "stop", "goodbye", "request_data_export", "request_data_erasure"})
 # Free-text slots accept nearly any words: an off-topic command must not become the need.
 FREE_TEXT_SLOTS = frozenset({"need"})
 # A free-text answer that says this many content words beyond its intent's own words is an answer.
@@ -56,6 +59,11 @@ _COMMAND = re.compile(
     r"|convert|recommend|make|send|order|call|text|email|read|list|define|spell|sing|check)\b",
     re.IGNORECASE,
 )
+_ABOUT_MY_DATA = (
+    r"\b(my|our) (personal )?(data|information|info|details|records?)\b|\b(about|on|of) (me|us)\b"
+    r"|\b(forget|erase|delete|remove) (me|us)\b|\bgdpr\b|\bright to be forgotten\b|\bsubject access\b"
+    r"|\bwhat(ever)? (do )?you (know|have|hold|store|keep|saved?)\b"
+)
 # What each intent looks like when the visitor really means it.
 _MEANS_IT = {
     "ask_pricing": r"\b(price|prices|pricing|cost|costs|how much|quote|per (user|seat|month))\b",
@@ -71,6 +79,9 @@ _MEANS_IT = {
     "goodbye": r"\b(bye|goodbye|see (you|ya)|later|gotta go|have to go|talk soon|cya)\b",
     "bot_challenge": r"\b(bot|robot|human|real person|machine|ai|automated|chatbot)\b",
     "ask_why": r"\b(why|what for|reason|what do you need|what is it for|what's it for|what happens)\b",
+    # About the visitor's own data, not their business's ("get rid of manual data entry" is a need).
+    "request_data_export": _ABOUT_MY_DATA,
+    "request_data_erasure": _ABOUT_MY_DATA,
 }
 # Words that carry each intent; what a message says beyond them (and beyond filler) is its content.
 _INTENT_WORDS = {
@@ -83,6 +94,10 @@ _INTENT_WORDS = {
     "bot_challenge": "bot robot human real person machine talking chatbot automated actual",
     "ask_why": "why reason know need asking ask information info want matter happens",
     "greet": "hi hello hey hiya howdy sup yo morning afternoon evening guys folks team there everyone people again",
+    "request_data_export": "data information info details personal copy export download send stored store hold"
+    " keep have know about records everything gdpr access saved save held whatever",
+    "request_data_erasure": "data information info details personal delete erase remove wipe forget stored"
+    " records everything gdpr right forgotten saved save held whatever",
 }
 _INTENT_WORD_SETS = {intent: frozenset(words.split()) for intent, words in _INTENT_WORDS.items()}
 # The words of each numeric answer; an off-topic message with others ("the weather in lisbon
@@ -106,11 +121,32 @@ _ANSWER_WORD_SETS = {slot: frozenset(words.split()) for slot, words in _ANSWER_W
 _ALL_ANSWER_WORDS = frozenset().union(*_ANSWER_WORD_SETS.values())
 
 
+# "at a 300 person logistics firm", "we're a small agency": who they are, not what they need.
+_COMPANY_DESCRIPTION = re.compile(
+    r"\b(?:at|for|with|from|in|we'?re|we are)\s+(?:a|an|the|our|my)\b(?:\s+[\w&'-]+){0,4}?\s+"
+    r"(?:firm|company|business|startup|start-up|agency|shop|organi[sz]ation|org|group|provider|manufacturer"
+    r"|retailer|brand|consultancy|practice|studio|bank|insurer|school|university|hospital|clinic|nonprofit"
+    r"|charity|saas|vendor|distributor|wholesaler|carrier|team)s?\b",
+    re.IGNORECASE,
+)
+
+
+# "I run revenue operations", "i'm the coo", "I head marketing": a role, up to where the
+# sentence goes on ("... and we need", "... who handles leads", a comma).
+_ROLE_STATEMENT = re.compile(
+    r"\b(?:i|i'm|im|i am)\s+(?:run|head|lead|manage|own|oversee|look after|work in|am in charge of"
+    r"|in charge of|the|a|an)\b.*?(?=\b(?:at|for|with|and|but|that|who|which|where|we|our|so|because)\b"
+    r"|[,.;:!?]|$)",
+    re.IGNORECASE,
+)
+
+
 def states_a_need(text_without_other_answers: str) -> bool:
-    """What is left of a message once its other answers (role, budget, timeline...) are taken
-    out still says something of its own: "I'm the COO, we've set aside 60k and want it running
-    next month" states no need; "we need faster routing, budget 60k" does."""
-    return len(says_beyond(text_without_other_answers, _ALL_ANSWER_WORDS)) >= 2
+    """What is left of a message once its other answers (role, budget, timeline...) and a
+    description of the company are taken out still says something of its own: "I'm the COO at
+    a 300 person logistics firm" states no need; "we need faster routing, budget 60k" does."""
+    rest = _COMPANY_DESCRIPTION.sub(" ", _ROLE_STATEMENT.sub(" ", text_without_other_answers))
+    return len(says_beyond(rest, _ALL_ANSWER_WORDS)) >= 2
 
 
 _MEANS_IT_RE = {intent: re.compile(pattern, re.IGNORECASE) for intent, pattern in _MEANS_IT.items()}
@@ -161,7 +197,9 @@ def reads_as_answer(slot: str, text: str, intent: str, parsed: bool, repeated: b
     if intent not in ANSWER_FIRST_INTENTS | RULE_INTENTS:
         return False
     if repeated and text.strip() and intent not in RULE_INTENTS:
-        return True
+        # Said again, it was the answer; but "thanks" twice is thanks twice, unless typed as a
+        # name where a name is asked ("Joy", "Hi-Tech").
+        return not is_courtesy(text) or (slot in _NAME_SLOTS and text.strip()[:1].isupper())
     if intent in RULE_INTENTS and slot in FREE_TEXT_SLOTS:
         return parsed and says_more_than_its_intent(text, intent)
     if parsed and slot in _NAME_SLOTS and looks_like_a_proper_name(text):
@@ -213,6 +251,47 @@ def is_command(text: str) -> bool:
     return bool(_COMMAND.search(_OPENER.sub("", text)))
 
 
+# Whole messages that are courtesy only ("thanks", "ok", "hi there"): no answer to anything.
+_COURTESY_RE = tuple(_MEANS_IT_RE[intent] for intent in ("greet", "thank", "affirm", "deny"))
+
+
+def is_courtesy(text: str) -> bool:
+    return any(pattern.search(text) for pattern in _COURTESY_RE)
+
+
+def status_after_asks(text: str, intent: str) -> str:
+    """How a message still not understood after two asks is kept: as the visitor's answer,
+    marked uncertain, for the rep to read ("heaps"); or, when it was no answer at all ("thanks",
+    "but why though?", "what's the weather"), as the question skipped."""
+    if is_courtesy(text) or is_request_to_assistant(text, intent):
+        return "skipped"
+    return "uncertain"
+
+
+def answer_to_another_question(
+    asked: str, text: str, open_slots: Iterable[str], today: date
+) -> tuple[str, Answer] | None:
+    """A message that is no answer to the question asked but plainly answers another one still
+    open: an email address asked for the name, a company name ("Harbour Line Freight") asked
+    for the name, a bare timeline ("early next quarter") asked for the budget. Only answers
+    whose form gives them away are taken; numbers fit too many questions to guess."""
+    open_slots = set(open_slots) - {asked}
+    for slot in ("email", "company", "timeline"):
+        if slot not in open_slots:
+            continue
+        answer = normalise_answer(slot, text, today)
+        if answer.status != "ok":
+            continue
+        if slot == "email" and len(text.split()) > 6:
+            continue  # an address inside a longer sentence may be someone else's
+        if slot == "company" and not (looks_like_a_proper_name(text) and ends_like_a_company_name(text)):
+            continue
+        if slot == "timeline" and says_beyond(text, _ANSWER_WORD_SETS["timeline"]):
+            continue
+        return slot, answer
+    return None
+
+
 def asked_too_often(asks_so_far: int) -> bool:
     """After this many unanswered asks in a row, record what the visitor said and move on."""
     return asks_so_far >= MAX_ASKS_IN_A_ROW
@@ -224,8 +303,10 @@ def uncertain_answer_reasons(answers: list[dict]) -> list[str]:
     latest: dict[str, dict] = {}
     for answer in answers:  # oldest first: a later answer to the same question wins
         latest[answer["slot"]] = answer
-    return [
-        f"{slot.replace('_', ' ')}: {answer['raw_text']!r} (not understood, asked twice)"
-        for slot, answer in latest.items()
-        if answer["status"] == "uncertain" and answer.get("raw_text")
-    ]
+    reasons = []
+    for slot, answer in latest.items():
+        if answer["status"] == "uncertain" and answer.get("raw_text"):
+            reasons.append(f"{slot.replace('_', ' ')}: {answer['raw_text']!r} (not understood, asked twice)")
+        elif answer["status"] == "skipped":
+            reasons.append(f"{slot.replace('_', ' ')}: not answered (asked twice)")
+    return reasons

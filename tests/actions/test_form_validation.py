@@ -65,7 +65,7 @@ async def test_an_unreadable_answer_is_asked_again_once_then_kept_as_uncertain(d
     )
     # Never a third ask in a row: the visitor's words are kept, marked uncertain.
     assert second["budget"] == "unknown" and second["reask_counts"] == {"budget": 2}
-    assert _responses(dispatcher)[-1] == "utter_moving_on"
+    assert _responses(dispatcher)[-1] == "utter_noted_as_said"
     answers = lead_db.answers("visitor-1")
     assert [(a["raw_text"], a["status"]) for a in answers] == [("lots", "invalid"), ("heaps", "uncertain")]
 
@@ -114,17 +114,64 @@ async def test_a_real_interruption_is_answered_and_the_question_comes_again(
     assert lead_db.get_lead("visitor-1")["need"] is None
 
 
-async def test_the_same_words_after_an_interruption_reply_are_the_answer(dispatcher, domain, lead_db):
-    text = "thanks"
-    tracker = _with_previous_user_text(form_turn(text, {"company": text}, "company", intent="thank"), "Thanks")
+@pytest.mark.parametrize(
+    ("slot", "text", "reply"),
+    [
+        ("email", "Dana Whitfield", "utter_hint_email"),
+        ("timeline", "my cat knocked the coffee over", "utter_hint_timeline"),
+        ("email", "what's the capital of peru?", "utter_out_of_scope"),
+        ("timeline", "play some jazz", "utter_out_of_scope"),
+    ],
+)
+async def test_an_off_topic_statement_gets_the_questions_hint_and_an_off_topic_question_the_off_topic_reply(
+    dispatcher, domain, lead_db, slot, text, reply
+):
+    tracker = form_turn(text, {slot: text}, slot, intent="out_of_scope")
     slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
-    assert slots["company"] not in (None, "unknown") and _responses(dispatcher) == []
+    assert slots[slot] is None and _responses(dispatcher) == [reply]
+
+
+async def test_a_company_given_when_asked_the_name_is_stored_as_the_company(dispatcher, domain, lead_db):
+    text = "Harbour Line Freight"
+    tracker = form_turn(text, {"person_name": text}, "person_name")
+    slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
+    assert slots["person_name"] is None and slots["company"] == "Harbour Line Freight"
+    assert _responses(dispatcher) == ["utter_noted_other_answer"]
+    assert lead_db.get_lead("visitor-1")["company"] == "Harbour Line Freight"
+
+
+async def test_the_same_words_after_an_interruption_reply_are_the_answer(dispatcher, domain, lead_db):
+    text = "Joy"
+    tracker = _with_previous_user_text(form_turn(text, {"person_name": text}, "person_name", intent="thank"), "joy")
+    slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
+    assert slots["person_name"] == "Joy" and _responses(dispatcher) == []
+
+
+async def test_thanks_said_twice_is_not_the_company(dispatcher, domain, lead_db):
+    tracker = _with_previous_user_text(form_turn("thanks", {"company": "thanks"}, "company", intent="thank"), "thanks")
+    slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
+    assert slots["company"] is None and _responses(dispatcher) == ["utter_youre_welcome"]
+    assert lead_db.get_lead("visitor-1")["company"] is None
 
 
 async def test_interruptions_count_towards_the_two_asks(dispatcher, domain, lead_db):
     tracker = form_turn("hello?", {"email": "hello?"}, "email", intent="greet", slots={"reask_counts": {"email": 1}})
     slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
     assert slots["email"] == "unknown" and _responses(dispatcher) == ["utter_moving_on"]
+    # "hello?" was no answer: kept as the question skipped, not as an uncertain address.
+    assert [(a["raw_text"], a["status"]) for a in lead_db.answers("visitor-1")] == [("hello?", "skipped")]
+
+
+async def test_thanks_twice_to_the_budget_question_skips_it_without_storing_thanks_as_a_budget(
+    dispatcher, domain, lead_db
+):
+    tracker = _with_previous_user_text(
+        form_turn("thanks", {"budget": "thanks"}, "budget", intent="thank", slots={"reask_counts": {"budget": 1}}),
+        "thanks",
+    )
+    slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
+    assert slots["budget"] == "unknown" and _responses(dispatcher) == ["utter_moving_on"]
+    assert [a["status"] for a in lead_db.answers("visitor-1")] == ["skipped"]
 
 
 async def test_dont_know_is_recorded_as_unknown_without_a_hint(dispatcher, domain, lead_db):
@@ -147,6 +194,49 @@ async def test_a_passing_mention_that_cannot_be_read_keeps_the_earlier_answer(di
     tracker.events.insert(1, {"event": "action", "name": "qualification_form"})
     slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
     assert slots["budget"] == "20000 USD" and _responses(dispatcher) == []
+
+
+async def test_a_role_said_in_passing_is_not_overwritten_by_a_fragment_of_the_budget_answer(
+    dispatcher, domain, lead_db
+):
+    # The role came in the opening message (not when asked); "cfo" inside the budget answer is
+    # whose sign-off the budget needs, not a second answer about the visitor's own role.
+    text = "about 40k, our cfo signs off on it"
+    tracker = form_turn(
+        text,
+        {"budget": text, "authority": "cfo"},
+        "budget",
+        entities=[entity(text, "40k", "amount"), entity(text, "cfo", "job_title")],
+        slots={"authority": "influencer"},
+    )
+    tracker.events[0:0] = [
+        {"event": "slot", "name": "authority", "value": "influencer"},
+        {"event": "action", "name": "qualification_form"},
+    ]
+    slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
+    assert slots["authority"] == "influencer"
+    assert [a["slot"] for a in lead_db.answers("visitor-1")] == ["budget"]
+
+
+async def test_a_timeline_said_in_passing_is_replaced_by_one_said_instead_of_another_answer(
+    dispatcher, domain, lead_db
+):
+    # "hi, just browsing" opened; asked the role, "maybe next month?" is no role but a timeline.
+    text = "maybe next month?"
+    tracker = form_turn(
+        text,
+        {"timeline": "next month"},
+        "authority",
+        entities=[entity(text, "next month", "timeframe")],
+        slots={"timeline": "just browsing"},
+    )
+    tracker.events[0:0] = [
+        {"event": "slot", "name": "timeline", "value": "just browsing"},
+        {"event": "action", "name": "qualification_form"},
+    ]
+    slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
+    assert slots["timeline"] not in (None, "unknown", "just browsing")
+    assert lead_db.get_lead("visitor-1")["timeline_open_ended"] is False
 
 
 async def test_this_turns_own_candidate_is_never_the_earlier_answer(dispatcher, domain):

@@ -4,12 +4,14 @@ address or the lead's, the visitor is asked for one otherwise, and the chat show
 from __future__ import annotations
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from sqlalchemy import select
 
 from actions.privacy import ActionRequestData
 from leaddb.data_requests import DataRequest
 from leaddb.outbox import OutboxMessage
+
+from .conftest import form_turn
 
 
 def _tracker(text: str, intent: str, slots=None) -> Tracker:
@@ -55,3 +57,18 @@ async def test_without_an_address_it_asks_and_the_answer_sends_the_link(dispatch
 
 def asked_slots() -> dict:
     return {"data_request": "export", "data_request_email_asked": True}
+
+
+async def test_inside_the_form_a_need_that_reads_like_an_erasure_is_stored_as_the_need(dispatcher, domain, lead_db):
+    text = "get rid of manual data entry for our sdrs"
+    tracker = form_turn(text, {}, "need", intent="request_data_erasure")
+    events = await ActionRequestData().run(dispatcher, tracker, domain)
+    assert SlotSet("need", text) in events and events[-1] == FollowupAction("qualification_form")
+    assert lead_db.get_lead("visitor-1")["need"] == text and _queued(lead_db) == []
+
+
+async def test_inside_the_form_a_real_erasure_request_is_a_data_request(dispatcher, domain, lead_db):
+    tracker = form_turn("please delete my data", {}, "need", intent="request_data_erasure")
+    events = await ActionRequestData().run(dispatcher, tracker, domain)
+    assert SlotSet("data_request_email_asked", True) in events
+    assert (lead_db.get_lead("visitor-1") or {}).get("need") is None

@@ -2,7 +2,13 @@
 
 import pytest
 
-from scoring.in_form import asked_too_often, is_request_to_assistant, reads_as_answer, uncertain_answer_reasons
+from scoring.in_form import (
+    asked_too_often,
+    is_request_to_assistant,
+    reads_as_answer,
+    status_after_asks,
+    uncertain_answer_reasons,
+)
 
 
 @pytest.mark.parametrize(
@@ -78,8 +84,56 @@ def test_uncertain_answers_are_named_in_the_reasons_unless_answered_later():
         {"slot": "budget", "raw_text": "heaps", "status": "uncertain"},
         {"slot": "timeline", "raw_text": "dunno, soonish", "status": "uncertain"},
         {"slot": "timeline", "raw_text": "next month", "status": "ok"},
+        {"slot": "company_size", "raw_text": "thanks", "status": "skipped"},
     ]
-    assert uncertain_answer_reasons(answers) == ["budget: 'heaps' (not understood, asked twice)"]
+    assert uncertain_answer_reasons(answers) == [
+        "budget: 'heaps' (not understood, asked twice)",
+        "company size: not answered (asked twice)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "status"),
+    [
+        ("heaps", "inform", "uncertain"),
+        ("whatever the board gives us", "inform", "uncertain"),
+        ("thanks", "thank", "skipped"),
+        ("ok", "affirm", "skipped"),
+        ("hi there", "greet", "skipped"),
+        ("but why though?", "ask_why", "skipped"),
+        ("what's the weather in oslo", "out_of_scope", "skipped"),
+    ],
+)
+def test_after_two_asks_an_answer_is_kept_uncertain_and_a_non_answer_is_a_skip(text, intent, status):
+    assert status_after_asks(text, intent) == status
+
+
+@pytest.mark.parametrize(
+    ("slot", "text", "intent"),
+    [
+        ("need", "get rid of manual data entry for the sdr team", "request_data_erasure"),
+        ("need", "a way to delete duplicate records from our crm automatically", "request_data_erasure"),
+        ("need", "export clean pipeline data to the board every monday", "request_data_export"),
+        ("need", "we want to know what data visitors look at before they book", "request_data_export"),
+        ("company", "Forget-Me-Not Florists", "request_data_erasure"),
+    ],
+)
+def test_an_answer_that_reads_like_a_data_request_is_the_answer(slot, text, intent):
+    assert reads_as_answer(slot, text, intent, parsed=True, repeated=False)
+
+
+@pytest.mark.parametrize(
+    ("slot", "text", "intent"),
+    [
+        ("need", "please delete my data", "request_data_erasure"),
+        ("need", "can you wipe whatever you have saved on me", "request_data_erasure"),
+        ("budget", "under gdpr I want a copy of my information", "request_data_export"),
+        ("timeline", "what do you store about me?", "request_data_export"),
+        ("need", "forget me", "request_data_erasure"),
+    ],
+)
+def test_a_real_data_request_inside_the_form_is_not_an_answer(slot, text, intent):
+    assert not reads_as_answer(slot, text, intent, parsed=True, repeated=True)
 
 
 @pytest.mark.parametrize(
@@ -191,3 +245,68 @@ def test_a_message_of_other_answers_states_no_need():
 
     assert not states_a_need("I'm the , we've set aside and want it running")
     assert states_a_need("we need faster lead routing, budget")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm the  at a  logistics firm",
+        "hi, of marketing at a fintech startup",
+        "hello! i'm the  for a small design agency",
+        "we're a  b2b saas company",
+        "I run revenue operations at a 300 person freight forwarding company",
+        "I head marketing at a fintech startup",
+        "i'm the coo, for a chain of dental clinics",
+    ],
+)
+def test_who_they_are_states_no_need(text):
+    from scoring.in_form import states_a_need
+
+    assert not states_a_need(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we're a logistics firm that loses inbound leads overnight",
+        "at a small agency we can't follow up on demo requests fast enough",
+        "our reps at the company waste hours qualifying junk leads",
+        "I run a sales team that never sees the leads from our website",
+        "i'm the coo and we lose deals because nobody answers the chat at night",
+        "I lead growth, we want to book demos straight from the pricing page",
+    ],
+)
+def test_a_need_beside_who_they_are_is_still_a_need(text):
+    from scoring.in_form import states_a_need
+
+    assert states_a_need(text)
+
+
+@pytest.mark.parametrize(
+    ("asked", "text", "slot"),
+    [
+        ("person_name", "Harbour Line Freight", "company"),
+        ("person_name", "dana.whitfield@harbourline-freight.com", "email"),
+        ("budget", "early next quarter", "timeline"),
+        ("company_size", "Kestrel Robotics Ltd", "company"),
+        ("person_name", "Dana Whitfield", None),  # a name, not another answer
+        ("budget", "200 people", None),  # numbers fit too many questions to guess
+        ("budget", "the weather next week", None),  # a time word inside something else
+        ("person_name", "harbour line freight is who we are and we ship a lot", None),
+    ],
+)
+def test_a_message_that_answers_another_open_question_is_recognised(asked, text, slot):
+    from datetime import date
+
+    from scoring.in_form import answer_to_another_question
+
+    found = answer_to_another_question(asked, text, ["company", "email", "timeline", "person_name"], date(2026, 12, 3))
+    assert (found[0] if found else None) == slot
+
+
+def test_an_answered_question_is_not_answered_again_by_another():
+    from datetime import date
+
+    from scoring.in_form import answer_to_another_question
+
+    assert answer_to_another_question("person_name", "Harbour Line Freight", ["email"], date(2026, 12, 3)) is None
