@@ -31,6 +31,7 @@ from handoff import (
     open_times,
     parse_time_payload,
     pick_by_ordinal,
+    read_offer_reply,
     record_offer,
     request_a_person,
     route_lead,
@@ -275,5 +276,50 @@ class ActionEnrolNurture(Action):
         links = "\n".join(f"- {offer.title}: {offer.url}" for offer in track.content)
         tier = lead.get("tier") or tracker.get_slot("lead_tier")
         response = "utter_tier_unqualified" if track.closed or tier == "unqualified" else "utter_tier_mql"
+        if _already_said(tracker, response):
+            # A later message re-ran the same decision: the links are above, not again.
+            dispatcher.utter_message(response="utter_nurture_noted")
+            return []
         dispatcher.utter_message(response=response, content_links=links)
         return []
+
+
+def _already_said(tracker: Tracker, response: str) -> bool:
+    """The assistant said `response` earlier in this conversation (Rasa keeps its name on the bot event)."""
+    return any(
+        e.get("event") == "bot" and (e.get("metadata") or {}).get("utter_action") == response for e in tracker.events
+    )
+
+
+class ActionUnclearMessage(Action):
+    """A message NLU could not place, or off-topic, outside the qualification. Right after the
+    meeting times, it is most likely about them ("none of these times work for me", "any
+    later slots?", "the 2nd"): read as a reply to the offer; otherwise the plain reply."""
+
+    def name(self) -> str:
+        return "action_unclear_message"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        message = tracker.latest_message or {}
+        text = message.get("text") or ""
+        offer = await _open_offer(tracker)
+        if offer is not None:
+            reply = read_offer_reply(text, offer.payloads)
+            if reply.kind == "choice":
+                return await ActionBookMeeting().run(dispatcher, tracker, domain)
+            if reply.kind == "more":
+                return await offer_times(dispatcher, tracker, after_offered=True)
+            if reply.kind == "decline":
+                return await ActionRequestCallback().run(dispatcher, tracker, domain)
+        intent = (message.get("intent") or {}).get("name")
+        dispatcher.utter_message(response="utter_out_of_scope" if intent == "out_of_scope" else "utter_default")
+        return []
+
+
+async def _open_offer(tracker: Tracker) -> Offer | None:
+    """The times last shown to an SQL who has not booked yet, or None."""
+    store = lead_store()
+    lead = await in_thread(store.get_lead, tracker.sender_id)
+    if not may_book(lead) or await held_meeting(tracker) is not None:
+        return None
+    return await in_thread(current_offer, store, tracker.sender_id)

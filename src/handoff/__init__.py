@@ -94,7 +94,15 @@ from .ics import (
     rotate_feed_token,
     rotate_invite_token,
 )
-from .meeting_times import MeetingTime, format_meeting_time, open_times, parse_time_payload, pick_by_ordinal
+from .meeting_times import (
+    MeetingTime,
+    OfferReply,
+    format_meeting_time,
+    open_times,
+    parse_time_payload,
+    pick_by_ordinal,
+    read_offer_reply,
+)
 from .notify import Notifications, crm_payload, decision_links, slack_message
 from .nurture import ContentOffer, NurtureConfig, Track, choose_track, enrol_in_nurture, load_nurture
 from .offers import Offer, current_offer, may_book, offered_rep, record_offer
@@ -135,6 +143,8 @@ __all__ = [
     "PersonContact",
     "request_a_person",
     "pick_by_ordinal",
+    "OfferReply",
+    "read_offer_reply",
     "upcoming_meeting",
     "Booking",
     "BookingResult",

@@ -237,3 +237,35 @@ def pick_by_ordinal(text: str, offered: Sequence[str]) -> str | None:
         if index is not None and -len(offered) <= index < len(offered):
             return offered[index]
     return None
+
+
+# Typed replies to offered times that are no pick: "none of these work for me", "any other
+# times?". Tried before the ordinal ("the second one doesn't work" declines, it does not pick).
+_OTHER_TIMES = re.compile(
+    r"\b(other|another|different|more|later|earlier)\s+(times?|slots?|days?|options?|dates?|week)\b"
+    r"|\banything (else|later|earlier)\b|\b(next|following) week\b|\bany others?\b",
+    re.IGNORECASE,
+)
+_DECLINE = re.compile(
+    r"\b(none|neither)\b|\b(doesn'?t|don'?t|does not|do not|won'?t|can'?t|cannot)\s+(work|suit|fit|make|do)\b"
+    r"|\b(not|no) (good|great|possible|available|free|ideal)\b|\b(busy|booked|away|travell?ing)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class OfferReply:
+    """What a typed reply to the offered times says: "choice" (with the payload it points at),
+    "more" (other times), "decline" (none suit: a person should propose one) or "unclear"."""
+
+    kind: str
+    payload: str | None = None
+
+
+def read_offer_reply(text: str, offered: Sequence[str]) -> OfferReply:
+    if _OTHER_TIMES.search(text):
+        return OfferReply("more")
+    if _DECLINE.search(text):
+        return OfferReply("decline")
+    picked = pick_by_ordinal(text, offered)
+    return OfferReply("choice", picked) if picked else OfferReply("unclear")

@@ -281,3 +281,45 @@ async def test_a_student_is_closed_and_kept_out_of_nurture(dispatcher, domain, l
     await ActionEnrolNurture().run(dispatcher, tracker({"lead_tier": "unqualified"}), domain)
     assert dispatcher.messages[-1]["response"] == "utter_tier_unqualified"
     assert lead_db.get_lead("visitor-1")["stage"] == "unqualified"
+
+
+@pytest.mark.parametrize("intent", ["nlu_fallback", "out_of_scope"])
+async def test_an_unclear_none_of_these_after_the_offer_asks_a_person(dispatcher, domain, sql_lead, intent):
+    from actions.booking import ActionUnclearMessage
+
+    offered, _ = await _offer(dispatcher, domain)
+    await ActionUnclearMessage().run(
+        dispatcher, tracker(offered, text="none of these times work for me", intent=intent), domain
+    )
+    assert dispatcher.messages[-1]["response"] == "utter_callback_noted"
+    assert sql_lead.get_lead("visitor-1")["handoff_requested_at"] is not None
+
+
+async def test_an_unclear_pick_after_the_offer_books_it(dispatcher, domain, sql_lead):
+    from actions.booking import ActionUnclearMessage
+
+    offered, _ = await _offer(dispatcher, domain)
+    booked = _slots(
+        await ActionUnclearMessage().run(dispatcher, tracker(offered, text="2nd pls", intent="nlu_fallback"), domain)
+    )
+    assert datetime.fromisoformat(booked["meeting_start"]) == datetime.fromisoformat(offered["offered_slots"][1])
+
+
+async def test_an_unclear_message_without_an_open_offer_gets_the_plain_reply(dispatcher, domain, lead_db):
+    from actions.booking import ActionUnclearMessage
+
+    await ActionUnclearMessage().run(dispatcher, tracker(text="none of these work", intent="nlu_fallback"), domain)
+    assert dispatcher.messages[-1]["response"] == "utter_default"
+    assert (lead_db.get_lead("visitor-1") or {}).get("handoff_requested_at") is None
+
+
+async def test_a_second_nurture_step_in_one_conversation_does_not_repeat_the_links(dispatcher, domain, lead_db):
+    lead_db.record_decision("visitor-1", "mql", 40, ["score 40"], [])
+    first = tracker(slots={"lead_tier": "mql"})
+    await ActionEnrolNurture().run(dispatcher, first, domain)
+    said = dispatcher.messages[-1]["response"]
+    assert said == "utter_tier_mql"
+    later = tracker(slots={"lead_tier": "mql"})
+    later.events.append({"event": "bot", "text": "…", "metadata": {"utter_action": said}})
+    await ActionEnrolNurture().run(dispatcher, later, domain)
+    assert dispatcher.messages[-1]["response"] == "utter_nurture_noted"

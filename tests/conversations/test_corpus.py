@@ -144,6 +144,8 @@ def test_visitor(running_stack, visitor):
         assert bool(held) == expect.get("booked", False), bot_lines
         for column, value in (expect.get("answers") or {}).items():
             assert lead.get(column) == value, f"{column}: stored {lead.get(column)!r}, expected {value!r}"
+        for words in expect.get("said") or []:
+            assert any(words in line for line in bot_lines), f"the bot never said {words!r}: {bot_lines}"
         if "person_request" in expect:
             assert (lead.get("handoff_requested_at") is not None) == expect["person_request"], bot_lines
     finally:

@@ -259,3 +259,27 @@ def test_a_typed_choice_points_at_an_offered_time(text, expected):
 
 def test_no_offer_means_no_choice():
     assert pick_by_ordinal("the first one", []) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "payload"),
+    [
+        ("none of these times work for me", "decline", None),
+        ("neither of those suits", "decline", None),
+        ("sorry, the second one doesn't work", "decline", None),
+        ("I'm travelling all that week", "decline", None),
+        ("not available then unfortunately", "decline", None),
+        ("any later slots?", "more", None),
+        ("do you have something the following week", "more", None),
+        ("none of those, anything else?", "more", None),
+        ("different times please", "more", None),
+        ("the 2nd please", "choice", "b"),
+        ("last one works", "choice", "c"),
+        ("what's your refund policy", "unclear", None),
+    ],
+)
+def test_a_typed_reply_to_offered_times_is_read_as_pick_more_or_decline(text, kind, payload):
+    from handoff import read_offer_reply
+
+    reply = read_offer_reply(text, ["a", "b", "c"])
+    assert (reply.kind, reply.payload) == (kind, payload)
