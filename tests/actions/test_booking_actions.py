@@ -281,3 +281,25 @@ async def test_a_student_is_closed_and_kept_out_of_nurture(dispatcher, domain, l
     await ActionEnrolNurture().run(dispatcher, tracker({"lead_tier": "unqualified"}), domain)
     assert dispatcher.messages[-1]["response"] == "utter_tier_unqualified"
     assert lead_db.get_lead("visitor-1")["stage"] == "unqualified"
+
+
+async def test_a_gmail_visitor_whose_company_answer_is_an_owned_domain_is_routed_to_its_owner(
+    dispatcher, domain, lead_db
+):
+    # Shipped config: hudson-health.example is James Carter's account and a healthcare domain.
+    answers = {
+        **SQL_ANSWERS,
+        "email": {"email": "sam@gmail.com", "email_domain": "gmail.com", "email_is_free_mail": True},
+        "company": {"company": "Https://www.hudson-health.example/about"},  # as parse_company_name keeps it
+    }
+    for slot, fields in answers.items():
+        lead_db.record_answer("visitor-3", slot, "…", fields)
+    lead_db.record_decision("visitor-3", "sql", 90, ["score 90"], [])
+    slots, _ = await _offer(dispatcher, domain, sender="visitor-3")
+    assert slots["assigned_rep"] == "james.carter"
+    lead = lead_db.get_lead("visitor-3")  # stored before routing
+    assert (lead["company_domain"], lead["industry"], lead["industry_source"]) == (
+        "hudson-health.example",
+        "healthcare",
+        "domain table",
+    )
