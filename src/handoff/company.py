@@ -4,7 +4,7 @@ and, from it, the industry.
 - The company domain is the registrable domain (per the Public Suffix List, so
   "mail.acme.co.uk" is "acme.co.uk") of the visitor's email address, unless that address is a
   free-mail or ISP one (`config/free_mail.yml`); otherwise of a company answer that is itself
-  a domain or a URL ("acme.io", "https://www.acme.co.uk/about").
+  a domain or a URL ("acme.io", "https://www.acme.co.uk/about"; not "Node.js").
 - The industry comes from `config/industries.yml`: a table of company domains, then suffix
   rules such as `edu: education`. An industry the visitor stated in the conversation is kept.
 
@@ -90,6 +90,23 @@ def registrable_domain(text: str | None) -> str | None:
         return None
     host = host_of(text)
     return _public_suffixes().privatesuffix(host) if host else None
+
+
+@cache
+def _listed_suffixes() -> PublicSuffixList:
+    return PublicSuffixList(accept_unknown=False)
+
+
+def domain_in_answer(text: str | None) -> str | None:
+    """The registrable domain of a company answer that is itself a domain or a URL. Written
+    bare ("acme.io") it must end in a suffix on the list, so "Node.js" is no domain; written
+    as a URL (with a scheme, or www.) any ending counts, as for an email address."""
+    if not isinstance(text, str) or (host := host_of(text)) is None:
+        return None
+    as_url = text.strip(_WRAPPING).lower().startswith(("http://", "https://", "www."))
+    if not as_url and _listed_suffixes().publicsuffix(host) is None:
+        return None
+    return registrable_domain(host)
 
 
 # -- config/free_mail.yml -----------------------------------------------------------------------
@@ -237,7 +254,7 @@ def company_domain_for(
         domain = registrable_domain(email_domain)
         if domain:
             return domain, FROM_EMAIL
-    domain = registrable_domain(company)
+    domain = domain_in_answer(company)
     if domain and domain not in free_mail:  # "gmail.com" typed as the company says nothing either
         return domain, FROM_COMPANY_ANSWER
     return None, None

@@ -13,6 +13,7 @@ from handoff.company import (
     Industries,
     company_domain_for,
     derive_company_facts,
+    domain_in_answer,
     load_free_mail,
     load_industries,
     registrable_domain,
@@ -69,6 +70,24 @@ def test_registrable_domain(text, domain):
 
 
 @pytest.mark.parametrize(
+    "answer, domain",
+    [
+        ("acme.io", "acme.io"),
+        ("Acme.co.uk", "acme.co.uk"),
+        ("Https://www.acme.co.uk/about", "acme.co.uk"),
+        ("https://www.hudson-health.example/about", "hudson-health.example"),  # a URL: any ending
+        ("www.hudson-health.example", "hudson-health.example"),
+        ("hudson-health.example", None),  # bare, and .example is on no list
+        ("Node.js", None),  # a product name, not a domain
+        ("Acme Corp", None),
+        (None, None),
+    ],
+)
+def test_a_company_answer_counts_as_a_domain_when_it_is_written_as_one(answer, domain):
+    assert domain_in_answer(answer) == domain
+
+
+@pytest.mark.parametrize(
     "email_domain, company, expected",
     [
         ("acme.io", "Other Corp", ("acme.io", "email address")),
@@ -80,6 +99,7 @@ def test_registrable_domain(text, domain):
         ("t-online.de", None, (None, None)),  # an internet provider's address
         ("gmail.com", "gmail.com", (None, None)),  # free mail typed as the company says nothing either
         (None, "acme.io", ("acme.io", "company answer")),
+        ("gmail.com", "Node.js", (None, None)),
         (None, None, (None, None)),
     ],
 )
