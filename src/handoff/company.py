@@ -41,7 +41,7 @@ FROM_SUFFIX_RULE = "suffix rule"
 FROM_CONVERSATION = "conversation"  # stated by the visitor: never replaced by a derived guess
 DERIVED_SOURCES = frozenset({FROM_DOMAIN_TABLE, FROM_SUFFIX_RULE})
 
-# Where the company domain came from, for the routing reasons.
+# Where the company domain came from (CompanyFacts.domain_source; not stored).
 FROM_EMAIL = "email address"
 FROM_COMPANY_ANSWER = "company answer"
 
