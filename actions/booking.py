@@ -35,11 +35,12 @@ from handoff import (
     record_offer,
     request_a_person,
     route_lead,
+    store_company_facts,
     upcoming_meeting,
 )
 from leaddb import utcnow
 
-from .services import in_thread, lead_store, notifications, nurture_tracks, roster
+from .services import free_mail, in_thread, industries, lead_store, notifications, nurture_tracks, roster
 
 
 def visitor_timezone(tracker: Tracker) -> str | None:
@@ -112,7 +113,8 @@ async def offer_times(
         assignment = await in_thread(latest_assignment, store, tracker.sender_id)
         rep_id = assignment.rep_id if assignment else None
     if rep_id not in roster().reps:
-        lead = await in_thread(store.get_lead, tracker.sender_id) or {"visitor_id": tracker.sender_id}
+        # Company domain and industry stored on the lead first, so the audit and any re-route see them.
+        lead = await in_thread(store_company_facts, store, tracker.sender_id, free_mail(), industries())
         decision = await in_thread(route_lead, roster(), LeadFacts.from_lead(lead, timezone=zone), store, now)
         rep_id = decision.rep_id
         events.append(SlotSet("assigned_rep", rep_id or decision.queue))

@@ -8,7 +8,17 @@ from functools import cache
 from typing import Any
 
 from appconfig.settings import load_settings
-from handoff import Notifications, NurtureConfig, Roster, load_nurture, load_roster
+from handoff import (
+    FreeMail,
+    Industries,
+    Notifications,
+    NurtureConfig,
+    Roster,
+    load_free_mail,
+    load_industries,
+    load_nurture,
+    load_roster,
+)
 from leaddb import LeadStore, utcnow
 from leaddb.events import visitor_events
 from scoring.behaviour import BehaviourRules, BehaviourScore, load_behaviour_rules, score_behaviour
@@ -34,6 +44,16 @@ async def in_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> 
 @cache
 def roster() -> Roster:
     return load_roster(load_settings().config_dir / "roster.yml")
+
+
+@cache
+def free_mail() -> FreeMail:
+    return load_free_mail(load_settings().config_dir / "free_mail.yml")
+
+
+@cache
+def industries() -> Industries:
+    return load_industries(load_settings().config_dir / "industries.yml")
 
 
 @cache

@@ -7,9 +7,12 @@ Configuration (validated on load; errors name the file, key and problem):
     roster = load_roster("config/roster.yml")      # reps, hours, territories, rules, fallback
     tracks = load_nurture("config/nurture.yml")    # nurture tracks and the rules choosing them
     notifications = Notifications.from_env()       # PUBLIC_BASE_URL, SLACK/CRM/MARKETING_WEBHOOK_URL
+    free_mail = load_free_mail("config/free_mail.yml")       # free-mail and ISP domains
+    industries = load_industries("config/industries.yml")   # company domain / suffix -> industry
 
 An SQL, in the chat:
-    facts = LeadFacts.from_lead(store.get_lead(visitor_id), country="DE")   # country optional
+    lead = store_company_facts(db, visitor_id, free_mail, industries)   # company_domain, industry stored
+    facts = LeadFacts.from_lead(lead, country="DE")      # country optional
     decision = route_lead(roster, facts, db, now)        # -> RoutingDecision(rep_id, rule, reasons, queue)
         # rep_id is None when the lead went to the fallback queue: record a callback request
     times = open_times(roster, decision.rep_id, db, now) # three soonest -> [MeetingTime(start, end)]
@@ -77,6 +80,16 @@ from .booking import (
     meeting_summary,
     upcoming_meeting,
 )
+from .company import (
+    CompanyFacts,
+    FreeMail,
+    Industries,
+    derive_company_facts,
+    load_free_mail,
+    load_industries,
+    registrable_domain,
+    store_company_facts,
+)
 from .facts import LeadFacts
 from .geo import country_for_timezone
 from .ics import (
@@ -124,6 +137,14 @@ from .senders import SmtpSettings, default_senders, post_json, smtp_sender
 from .sla import SlaConfig, SlaReport, SlaWatch, answer_person_request, check_slas, load_sla
 
 __all__ = [
+    "CompanyFacts",
+    "FreeMail",
+    "Industries",
+    "derive_company_facts",
+    "load_free_mail",
+    "load_industries",
+    "registrable_domain",
+    "store_company_facts",
     "Reassignment",
     "SlaConfig",
     "SlaReport",

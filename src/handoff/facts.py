@@ -18,6 +18,7 @@ class LeadFacts:
     company_size: int | None = None  # employees
     country: str | None = None  # ISO 3166 alpha-2; guessed from `timezone` when missing
     industry: str | None = None
+    industry_source: str | None = None  # "domain table", "suffix rule", "conversation" (handoff.company)
     timezone: str | None = None  # the visitor's IANA zone
     need: str | None = None
     authority: str | None = None  # scoring.bant.parse_authority's values
@@ -46,3 +47,14 @@ class LeadFacts:
         if guessed:
             return guessed, f"country {guessed} (guessed from time zone {self.timezone})"
         return None, "country unknown"
+
+    def industry_text(self) -> tuple[str | None, str]:
+        """(industry, how it is known) for routing reasons: "industry education (suffix rule on mit.edu)"."""
+        industry = self.industry.strip().lower() if self.industry else None
+        if not industry:
+            return None, "industry unknown"
+        if self.industry_source in ("domain table", "suffix rule") and self.company_domain:
+            return industry, f"industry {industry} ({self.industry_source} on {self.company_domain})"
+        if self.industry_source:
+            return industry, f"industry {industry} (from the {self.industry_source})"
+        return industry, f"industry {industry}"

@@ -74,23 +74,30 @@ def decide_route(
     rules, fallback rep): a re-route after an SLA lapse leaves out the reps who let it lapse."""
     reasons: list[str] = []
 
+    # The company domain (derived by handoff.company, free mail left out) is matched too, so a
+    # visitor writing from gmail whose company answer is acme.io reaches acme.io's owner.
     for domain in dict.fromkeys(filter(None, (lead.email_domain, lead.company_domain))):
         owner = roster.owner_of(domain)
         if owner is None:
             continue
+        which = "the email domain" if domain == lead.email_domain else "the company domain"
         if owner.id in exclude:
-            reasons.append(f"{domain} is owned by {owner.name}, who is passed over this time; routing by rules")
+            reasons.append(
+                f"{domain} ({which}) is owned by {owner.name}, who is passed over this time; routing by rules"
+            )
             continue
         if owner.active:
-            return RoutingDecision(owner.id, "account_owner", (f"{domain} is an account owned by {owner.name}",))
-        reasons.append(f"{domain} is owned by {owner.name}, who is inactive; routing by rules")
+            return RoutingDecision(
+                owner.id, "account_owner", (f"{domain} ({which}) is an account owned by {owner.name}",)
+            )
+        reasons.append(f"{domain} ({which}) is owned by {owner.name}, who is inactive; routing by rules")
 
     country, country_text = lead.resolved_country()
     segment = roster.segment_for(lead.company_size)
-    industry = lead.industry.strip().lower() if lead.industry else None
+    industry, industry_text = lead.industry_text()
     facts = {"territory": country, "segment": segment, "industry": industry}
     segment_text = f"segment {segment} ({lead.company_size} employees)" if segment else "segment unknown"
-    reasons.append(f"lead: {country_text}, {segment_text}, industry {industry or 'unknown'}")
+    reasons.append(f"lead: {country_text}, {segment_text}, {industry_text}")
 
     for rule in roster.rules:
         if not all(facts[fact] in allowed for fact, allowed in rule.when.items()):

@@ -13,7 +13,7 @@ from appconfig.yamlfile import ConfigError
 
 def _loaders() -> list[tuple[str, Callable[[Path], object]]]:
     from entity_pipeline import load_patterns
-    from handoff import load_nurture, load_roster, load_sla
+    from handoff import load_free_mail, load_industries, load_nurture, load_roster, load_sla
     from scoring.behaviour import load_behaviour_rules
     from scoring.qualification import load_qualification_rules
     from webapp.console.users import load_users_file
@@ -24,6 +24,8 @@ def _loaders() -> list[tuple[str, Callable[[Path], object]]]:
         ("scoring.yml", load_qualification_rules),
         ("behaviour.yml", load_behaviour_rules),
         ("roster.yml", load_roster),
+        ("free_mail.yml", load_free_mail),
+        ("industries.yml", load_industries),
         ("nurture.yml", load_nurture),
         ("sla.yml", load_sla),
         ("entity_patterns.yml", load_patterns),

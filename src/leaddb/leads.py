@@ -51,6 +51,11 @@ class Lead(Base):
     email_domain = Column(String(255))
     email_is_free_mail = Column(Boolean)
     timezone = Column(String(64))
+    # Routing facts derived before routing (handoff.company): the company's registrable web
+    # domain, and its industry with where that came from ("domain table", "suffix rule", ...).
+    company_domain = Column(String(255))
+    industry = Column(String(128))
+    industry_source = Column(String(32))
 
     tier = Column(String(16))
     score = Column(Float)

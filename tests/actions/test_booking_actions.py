@@ -323,3 +323,25 @@ async def test_a_second_nurture_step_in_one_conversation_does_not_repeat_the_lin
     later.events.append({"event": "bot", "text": "…", "metadata": {"utter_action": said}})
     await ActionEnrolNurture().run(dispatcher, later, domain)
     assert dispatcher.messages[-1]["response"] == "utter_nurture_noted"
+
+
+async def test_a_gmail_visitor_whose_company_answer_is_an_owned_domain_is_routed_to_its_owner(
+    dispatcher, domain, lead_db
+):
+    # Shipped config: hudson-health.example is James Carter's account and a healthcare domain.
+    answers = {
+        **SQL_ANSWERS,
+        "email": {"email": "sam@gmail.com", "email_domain": "gmail.com", "email_is_free_mail": True},
+        "company": {"company": "Https://www.hudson-health.example/about"},  # as parse_company_name keeps it
+    }
+    for slot, fields in answers.items():
+        lead_db.record_answer("visitor-3", slot, "…", fields)
+    lead_db.record_decision("visitor-3", "sql", 90, ["score 90"], [])
+    slots, _ = await _offer(dispatcher, domain, sender="visitor-3")
+    assert slots["assigned_rep"] == "james.carter"
+    lead = lead_db.get_lead("visitor-3")  # stored before routing
+    assert (lead["company_domain"], lead["industry"], lead["industry_source"]) == (
+        "hudson-health.example",
+        "healthcare",
+        "domain table",
+    )

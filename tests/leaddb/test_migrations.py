@@ -29,6 +29,7 @@ from leaddb.migrations import (
 )
 
 ADDED_IN_0002 = {"timeline_earliest_days", "timeline_latest_days", "budget_status"}
+ADDED_IN_0007 = {"company_domain", "industry", "industry_source"}
 SRC = Path(leaddb.__file__).resolve().parents[1]
 
 
@@ -169,6 +170,60 @@ def test_downgrading_to_the_baseline_and_back_keeps_the_rows(database_url):
         assert differences(database_url) == []
     finally:
         store.engine.dispose()
+
+
+def test_a_database_at_0006_gains_the_routing_facts_at_start_and_keeps_its_rows(database_url):
+    upgrade(database_url, "0006")
+    assert not ADDED_IN_0007 & lead_columns(database_url)
+    insert_old_lead(database_url)
+    store = LeadStore.from_url(database_url)  # what every process does at start
+    try:
+        assert revision_of(database_url) == HEAD_REVISION
+        assert differences(database_url) == []
+        assert_old_lead_survived(store)
+        execute(
+            database_url,
+            "UPDATE leads SET company_domain = 'acme.co.uk', industry = 'education', industry_source = 'suffix rule'"
+            " WHERE visitor_id = 'v-old'",
+        )
+        lead = store.get_lead("v-old")
+        assert (lead["company_domain"], lead["industry"], lead["industry_source"]) == (
+            "acme.co.uk",
+            "education",
+            "suffix rule",
+        )
+    finally:
+        store.engine.dispose()
+
+
+def test_downgrading_0007_drops_the_routing_facts_and_keeps_the_rows(database_url):
+    upgrade(database_url)
+    insert_old_lead(database_url)
+    execute(database_url, "UPDATE leads SET company_domain = 'acme.io' WHERE visitor_id = 'v-old'")
+    engine = migration_engine(database_url)
+    try:
+        with engine.connect() as connection, connection.begin():
+            command.downgrade(alembic_config(connection), "0006")
+    finally:
+        engine.dispose()
+    assert revision_of(database_url) == "0006"
+    assert not ADDED_IN_0007 & lead_columns(database_url)
+    assert lead_columns(database_url) >= ADDED_IN_0002
+    store = LeadStore.from_url(database_url)  # and up again at start
+    try:
+        assert revision_of(database_url) == HEAD_REVISION and differences(database_url) == []
+        assert_old_lead_survived(store)
+        assert store.get_lead("v-old")["company_domain"] is None
+    finally:
+        store.engine.dispose()
+
+
+def test_a_create_all_database_of_today_adopted_early_keeps_the_routing_facts_columns(database_url):
+    # Adopted as 0002, then upgraded through 0007, which must not add the columns a second time.
+    make_like_create_all(database_url)
+    result = upgrade(database_url)
+    assert (result.adopted_as, result.after) == ("0002", HEAD_REVISION)
+    assert lead_columns(database_url) >= ADDED_IN_0007 and differences(database_url) == []
 
 
 def test_a_create_all_database_from_before_0002_is_adopted_as_the_baseline(database_url):
