@@ -5,6 +5,8 @@ PostgreSQL)."""
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from functools import partial
 
@@ -34,6 +36,7 @@ from leaddb.meetings import HandoffAudit, Meeting
 from leaddb.outbox import OutboxMessage
 
 from .conftest import MONDAY
+from .helpers import add_meeting
 
 SECRET = "visitor-link-test-secret"
 TUESDAY_10_BERLIN = datetime(2026, 3, 3, 9, tzinfo=timezone.utc)
@@ -271,3 +274,21 @@ def test_the_reminder_watch_runs_by_its_clock(roster, store):
     assert watch.run_if_due() == 1
     clock[0] += timedelta(seconds=60)
     assert watch.run_if_due() == 0
+
+
+def test_workers_checking_at_once_remind_each_meeting_once(roster, store):
+    """Several workers read the same due meetings at once; the claim lets one of them send."""
+    check_at = MONDAY + timedelta(days=10)
+    for hour in range(1, 13):
+        add_meeting(store, "berlin", check_at + timedelta(hours=hour), created_at=MONDAY)
+    start_together = threading.Barrier(4)
+
+    def worker() -> int:
+        start_together.wait()
+        return send_due_reminders(store, roster, REMINDER, NOTIFY, check_at)
+
+    with ThreadPoolExecutor(4) as pool:
+        sent = [future.result() for future in [pool.submit(worker) for _ in range(4)]]
+    assert sum(sent) == 12
+    assert len(emails(store, "bea@example.com")) == 12  # one "Coming up" per meeting
+    assert send_due_reminders(store, roster, REMINDER, NOTIFY, check_at) == 0
