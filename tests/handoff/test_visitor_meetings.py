@@ -292,3 +292,18 @@ def test_workers_checking_at_once_remind_each_meeting_once(roster, store):
     assert sum(sent) == 12
     assert len(emails(store, "bea@example.com")) == 12  # one "Coming up" per meeting
     assert send_due_reminders(store, roster, REMINDER, NOTIFY, check_at) == 0
+
+
+def test_moving_in_the_chat_cancels_the_old_event_in_both_calendars(roster, store):
+    """The chat moves a meeting by booking a new one (`replaces`): the old one's event is
+    cancelled for the rep and the visitor, and the visitor gets the new confirmation."""
+    old = book(store, roster)
+    new = book_meeting(store, "berlin", "v1", TUESDAY_14_BERLIN, roster, MONDAY, NOTIFY, replaces=old.meeting_id)
+    assert isinstance(new, Booking) and new.ics_uid != old.ics_uid
+    rep_methods = [event_of(payload)[:3] for payload in emails(store, "bea@example.com")]
+    assert rep_methods == [("REQUEST", old.ics_uid, 0), ("CANCEL", old.ics_uid, 1), ("REQUEST", new.ics_uid, 0)]
+    visitor_methods = [event_of(payload)[:3] for payload in emails(store, "ada@example.com")]
+    assert visitor_methods == rep_methods
+    with pytest.raises(VisitorLinkRefused) as refused:  # the old meeting's links are spent
+        visitor_meeting(store, roster, SECRET, old.meeting_id, visitor_link_token(SECRET, old.meeting_id), MONDAY)
+    assert refused.value.code == "cancelled"
