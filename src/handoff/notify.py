@@ -22,7 +22,7 @@ Nurture enrolment (kind `webhook`, to MARKETING_WEBHOOK_URL):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from sqlalchemy import select
@@ -53,7 +53,7 @@ class Notifications:
     marketing_webhook_url: str | None = None
     # LEADQUAL_SECRET_KEY, which signs the visitor's reschedule and cancel links; without it
     # the visitor gets no email (a link nobody can check would be worse than none).
-    link_key: str | None = None
+    link_key: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, settings: Settings | None = None) -> Notifications:
@@ -64,7 +64,7 @@ class Notifications:
             link_key: str | None = secret_key(settings)
         except RuntimeError:  # not set outside development: start-up checks refuse that already
             link_key = None
-        same_names = {field.name: getattr(settings, field.name) for field in fields(cls) if field.name != "link_key"}
+        same_names = {item.name: getattr(settings, item.name) for item in fields(cls) if item.name != "link_key"}
         return cls(**same_names, link_key=link_key)
 
 
