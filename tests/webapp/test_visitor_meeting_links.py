@@ -120,10 +120,18 @@ async def test_book_then_cancel_by_the_emailed_link(site):
         (403, {"token": token, "csrf_token": "forged"}, {}),
         (403, {"token": token, "csrf_token": csrf}, {"Origin": "https://evil.example"}),
         (400, {"csrf_token": csrf}, {}),  # no link token
+        (403, {"token": token, "csrf_token": "é" * 64}, {}),  # not ASCII: refused, not a 500
+        (403, {"token": "é", "csrf_token": csrf}, {}),
     ):
         response = httpx.post(post_url, data=form, headers=headers)
         assert response.status_code == refused, (form, headers)
         assert_guarded(response)
+    undecodable = httpx.post(  # a token that is not even UTF-8
+        post_url,
+        content=f"token=%C3%A9%ED%B3%BF&csrf_token={csrf}".encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert undecodable.status_code == 403
     assert store.get_lead("v-cancel-page")["stage"] == "meeting_booked"  # nothing happened
 
     done = httpx.post(post_url, data={"token": token, "csrf_token": csrf}, headers={"Origin": server.url})
