@@ -99,10 +99,13 @@ def _form(request: Request, meeting_id: int) -> tuple[str, dict] | HTTPResponse:
     if origin is not None and not origin_allowed(origin, (settings.public_base_url, *settings.allowed_origins)):
         return _message(403, "Not sent", "This form can only be sent from our own site.")
     form = {key: request.form.get(key) for key in request.form} if request.form else {}
-    token = form.get("token")
+    token, csrf = form.get("token"), form.get("csrf_token")
     if not isinstance(token, str) or not token:
         return _message(400, "Not sent", "The form has no link token; open the link from your email again.")
-    if not csrf_ok(secret_key(settings), f"visitor-meeting:{meeting_id}:{token}", form.get("csrf_token")):
+    # Both are ASCII when genuine; anything else could not be hashed or compared, only refused.
+    if not token.isascii() or not isinstance(csrf, str) or not csrf.isascii():
+        return _message(403, "Not sent", "This form is out of date; open the link from your email again.")
+    if not csrf_ok(secret_key(settings), f"visitor-meeting:{meeting_id}:{token}", csrf):
         return _message(403, "Not sent", "This form is out of date; open the link from your email again.")
     return token, form
 

@@ -13,6 +13,8 @@ from email.message import EmailMessage
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from icalendar import Calendar
 
 from handoff import (
@@ -24,9 +26,11 @@ from handoff import (
     deliver_due,
     load_roster,
     open_times,
+    visitor_link_token,
 )
 from handoff.reminders import ReminderConfig, ReminderWatch
 from leaddb import LeadStore, utcnow
+from leaddb.meetings import Meeting
 from tests.support.servers import PROJECT_ROOT, LocalSmtpServer, running_webapp
 
 SECRET = "visitor-meeting-links-test-secret"
@@ -244,3 +248,49 @@ async def test_the_reminder_goes_once_by_the_workers_round(site):
     subjects = sorted((to, message["Subject"].split(":")[0]) for to, message in received)
     assert subjects == [(REP_EMAIL, "Coming up"), ("rita.remind@example.com", "Reminder")]
     assert "/meetings/visitor/" in only(received, "rita.remind@example.com").get_body().get_content()
+
+
+FUZZ = settings(max_examples=40, deadline=None)
+form_text = st.text(st.characters(), max_size=40) | st.sampled_from(["\x00", "é" * 40, "9999-12-31T23:59:59-14:00", ""])
+
+
+@pytest.fixture(scope="module")
+def fuzzed(site):
+    server, store, _, _ = site
+    booking = book(site, "v-fuzzed", "fuzz@example.com")
+    token = visitor_link_token(SECRET, booking.meeting_id)
+    page = httpx.get(f"{server.url}/meetings/visitor/{booking.meeting_id}/reschedule", params={"token": token})
+    return server, store, booking, token, csrf_of(page.text)
+
+
+def _start_of(store, meeting_id: int):
+    with store.session() as session:
+        return session.get(Meeting, meeting_id).start
+
+
+@FUZZ
+@given(start=form_text)
+def test_any_chosen_time_is_never_a_5xx(fuzzed, start):
+    server, store, booking, token, csrf = fuzzed
+    before = _start_of(store, booking.meeting_id)
+    response = httpx.post(
+        f"{server.url}/meetings/visitor/{booking.meeting_id}/reschedule",
+        data={"token": token, "csrf_token": csrf, "start": start},
+    )
+    assert response.status_code < 500, response.text
+    if response.status_code != 200:
+        assert _start_of(store, booking.meeting_id) == before
+
+
+@FUZZ
+@given(raw=st.binary(max_size=200), verb=st.sampled_from(["cancel", "reschedule"]))
+def test_any_form_body_is_never_a_5xx(fuzzed, raw, verb):
+    server, store, booking, _, _ = fuzzed
+    response = httpx.post(
+        f"{server.url}/meetings/visitor/{booking.meeting_id}/{verb}",
+        content=raw,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code < 500 and response.status_code != 200, response.text
+    with store.session() as session:
+        assert session.get(Meeting, booking.meeting_id).status == "booked"
