@@ -109,6 +109,14 @@ def test_full_conversation_reaches_sql_and_books_a_meeting(running_stack, smtp_s
     event = next(iter(Calendar.from_ical(invite.get_content()).walk("VEVENT")))
     assert event.decoded("dtstart") == datetime.fromisoformat(meeting_start)
 
+    # The visitor's own confirmation: the same invite, and the links to move or cancel it.
+    confirmation = _wait_for(lambda: next((e for e in smtp_server.envelopes if visitor_address in e.rcpt_tos), None))
+    confirmation = BytesParser(policy=policy.default).parsebytes(confirmation.content)
+    text = confirmation.get_body(preferencelist=("plain",)).get_content()
+    assert "/reschedule?token=" in text and "/cancel?token=" in text
+    [invite] = [part for part in confirmation.iter_attachments() if part.get_content_type() == "text/calendar"]
+    assert str(next(iter(Calendar.from_ical(invite.get_content()).walk("VEVENT")))["UID"]) == str(event["UID"])
+
     # The CRM receives the lead with its answers, score parts, tier, rep and meeting.
     push = _wait_for(
         lambda: next((p for p in crm_receiver.accepted if p.get("lead", {}).get("visitor_id") == sender), None)
