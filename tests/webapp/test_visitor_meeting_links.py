@@ -6,6 +6,7 @@ goes once, by the worker's round, on a controlled clock."""
 from __future__ import annotations
 
 import email
+import html
 import re
 from datetime import timedelta
 from email import policy
@@ -163,6 +164,9 @@ async def test_reschedule_keeps_the_uid_raises_the_sequence_and_never_double_boo
     assert_guarded(page)
     offered = re.findall(r'name="start" value="([^"]+)"', page.text)
     assert offered and mover.start.isoformat() not in offered and holder.start.isoformat() not in offered
+    later = httpx.get(server.url + html.unescape(re.search(r'href="([^"]+&amp;after=[^"]+)"', page.text)[1]))
+    later_times = re.findall(r'name="start" value="([^"]+)"', later.text)
+    assert later.status_code == 200 and later_times and min(later_times) > max(offered)  # the next page of times
     token = re.search(r'name="token" value="([^"]+)"', page.text)[1]
     post_url = f"{server.url}/meetings/visitor/{mover.meeting_id}/reschedule"
     form = {"token": token, "csrf_token": csrf_of(page.text)}
