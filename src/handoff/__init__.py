@@ -29,6 +29,13 @@ An SQL, in the chat:
     link = invite_url(base_url, secret, booking.meeting_id, invite_token_version(db, booking.meeting_id))
         # signed link to it; check_invite_token. rotate_invite_token(db, meeting_id) revokes it.
 
+The visitor's side (handoff.visitor_meetings, handoff.reminders; not re-exported here):
+    # book_meeting queues their confirmation: invite + signed reschedule/cancel links (visitor_links)
+    move_meeting_by_visitor(db, roster, notifications, secret, meeting_id, token, start, now)
+    cancel_meeting_by_visitor(db, roster, notifications, secret, meeting_id, token, now)
+        # VisitorLinkRefused(code) for a forged, spent or expired link, or a time that cannot be had
+    send_due_reminders(db, roster, sla.meeting_reminders, notifications, now)   # once per meeting
+
 The rep's side:
     decide_meeting(db, meeting_id, token, accept, reason, roster, now, notifications, tracks)
         # -> MeetingDecision; raises DecisionRefused(code) for not_found | bad_token | expired |
@@ -95,6 +102,7 @@ from .geo import country_for_timezone
 from .ics import (
     check_feed_token,
     check_invite_token,
+    check_visitor_link_token,
     feed_token,
     feed_token_version,
     feed_url,
@@ -106,6 +114,8 @@ from .ics import (
     rep_feed,
     rotate_feed_token,
     rotate_invite_token,
+    visitor_link_token,
+    visitor_links,
 )
 from .meeting_times import (
     MeetingTime,
@@ -170,6 +180,9 @@ __all__ = [
     "Booking",
     "BookingResult",
     "check_invite_token",
+    "check_visitor_link_token",
+    "visitor_link_token",
+    "visitor_links",
     "invite_token",
     "invite_url",
     "ContentOffer",

@@ -7,8 +7,9 @@
     python -m handoff rotate-feed --rep REP_ID             (revokes the rep's feed URL, prints the new one)
     python -m handoff rotate-invite --meeting MEETING_ID   (revokes the visitor's invite link, prints the new one)
     python -m handoff worker                               (delivers the outbox until stopped; checks the
-                                                            SLAs of config/sla.yml every check_every_seconds;
-                                                            purges events and transcripts past retention_days hourly)
+                                                            SLAs of config/sla.yml every check_every_seconds
+                                                            and sends its meeting_reminders; purges events
+                                                            and transcripts past retention_days hourly)
 
 The token is the one in the rep's booking email (the same that protects the web links).
 Reads DATABASE_URL, LEADQUAL_CONFIG_DIR and the other settings like the servers do.
@@ -46,6 +47,7 @@ from . import (
     rotate_invite_token,
 )
 from .outbox import parked_messages, requeue, run_worker
+from .reminders import ReminderWatch
 from .senders import SmtpSettings, default_senders
 
 
@@ -74,12 +76,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _housekeeping(purge: RetentionPurge, watch: SlaWatch) -> Callable[[], dict | None]:
+def _housekeeping(purge: RetentionPurge, watch: SlaWatch, reminders: ReminderWatch) -> Callable[[], dict | None]:
     """The worker's periodic jobs, each on its own: a failing purge must not stop the SLAs."""
+    jobs = (
+        ("retention purge", purge.run_if_due),
+        ("sla", watch.run_if_due),
+        ("meeting reminders", reminders.run_if_due),
+    )
 
     def run() -> dict | None:
         done = {}
-        for name, job in (("retention purge", purge.run_if_due), ("sla", watch.run_if_due)):
+        for name, job in jobs:
             try:
                 result = job()
             except Exception:
@@ -135,8 +142,10 @@ def main(argv: list[str] | None = None) -> int:
             # Raw events and transcripts older than privacy.yml's retention_days go, at most hourly.
             retention_days = load_privacy(settings.config_dir / "privacy.yml").retention_days
             purge = RetentionPurge(store, TrackerStore(settings.tracker_store_url), retention_days)
-            watch = SlaWatch(store, roster, load_sla(settings.config_dir / "sla.yml"), Notifications.from_env())
-            asyncio.run(_work(store, args.poll_seconds, _housekeeping(purge, watch)))
+            sla, notifications = load_sla(settings.config_dir / "sla.yml"), Notifications.from_env()
+            watch = SlaWatch(store, roster, sla, notifications)
+            reminders = ReminderWatch(store, roster, sla.meeting_reminders, notifications, sla.check_every_seconds)
+            asyncio.run(_work(store, args.poll_seconds, _housekeeping(purge, watch, reminders)))
             return 0
         if args.command == "outbox":
             if args.requeue is not None:

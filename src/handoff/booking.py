@@ -26,7 +26,14 @@ from leaddb.meetings import HOLDING_STATUSES, Meeting
 from .db import lead_for, move_stage, take_lock, write_audit
 from .facts import LeadFacts
 from .meeting_times import MeetingTime, clashing_meeting, day_is_full, format_meeting_time, is_offerable
-from .notify import Notifications, Transcript, enqueue_booking_news, enqueue_crm_push
+from .notify import (
+    Notifications,
+    Transcript,
+    enqueue_booking_news,
+    enqueue_crm_push,
+    enqueue_rep_news,
+    enqueue_visitor_news,
+)
 from .nurture import NurtureConfig, Track, choose_track, enqueue_enrolment
 from .roster import Roster
 
@@ -102,9 +109,11 @@ def book_meeting(
     replaces: int | None = None,
 ) -> BookingResult:
     """Book `start` with the rep for the visitor. With `notifications`, the rep's email (with
-    invite), Slack note and CRM push are queued in the booking's transaction. `replaces` names
-    the visitor's earlier meeting when they move it: it is cancelled in the same transaction,
-    so the visitor never holds two meetings nor loses the old one to a failed booking."""
+    invite), Slack note, CRM push and the visitor's confirmation (invite, reschedule and cancel
+    links) are queued in the booking's transaction. `replaces` names the visitor's earlier
+    meeting when they move it: it is cancelled in the same transaction (both calendars get its
+    cancellation), so the visitor never holds two meetings nor loses the old one to a failed
+    booking."""
     if start.tzinfo is None:
         return TimeNotOffered(rep_id, start, "the start time has no UTC offset")
     start = start.astimezone(timezone.utc)
@@ -130,9 +139,11 @@ def book_meeting(
                 ics_uid=f"{uuid.uuid4()}@leadqual",
                 decision_token_hash=_hash(token),
                 assigned_at=now,
+                scheduled_at=now,
+                sequence=0,
             )
             if replaces is not None:
-                _cancel_moved_meeting(session, lead, replaces, meeting_time)
+                _cancel_moved_meeting(session, roster, lead, replaces, meeting_time, notifications, now)
             session.add(meeting)
             session.flush()  # the unique index on (rep_id, start) decides races here
             take_lock(session, f"booking:{rep.id}")
@@ -143,6 +154,7 @@ def book_meeting(
             move_stage(session, lead, "meeting_booked", f"meeting with {rep.name} at {meeting_time.start.isoformat()}")
             if notifications is not None:
                 enqueue_booking_news(session, notifications, rep, meeting, lead, token, transcript, now)
+                enqueue_visitor_news(session, notifications, "booked", rep, meeting, lead, now)
             booking = Booking(
                 meeting.id, rep.id, visitor_id, meeting_time.start, meeting_time.end, meeting.ics_uid, token
             )
@@ -155,13 +167,26 @@ def book_meeting(
     return booking
 
 
-def _cancel_moved_meeting(session: Session, lead: Lead, meeting_id: int, new_time: MeetingTime) -> None:
+def _cancel_moved_meeting(
+    session: Session,
+    roster: Roster,
+    lead: Lead,
+    meeting_id: int,
+    new_time: MeetingTime,
+    notifications: Notifications | None,
+    now: datetime,
+) -> None:
     old = session.get(Meeting, meeting_id)
     if old is None or old.lead_id != lead.id or old.status not in HOLDING_STATUSES:
         return  # nothing (or someone else's meeting) to move: book the new time only
     old.status = "cancelled"
     old.reason = f"moved by the visitor to {new_time.start.isoformat()}"
+    old.sequence = (old.sequence or 0) + 1
     session.flush()  # frees the old time before the new one is inserted
+    old_rep = roster.reps.get(old.rep_id)
+    if notifications is not None and old_rep is not None:  # the old event leaves both calendars
+        enqueue_rep_news(session, notifications, "cancelled", old_rep, old, lead, now)
+        enqueue_visitor_news(session, notifications, "cancelled", old_rep, old, lead, now)
 
 
 @dataclass(frozen=True)
@@ -262,7 +287,7 @@ def _decide(
     claimed = session.execute(
         update(Meeting)
         .where(Meeting.id == meeting.id, Meeting.status == "booked")
-        .values(status=status, reason=reason, decided_at=now)
+        .values(status=status, reason=reason, decided_at=now, sequence=Meeting.sequence + 1)
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:

@@ -18,7 +18,8 @@ from .roster import Rep, Roster
 
 PRODID = "-//leadqual//handoff//EN"
 
-# Meeting status -> iCalendar STATUS, and SEQUENCE (a decision revises the event).
+# Meeting status -> iCalendar STATUS. SEQUENCE is the meeting's own revision count
+# (meetings.sequence): a decision, a reassignment, a move or a cancellation each raise it.
 _ICS_STATUS = {
     "booked": STATUS.CONFIRMED,
     "accepted": STATUS.CONFIRMED,
@@ -77,14 +78,15 @@ def _event(meeting: Meeting, rep: Rep, lead: Lead) -> Event:
         uid=meeting.ics_uid,
         start=meeting.start,
         end=meeting.end,
-        stamp=meeting.decided_at or meeting.created_at,
+        # The latest change we know the time of: a decision, or the visitor choosing the time.
+        stamp=max(when for when in (meeting.decided_at, meeting.scheduled_at, meeting.created_at) if when),
         summary=f"Intro call: {who}{company} with {rep.name}",
         description=f"Booked in the website chat. Lead status: {meeting.status}."
         + (f"\nRep's note: {meeting.reason}" if meeting.reason else ""),
         organizer=organizer,
         attendees=attendees,
         status=_ICS_STATUS[meeting.status],
-        sequence=0 if meeting.status == "booked" else 1,
+        sequence=meeting.sequence or 0,
     )
 
 
@@ -125,6 +127,23 @@ def check_invite_token(secret: str, meeting_id: int, token: str | None, version:
 def invite_url(base_url: str, secret: str, meeting_id: int, version: int = 0) -> str:
     token = invite_token(secret, meeting_id, version)
     return f"{base_url.rstrip('/')}/meetings/{meeting_id}/invite.ics?token={token}"
+
+
+def visitor_link_token(secret: str, meeting_id: int, version: int = 0) -> str:
+    """The token of the visitor's reschedule and cancel links for one meeting; `version` is the
+    meeting's invite_token_version, so rotate_invite_token revokes these links too."""
+    return _signed(secret, f"visitor-meeting:{meeting_id}", version)
+
+
+def check_visitor_link_token(secret: str, meeting_id: int, token: str | None, version: int = 0) -> bool:
+    return bool(secret) and _matches(visitor_link_token(secret, meeting_id, version), token)
+
+
+def visitor_links(base_url: str, secret: str, meeting_id: int, version: int = 0) -> tuple[str, str]:
+    """(reschedule URL, cancel URL) put in the visitor's emails; the web app serves them."""
+    base = f"{base_url.rstrip('/')}/meetings/visitor/{meeting_id}"
+    token = visitor_link_token(secret, meeting_id, version)
+    return f"{base}/reschedule?token={token}", f"{base}/cancel?token={token}"
 
 
 def check_feed_token(secret: str, rep_id: str, token: str | None, version: int = 0) -> bool:

@@ -2,13 +2,17 @@
 
 CRM push (kind `crm`, POSTed as JSON to CRM_WEBHOOK_URL), one per booking and per decision:
 
-    {"event": "meeting.booked" | "meeting.accepted" | "meeting.rejected",
+    {"event": "meeting.booked" | "meeting.accepted" | "meeting.rejected" | "meeting.moved" | "meeting.cancelled",
      "lead": {"visitor_id", "stage", "person_name", "email", "company", "company_size", "timezone"},
      "answers": {"budget": {"amount", "currency", "period"}, "authority", "need", "timeline_days"},
      "score": {"tier", "score", "reasons": [text], "parts": [{"rule", "points", "group", "detail"}]},
      "rep": {"id", "name", "email", "timezone"},
      "routing": {"rule", "reasons": [text]} | null,
      "meeting": {"id", "start", "end", "status", "reason", "ics_uid"}}   (times ISO 8601 UTC)
+
+The visitor (kind `email`, to the lead's address, when it has one and `link_key` is set): a
+confirmation with the invite and signed reschedule and cancel links on booking and on moving the
+meeting, a confirmation with the cancellation when they cancel, and the reminder before it.
 
 Nurture enrolment (kind `webhook`, to MARKETING_WEBHOOK_URL):
 
@@ -18,17 +22,18 @@ Nurture enrolment (kind `webhook`, to MARKETING_WEBHOOK_URL):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from appconfig.settings import DEFAULTS, Settings, load_settings
+from appconfig.settings import DEFAULTS, Settings, load_settings, secret_key
 from leaddb.leads import Lead, QualificationDecision
 from leaddb.meetings import LeadAssignment, Meeting
 
-from .ics import meeting_invite
+from .geo import zone
+from .ics import meeting_invite, visitor_links
 from .meeting_times import MeetingTime, format_meeting_time
 from .outbox import enqueue
 from .roster import Rep
@@ -46,12 +51,21 @@ class Notifications:
     slack_webhook_url: str | None = None
     crm_webhook_url: str | None = None
     marketing_webhook_url: str | None = None
+    # LEADQUAL_SECRET_KEY, which signs the visitor's reschedule and cancel links; without it
+    # the visitor gets no email (a link nobody can check would be worse than none).
+    link_key: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, settings: Settings | None = None) -> Notifications:
-        """PUBLIC_BASE_URL, EMAIL_REPS and the *_WEBHOOK_URL settings (read now unless given)."""
+        """PUBLIC_BASE_URL, EMAIL_REPS, the *_WEBHOOK_URL settings and the signing key (read now
+        unless given)."""
         settings = settings or load_settings()
-        return cls(**{field.name: getattr(settings, field.name) for field in fields(cls)})  # same names
+        try:
+            link_key: str | None = secret_key(settings)
+        except RuntimeError:  # not set outside development: start-up checks refuse that already
+            link_key = None
+        same_names = {item.name: getattr(settings, item.name) for item in fields(cls) if item.name != "link_key"}
+        return cls(**same_names, link_key=link_key)
 
 
 def decision_links(base_url: str, meeting_id: int, token: str) -> tuple[str, str]:
@@ -84,14 +98,7 @@ def enqueue_booking_news(
             {
                 "subject": f"New meeting: {who} – {when}",
                 "text": rep_email_text(notifications, rep, meeting, lead, decision, assignment, token, transcript),
-                "attachments": [
-                    {
-                        "filename": "invite.ics",
-                        "content_type": "text/calendar",
-                        "method": "REQUEST",
-                        "content": meeting_invite(meeting, rep, lead),
-                    }
-                ],
+                "attachments": [invite_attachment(meeting, rep, lead)],
             },
             now,
         )
@@ -101,6 +108,119 @@ def enqueue_booking_news(
             text += f" Score {lead.score:g} ({lead.tier})."
         enqueue(session, "webhook", notifications.slack_webhook_url, slack_message(text), now)
     enqueue_crm_push(session, notifications, "meeting.booked", rep, meeting, lead, now)
+
+
+def invite_attachment(meeting: Meeting, rep: Rep, lead: Lead, method: str = "REQUEST") -> dict:
+    """The meeting's calendar file as an email attachment: REQUEST adds or updates the event
+    (same UID, higher SEQUENCE), CANCEL removes it."""
+    return {
+        "filename": "cancel.ics" if method == "CANCEL" else "invite.ics",
+        "content_type": "text/calendar",
+        "method": method,
+        "content": meeting_invite(meeting, rep, lead, method),
+    }
+
+
+def visitor_zone(lead: Lead, rep: Rep | None) -> str:
+    """The zone the visitor sees times in: theirs when the website told us, else the rep's."""
+    if lead.timezone:
+        try:
+            zone(lead.timezone)
+            return lead.timezone
+        except ValueError:
+            pass
+    return rep.timezone if rep is not None else "UTC"
+
+
+# What each visitor email says: (subject prefix, first paragraph, whether the links still work).
+_VISITOR_NEWS = {
+    "booked": ("Your meeting with {rep}", "You're booked with {rep} on {when}. The calendar invite is attached.", True),
+    "moved": (
+        "Moved: your meeting with {rep}",
+        "Your meeting with {rep} is now on {when}. The attached invite updates your calendar.",
+        True,
+    ),
+    "reminder": ("Reminder: your meeting with {rep}", "A reminder: you meet {rep} on {when}.", True),
+    "cancelled": (
+        "Cancelled: your meeting with {rep}",
+        "Your meeting with {rep} on {when} is cancelled; the attachment removes it from your calendar. "
+        "If you'd like another time, ask the chat on our website.",
+        False,
+    ),
+}
+
+
+def enqueue_visitor_news(
+    session: Session, notifications: Notifications, news: str, rep: Rep, meeting: Meeting, lead: Lead, now: datetime
+) -> bool:
+    """Queue the visitor's email about their meeting (`news`: booked | moved | reminder |
+    cancelled) in the caller's transaction; False when there is nobody to send it to (no
+    address on the lead) or no key to sign its links."""
+    if not lead.email or not notifications.link_key:
+        return False
+    subject, opening, with_links = _VISITOR_NEWS[news]
+    shown_zone = visitor_zone(lead, rep)
+    when = format_meeting_time(MeetingTime(meeting.start, meeting.end), shown_zone)
+    lines = [f"Hello {lead.person_name.split()[0]}," if lead.person_name else "Hello,", ""]
+    lines.append(opening.format(rep=rep.name, when=f"{when} ({shown_zone})"))
+    if with_links:
+        reschedule_url, cancel_url = visitor_links(
+            notifications.public_base_url, notifications.link_key, meeting.id, meeting.invite_token_version or 0
+        )
+        lines += ["", "Need another time? Choose one here:", f"  {reschedule_url}"]
+        lines += ["Can't make it? Cancel here:", f"  {cancel_url}"]
+        lines += ["", "These links work until the meeting starts or is cancelled."]
+    lines += ["", "Beacon"]
+    payload = {
+        "subject": f"{subject.format(rep=rep.name)} – {when}",
+        "text": "\n".join(lines) + "\n",
+        "attachments": [invite_attachment(meeting, rep, lead, "CANCEL" if news == "cancelled" else "REQUEST")],
+    }
+    enqueue(session, "email", lead.email, payload, now)
+    return True
+
+
+def enqueue_rep_news(
+    session: Session,
+    notifications: Notifications,
+    news: str,
+    rep: Rep,
+    meeting: Meeting,
+    lead: Lead,
+    now: datetime,
+    was: MeetingTime | None = None,
+) -> None:
+    """Queue the rep's email when the visitor moved (`was`: the old time) or cancelled the
+    meeting, with the updated invite or the cancellation, or before it as a reminder."""
+    if not notifications.email_reps:
+        return
+    when = format_meeting_time(MeetingTime(meeting.start, meeting.end), rep.timezone)
+    first = rep.name.split()[0]
+    if news == "moved" and was is not None:
+        subject = f"Moved by the visitor: {who_is(lead)} – {when}"
+        text = (
+            f"Hi {first},\n\n{who_is(lead)} moved their meeting with you from "
+            f"{format_meeting_time(was, rep.timezone)} to {when} ({rep.timezone}). "
+            "The attached invite updates your calendar.\n"
+        )
+    elif news == "cancelled":
+        subject = f"Cancelled by the visitor: {who_is(lead)} – {when}"
+        text = (
+            f"Hi {first},\n\n{who_is(lead)} cancelled their meeting with you on {when} ({rep.timezone}). "
+            "The time is free again; the attached cancellation removes it from your calendar.\n"
+        )
+    elif news == "reminder":
+        subject = f"Coming up: {who_is(lead)} – {when}"
+        text = f"Hi {first},\n\nA reminder: you meet {who_is(lead)} on {when} ({rep.timezone}).\n\n"
+        text += "\n".join(lead_lines(lead)) + "\n"
+    else:
+        raise ValueError(f"no rep email for {news!r}")
+    attachments = (
+        []
+        if news == "reminder"
+        else [invite_attachment(meeting, rep, lead, "CANCEL" if news == "cancelled" else "REQUEST")]
+    )
+    enqueue(session, "email", rep.email, {"subject": subject, "text": text, "attachments": attachments}, now)
 
 
 def enqueue_crm_push(

@@ -122,10 +122,6 @@ def move_meeting(
         )
     old_rep = roster.rep(meeting.rep_id)
     lead = session.get(Lead, meeting.lead_id)
-    cancelled = Meeting(  # the old rep's copy of the event, never stored: what their calendar drops
-        **{column.name: getattr(meeting, column.name) for column in Meeting.__table__.columns},
-    )
-    cancelled.status, cancelled.reason, cancelled.decided_at = "cancelled", f"reassigned to {new_rep.name}", now
     token = secrets.token_urlsafe(24)
     session.execute(
         update(Meeting)
@@ -136,10 +132,15 @@ def move_meeting(
             assigned_at=now,
             sla_reminded_at=None,
             sla_lapsed_at=None,
+            sequence=Meeting.sequence + 1,  # the old rep's cancellation and the new invite revise it
         )
         .execution_options(synchronize_session=False)
     )
     session.refresh(meeting)
+    cancelled = Meeting(  # the old rep's copy of the event, never stored: what their calendar drops
+        **{column.name: getattr(meeting, column.name) for column in Meeting.__table__.columns},
+    )
+    cancelled.status, cancelled.reason, cancelled.decided_at = "cancelled", f"reassigned to {new_rep.name}", now
     if notifications is None:
         return
     lines = [(line["who"], line["text"]) for line in transcript(session.get_bind(), lead.visitor_id)]

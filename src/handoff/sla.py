@@ -42,6 +42,7 @@ from .notify import Notifications, lead_lines, who_is
 from .outbox import enqueue
 from .person_requests import PersonContact, contact_for
 from .reassign import can_take, move_meeting
+from .reminders import ReminderConfig
 from .roster import EmailAddress, Roster
 from .routing import RoutingDecision, decide_route, record_assignment
 
@@ -82,6 +83,8 @@ class SlaConfig(ConfigModel):
     manager: Manager
     meetings: MeetingSla = MeetingSla()
     person_requests: RequestSla = RequestSla()
+    # Not an SLA, but checked by the same worker at the same pace (handoff.reminders).
+    meeting_reminders: ReminderConfig = ReminderConfig()
 
 
 def load_sla(path: Path | str) -> SlaConfig:

@@ -78,6 +78,16 @@ class Meeting(Base):
     # workers send one reminder and re-route once; a reassignment clears both.
     sla_reminded_at = Column(UTCDateTime)
     sla_lapsed_at = Column(UTCDateTime)
+    # The iCalendar SEQUENCE: how many times the event was revised after the invite went out
+    # (a decision, a reassignment, a move or a cancellation each add one), so calendars apply
+    # every update in order.
+    sequence = Column(Integer, nullable=False, default=0, server_default=text("0"))
+    # When the visitor chose this time (booking, or moving it on the reschedule page); null
+    # means created_at. A time chosen inside the reminder window needs no reminder.
+    scheduled_at = Column(UTCDateTime)
+    # Set once (conditional UPDATE) by the worker that queues the meeting's reminder emails;
+    # moving the meeting clears it.
+    reminded_at = Column(UTCDateTime)
 
 
 class RepLinkState(Base):
@@ -119,7 +129,8 @@ class HandoffAudit(Base):
     lead_id = Column(Integer, ForeignKey("leads.id", ondelete="CASCADE"), nullable=False, index=True)
     meeting_id = Column(Integer, index=True)
     person_request_id = Column(Integer)
-    # accepted | rejected | reassigned | sla_reminder | sla_rerouted | sla_escalated | answered
+    # accepted | rejected | reassigned | sla_reminder | sla_rerouted | sla_escalated | answered |
+    # cancelled_by_visitor | moved_by_visitor
     action = Column(String(32), nullable=False)
     actor = Column(String(64), nullable=False)  # a console username, "email link", or "sla"
     rep_id = Column(String(64))  # the rep the action was about (who let an SLA lapse)

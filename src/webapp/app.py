@@ -20,6 +20,7 @@ from .limits import RateLimiters, load_limits
 from .reps import reps
 from .site import site
 from .tracking import TrackingLimits, tracking
+from .visitor_meetings import visitor_meetings
 
 STATIC_DIR = PROJECT_ROOT / "web" / "static"
 
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, store: LeadStore | None = None)
     app.blueprint(site)
     app.blueprint(console)
     app.blueprint(data_requests)
+    app.blueprint(visitor_meetings)
     app.static("/static", str(STATIC_DIR), name="static")
     app.add_route(healthz, "/healthz", methods=["GET"])
     app.register_middleware(refuse_nul_in_path, "request")

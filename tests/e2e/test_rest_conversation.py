@@ -88,13 +88,15 @@ def test_full_conversation_reaches_sql_and_books_a_meeting(running_stack, smtp_s
     assert {a["slot"] for a in store.answers(sender)} >= {"need", "timeline", "authority", "budget", "email"}
     assert store.get_lead(sender)["stage"] == "meeting_booked"
 
-    # The rep's email arrives through the outbox worker and the real SMTP server.
+    # The rep's email arrives through the outbox worker and the real SMTP server (the visitor's
+    # own confirmation, to their address, is another envelope).
+    visitor_address = "dana.whitfield@contoso-logistics.com"
     email = _wait_for(
         lambda: next(
             (
                 e
                 for e in smtp_server.envelopes
-                if "dana.whitfield@contoso-logistics.com" in e.content.decode(errors="replace")
+                if visitor_address in e.content.decode(errors="replace") and visitor_address not in e.rcpt_tos
             ),
             None,
         )
@@ -106,6 +108,14 @@ def test_full_conversation_reaches_sql_and_books_a_meeting(running_stack, smtp_s
     [invite] = [part for part in message.iter_attachments() if part.get_content_type() == "text/calendar"]
     event = next(iter(Calendar.from_ical(invite.get_content()).walk("VEVENT")))
     assert event.decoded("dtstart") == datetime.fromisoformat(meeting_start)
+
+    # The visitor's own confirmation: the same invite, and the links to move or cancel it.
+    confirmation = _wait_for(lambda: next((e for e in smtp_server.envelopes if visitor_address in e.rcpt_tos), None))
+    confirmation = BytesParser(policy=policy.default).parsebytes(confirmation.content)
+    text = confirmation.get_body(preferencelist=("plain",)).get_content()
+    assert "/reschedule?token=" in text and "/cancel?token=" in text
+    [invite] = [part for part in confirmation.iter_attachments() if part.get_content_type() == "text/calendar"]
+    assert str(next(iter(Calendar.from_ical(invite.get_content()).walk("VEVENT")))["UID"]) == str(event["UID"])
 
     # The CRM receives the lead with its answers, score parts, tier, rep and meeting.
     push = _wait_for(

@@ -38,6 +38,7 @@ SLA_YML = """
 check_every_seconds: 5
 manager: {name: Mona Manager, email: mona@example.com}
 meetings: {remind_after_minutes: 5, reroute_after_minutes: 15}
+meeting_reminders: {enabled: false}  # the visitor's reminders have their own tests
 """
 
 
