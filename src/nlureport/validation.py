@@ -1,0 +1,59 @@
+"""Reading the findings of `rasa data validate` from its output."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# Rasa reports through Python warnings ("path:line: UserWarning: message", a message may run over
+# several lines) and through its log ("2026-12-03 14:00:00 ERROR    rasa.validator  - message").
+WARNING_LINE = re.compile(r"^\S.*?:\d+: (?P<category>\w*Warning): (?P<message>.*)$")
+LOG_LINE = re.compile(
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:,\d+)?\s+(?P<level>WARNING|ERROR|CRITICAL)\s+\S+\s+-\s+(?P<message>.*)$"
+)
+ANY_LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
+# Responses that custom actions send by name look unused to the validator: expected, shown apart.
+EXPECTED = ("is not used in any story or rule",)
+
+
+def read_findings(output: str, returncode: int) -> dict[str, Any]:
+    """Errors and warnings in the validator's output; a non-zero exit is an error of its own."""
+    findings: list[dict[str, Any]] = []
+    current: dict[str, Any] | None = None
+    for line in output.splitlines():
+        warning, logged = WARNING_LINE.match(line), LOG_LINE.match(line)
+        if warning or logged:
+            if warning:
+                level, message = "warning", warning.group("message")
+            else:
+                assert logged is not None
+                level = "warning" if logged.group("level") == "WARNING" else "error"
+                message = logged.group("message")
+            current = {"level": level, "message": message.strip()}
+            findings.append(current)
+        elif current is not None and line.strip() and not ANY_LOG_LINE.match(line) and line.startswith(" "):
+            current["message"] += "\n" + line.strip()  # the rest of a message that spans lines
+        else:
+            current = None
+    for finding in findings:
+        finding["expected"] = any(phrase in finding["message"] for phrase in EXPECTED)
+    if returncode != 0:
+        findings.insert(
+            0,
+            {
+                "level": "error",
+                "message": f"rasa data validate failed (exit {returncode}); see the log beside the report",
+                "expected": False,
+            },
+        )
+    unique: list[dict[str, Any]] = []
+    for finding in findings:
+        if finding not in unique:
+            unique.append(finding)
+    return {
+        "returncode": returncode,
+        "errors": sum(f["level"] == "error" for f in unique),
+        "warnings": sum(f["level"] == "warning" and not f["expected"] for f in unique),
+        "expected": sum(f["expected"] for f in unique),
+        "findings": unique,
+    }
