@@ -9,7 +9,8 @@ from typing import Any
 # UserWarning: message", a message may run over several lines) and through its log ("2026-12-03
 # 14:00:00 ERROR    rasa.validator  - message"). Warnings from other packages (deprecations in
 # setuptools, jax, ...) say nothing about the data and are left out.
-WARNING_LINE = re.compile(r"^\S*/rasa/\S*:\d+: (?P<category>\w*Warning): (?P<message>.*)$")
+WARNING_LINE = re.compile(r"^\S*/rasa/\S*:\d+: (?P<category>UserWarning|FutureWarning): (?P<message>.*)$")
+ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # Rasa colours its warnings on a terminal and in logs
 LOG_LINE = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:,\d+)?\s+(?P<level>WARNING|ERROR|CRITICAL)\s+\S+\s+-\s+(?P<message>.*)$"
 )
@@ -22,7 +23,7 @@ def read_findings(output: str, returncode: int) -> dict[str, Any]:
     """Errors and warnings in the validator's output; a non-zero exit is an error of its own."""
     findings: list[dict[str, Any]] = []
     current: dict[str, Any] | None = None
-    for line in output.splitlines():
+    for line in ANSI_COLOUR.sub("", output).splitlines():
         warning, logged = WARNING_LINE.match(line), LOG_LINE.match(line)
         if warning or logged:
             if warning:
