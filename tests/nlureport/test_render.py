@@ -46,3 +46,18 @@ def test_a_new_report_keeps_the_previous_summary_and_reads_it_back(tmp_path):
 def test_an_unreadable_previous_summary_does_not_stop_a_report(tmp_path):
     (tmp_path / "latest.json").write_text("{ not json")
     assert read_previous(tmp_path) is None
+
+
+def test_rule_entities_and_trained_extractors_are_shown_per_entity():
+    report = summary()
+    figures = {"precision": 0.946, "recall": 1.0, "f1": 0.972, "support": 120}
+    report["entities"] = {
+        "rules": {"macro_f1": 0.972, "per_entity": {"timeframe": figures}},
+        "extractors": {"DIETClassifier": {"macro_f1": 0.5, "per_entity": {"amount": {**figures, "f1": 0.5}}}},
+    }
+    page = render_html(report)
+    assert 'id="entity-rules"' in page and "macro-F1 0.972" in page
+    assert '<td>timeframe</td><td class="num">0.946</td><td class="num">1.000</td><td class="num">0.972</td>' in page
+    assert "DIETClassifier (cross-validation), macro-F1 0.500" in page
+    assert "The pipeline extracts no entities" not in page
+    assert "The pipeline extracts no entities" in render_html(summary())
