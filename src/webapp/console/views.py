@@ -592,7 +592,7 @@ async def nlu_report_page(request: Request) -> HTTPResponse:
             404,
             title="No NLU report yet",
             message="No report has been written yet. Run `make nlu-report` in the project folder "
-            "(about a quarter of an hour; `make nlu-report NLU_REPORT_ARGS=--no-conversations` is quicker), "
+            "(`make nlu-report NLU_REPORT_ARGS=--no-conversations` takes about 8 minutes; the conversations add more), "
             "then reload this page.",
             **_page_context(request, user, session),
         )
