@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 WEB_STAMP := web/node_modules/.package-lock.json
 
-.PHONY: start start-production test lint setup check train lock
+.PHONY: start start-production test lint setup check train lock nlu-report
 
 start: setup
 	$(BIN)/python -m launcher start
@@ -50,6 +50,14 @@ check: setup
 
 train: setup
 	$(BIN)/python -m launcher build --retrain
+
+# For marketers after editing data/: data validation, NLU cross-validation, the held-out sets and the
+# conversation corpus as one page, reports/nlu/latest.html (python -m nlureport --help for options).
+#   make nlu-report FOLDS=3 NLU_REPORT_ARGS=--no-conversations
+FOLDS ?= 5
+NLU_REPORT_ARGS ?=
+nlu-report: setup
+	$(BIN)/python -m nlureport --folds $(FOLDS) $(NLU_REPORT_ARGS)
 
 # Refresh the pinned set of every installed package after changing dependencies.
 lock: setup

@@ -35,18 +35,18 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
-from entity_pipeline import LABELS, save_pipeline
+from entity_pipeline import save_pipeline
+from nlureport.crossval import cross_validation_command, read_scores, write_minimal_domain
+from nlureport.steps import StepFailed, run_logged
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import nlu_heldout
+from entity_rules import rule_entity_macro_f1
 
 ROOT = Path(__file__).resolve().parent.parent
 RASA = str(Path(sys.executable).with_name("rasa"))
@@ -105,23 +105,7 @@ def main() -> int:
         out.mkdir(parents=True)
         print(f"== {config.stem}: {args.folds}-fold cross-validation ...", flush=True)
         cv_seconds = run_timed(
-            [
-                RASA,
-                "test",
-                "nlu",
-                "--nlu",
-                args.nlu,
-                "--config",
-                str(config),
-                "--cross-validation",
-                "--folds",
-                str(args.folds),
-                "--domain",
-                str(domain),
-                "--out",
-                str(out),
-                "--no-plot",
-            ],
+            cross_validation_command(RASA, args.nlu, str(config), args.folds, str(domain), str(out)),
             out / "cv.log",
             env,
         )
@@ -239,65 +223,11 @@ def project_training_seconds(results_dir: Path, env: dict[str, str]) -> float:
         )
 
 
-def write_minimal_domain(nlu_dir: Path, domain_path: Path) -> None:
-    """`rasa test nlu` reads a domain; give it one that lists only what the NLU data uses."""
-    intents = set()
-    for path in sorted(nlu_dir.rglob("*.yml")):
-        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
-            if "intent" in item:
-                intents.add(item["intent"])
-    domain = {"version": "3.1", "intents": sorted(intents), "entities": list(LABELS)}
-    domain_path.write_text(yaml.safe_dump(domain, sort_keys=False))
-
-
 def run_timed(command: list[str], log_path: Path, env: dict[str, str], cwd: str | None = None) -> float:
-    log_path = log_path.resolve()
-    started = time.monotonic()
-    with log_path.open("w") as log:
-        completed = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
-    if completed.returncode != 0:
-        raise SystemExit(f"error: {' '.join(command)} failed (exit {completed.returncode}); see {log_path}")
-    return time.monotonic() - started
-
-
-def read_scores(out: Path) -> dict[str, object]:
-    """Intent macro-F1 and accuracy from intent_report.json; macro-F1 of each entity extractor."""
-    intent_report = json.loads((out / "intent_report.json").read_text())
-    scores: dict[str, object] = {
-        "intent_macro_f1": intent_report["macro avg"]["f1-score"],
-        "intent_accuracy": intent_report["accuracy"],
-        "entity_macro_f1": {},
-    }
-    for report_path in sorted(out.glob("*Extractor_report.json")) + sorted(out.glob("DIETClassifier_report.json")):
-        report = json.loads(report_path.read_text())
-        scores["entity_macro_f1"][report_path.stem.removesuffix("_report")] = report["macro avg"]["f1-score"]
-    return scores
-
-
-def rule_entity_macro_f1(nlu_path: str, spacy_model: str) -> float:
-    """Token-level macro-F1 of the rule pipeline's entities against the annotated data."""
-    import spacy
-    from rasa.shared.nlu.training_data.loading import load_data
-    from sklearn.metrics import f1_score
-
-    nlp = spacy.load(spacy_model)
-    gold_tags, predicted_tags = [], []
-    for message in load_data(nlu_path).intent_examples:
-        doc = nlp(message.get("text"))
-        gold = [(e["start"], e["end"], e["entity"]) for e in message.get("entities", [])]
-        predicted = [(e.start_char, e.end_char, e.label_) for e in doc.ents]
-        for token in doc:
-            gold_tags.append(_tag_of(token, gold))
-            predicted_tags.append(_tag_of(token, predicted))
-    labels = sorted(set(gold_tags) - {"no_entity"})
-    return float(f1_score(gold_tags, predicted_tags, labels=labels, average="macro", zero_division=0))
-
-
-def _tag_of(token, spans: list[tuple[int, int, str]]) -> str:
-    for start, end, label in spans:
-        if start <= token.idx < end:
-            return label
-    return "no_entity"
+    try:
+        return run_logged(command, log_path, env, cwd=cwd).seconds
+    except StepFailed as failure:
+        raise SystemExit(f"error: {failure}") from None
 
 
 def format_table(rows: list[dict[str, object]], training: dict[str, float] | None = None) -> str:

@@ -48,6 +48,8 @@ class Settings(BaseModel):
     profile: str = Field("embedded", alias="LEADQUAL_PROFILE")
     var_dir: Path = Field(PROJECT_ROOT / "var", alias="LEADQUAL_VAR_DIR")
     config_dir: Path = Field(PROJECT_ROOT / "config", alias="LEADQUAL_CONFIG_DIR")
+    # Where `make nlu-report` writes latest.html / latest.json and the console reads them.
+    nlu_report_dir: Path = Field(PROJECT_ROOT / "reports" / "nlu", alias="NLU_REPORT_DIR")
     # --- Databases
     database_url: str = Field("", alias="DATABASE_URL")
     tracker_store_url: str = Field("", alias="TRACKER_STORE_URL")

@@ -127,8 +127,13 @@ def test_visitor(running_stack, visitor):
                 replies = _send(running_stack, sender, text, zone)
         else:
             replies = _send(running_stack, sender, text, zone)
+        # The transcript, kept by pytest for a failed visitor (make nlu-report shows it).
+        print(f"visitor: {text}")
         assert replies, f"no reply to {turn!r}"
         bot_lines += [r.get("text", "") for r in replies if r.get("text")]
+        for reply in replies:
+            choices = " | ".join(b.get("title", "") for b in reply.get("buttons") or [])
+            print(f"bot: {reply.get('text') or ''}{f' [{choices}]' if choices else ''}")
         offered = [b for r in replies for b in (r.get("buttons") or []) if "choose_slot" in b.get("payload", "")]
         if offered:
             buttons = offered

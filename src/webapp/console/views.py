@@ -3,6 +3,7 @@
 - `GET|POST /console/login`, `POST /console/logout`
 - `GET /console`: the funnel (managers, marketers, admins), numbers in a table and a chart
 - `GET /console/model`: the predictive model's card (marketers, admins)
+- `GET /console/nlu-report`: the latest `make nlu-report` page (marketers, admins)
 - `GET /console/leads?q=&stage=`, `GET /console/leads/<id>`: a rep sees only their own leads
 - `POST /console/meetings/<id>/decision` (form: accept | reject with a reason | reassign to a rep,
   managers and admins only) and `POST /console/person-requests/<id>/answered`: a rep acts on
@@ -47,6 +48,7 @@ from leaddb import utcnow
 from leaddb.funnel import GROUPINGS, funnel, funnel_by
 from leaddb.leads import STAGES, Lead
 from leaddb.store import move_stage
+from nlureport.render import HTML_NAME, report_dir
 from scoring.predictive import ModelFileError
 from scoring.predictive.card import read_card
 from scoring.qualification import load_qualification_rules
@@ -564,3 +566,37 @@ async def model_page(request: Request) -> HTTPResponse:
             "message.html", 500, title="Model card", message=str(error), **_page_context(request, user, session)
         )
     return _render("model.html", title="Model card", card=card, **_page_context(request, user, session))
+
+
+# -- the NLU report (`make nlu-report`) ----------------------------------------------------------
+
+# Who sees the NLU report: the people who edit the training data (base.html's nav link checks the same).
+SEES_NLU_REPORT = {"marketer", "admin"}
+
+
+@console.get("/console/nlu-report")
+async def nlu_report_page(request: Request) -> HTTPResponse:
+    """The latest report as `make nlu-report` wrote it (a self-contained page, served as is)."""
+    current = _current(request)
+    if current is None:
+        return redirect("/console/login", status=303)
+    user, session = current
+    if user.role not in SEES_NLU_REPORT:
+        return _render("message.html", 403, title="Not available", message="Marketers and admins see the NLU report.")
+    report = report_dir(request.app.ctx.settings.nlu_report_dir) / HTML_NAME
+    try:
+        page = await asyncio.to_thread(report.read_text, encoding="utf-8")
+    except FileNotFoundError:
+        return _render(
+            "message.html",
+            404,
+            title="No NLU report yet",
+            message="No report has been written yet. Run `make nlu-report` in the project folder "
+            "(`make nlu-report NLU_REPORT_ARGS=--no-conversations` takes about 8 minutes; the conversations add more), "
+            "then reload this page.",
+            **_page_context(request, user, session),
+        )
+    response = html(page)
+    # The page quotes training data as typed: escaped, and nothing in it may run or load anything.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
