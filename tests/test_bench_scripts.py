@@ -172,16 +172,20 @@ def test_the_load_report_counts_lost_answers_double_bookings_and_duplicate_deliv
         outcomes=[Outcome("a", booked=True, messages=10, latencies=[0.1] * 10), Outcome("b", messages=4, failures=1)],
         faults=["rasa-1 killed"],
         seconds=2.0,
+        answered={"a": set(QUESTIONS), "b": set(QUESTIONS) - {"email", "budget"}, "c": set()},
         answers_lost={"b": {"email", "budget"}},
         meetings_per_visitor={"a": 2},
         crm_messages=3,
         crm_deliveries=4,
         crm_distinct_keys=3,
     )
-    assert (report.booked, report.double_bookings, report.leads_stored) == (1, 1, 1)
-    assert report.lines()[1].startswith("answers lost 2, double bookings 1, messages 14 (1 written again")
+    # Every visitor with an answer stored is a lead, whether or not an answer went missing.
+    assert (report.booked, report.double_bookings, report.leads_stored) == (1, 1, 2)
+    assert report.lines()[1].startswith(
+        "answers lost 2 (b: ['budget', 'email']), double bookings 1, messages 14 (1 written again"
+    )
     assert "duplicate deliveries 1" in report.lines()[3]
-    assert LoadReport([], [], 1.0, answers_lost={"c": set(QUESTIONS)}).leads_stored == 0
+    assert LoadReport([], [], 1.0, answered={"c": set()}, answers_lost={"c": set(QUESTIONS)}).leads_stored == 0
 
 
 def test_a_scripted_visitor_answers_the_question_asked_and_knows_when_it_is_booked():

@@ -18,6 +18,8 @@ rate limit.
 from __future__ import annotations
 
 import asyncio
+import functools
+from collections.abc import Awaitable, Callable
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlencode
@@ -83,6 +85,21 @@ def _unavailable() -> HTTPResponse:
     return _message(503, "Not available just now", "Please try the link again in a few minutes.")
 
 
+def _refusals_answered(handler: Callable[[Request, int], Awaitable[HTTPResponse]]):
+    """A refused link gets the page that says why; a database that is away, a 503 page."""
+
+    @functools.wraps(handler)
+    async def answered(request: Request, meeting_id: int) -> HTTPResponse:
+        try:
+            return await handler(request, meeting_id)
+        except VisitorLinkRefused as refused:
+            return _refused(refused)
+        except SQLAlchemyError:
+            return _unavailable()
+
+    return answered
+
+
 def _csrf(request: Request, meeting_id: int, token: str) -> str:
     # Bound to the meeting and its link; HMAC-signed with the app's key like the console's.
     return csrf_token(secret_key(request.app.ctx.settings), f"visitor-meeting:{meeting_id}:{token}")
@@ -111,22 +128,18 @@ def _form(request: Request, meeting_id: int) -> tuple[str, dict] | HTTPResponse:
 
 
 @visitor_meetings.get("/<meeting_id:int>/cancel")
+@_refusals_answered
 async def cancel_page(request: Request, meeting_id: int) -> HTTPResponse:
     settings, token = request.app.ctx.settings, request.args.get("token") or ""
-    try:
-        meeting = await asyncio.to_thread(
-            visitor_meeting,
-            request.app.ctx.store,
-            _roster(settings.config_dir),
-            secret_key(settings),
-            meeting_id,
-            token,
-            utcnow(),
-        )
-    except VisitorLinkRefused as refused:
-        return _refused(refused)
-    except SQLAlchemyError:
-        return _unavailable()
+    meeting = await asyncio.to_thread(
+        visitor_meeting,
+        request.app.ctx.store,
+        _roster(settings.config_dir),
+        secret_key(settings),
+        meeting_id,
+        token,
+        utcnow(),
+    )
     return _page(
         "visitor_cancel.html",
         title="Cancel your meeting",
@@ -138,27 +151,23 @@ async def cancel_page(request: Request, meeting_id: int) -> HTTPResponse:
 
 
 @visitor_meetings.post("/<meeting_id:int>/cancel")
+@_refusals_answered
 async def cancel(request: Request, meeting_id: int) -> HTTPResponse:
     posted = _form(request, meeting_id)
     if isinstance(posted, HTTPResponse):
         return posted
     token, _ = posted
     settings = request.app.ctx.settings
-    try:
-        meeting = await asyncio.to_thread(
-            cancel_meeting_by_visitor,
-            request.app.ctx.store,
-            _roster(settings.config_dir),
-            Notifications.from_env(),
-            secret_key(settings),
-            meeting_id,
-            token,
-            utcnow(),
-        )
-    except VisitorLinkRefused as refused:
-        return _refused(refused)
-    except SQLAlchemyError:
-        return _unavailable()
+    meeting = await asyncio.to_thread(
+        cancel_meeting_by_visitor,
+        request.app.ctx.store,
+        _roster(settings.config_dir),
+        Notifications.from_env(),
+        secret_key(settings),
+        meeting_id,
+        token,
+        utcnow(),
+    )
     return _message(
         200,
         "Meeting cancelled",
@@ -167,6 +176,7 @@ async def cancel(request: Request, meeting_id: int) -> HTTPResponse:
 
 
 @visitor_meetings.get("/<meeting_id:int>/reschedule")
+@_refusals_answered
 async def reschedule_page(request: Request, meeting_id: int) -> HTTPResponse:
     settings, token = request.app.ctx.settings, request.args.get("token") or ""
     roster, store, now = _roster(settings.config_dir), request.app.ctx.store, utcnow()
@@ -174,15 +184,10 @@ async def reschedule_page(request: Request, meeting_id: int) -> HTTPResponse:
         after = parse_time_payload(request.args.get("after")) if request.args.get("after") else None
     except ValueError:
         after = None  # a mangled "later times" link shows the soonest times
-    try:
-        meeting = await asyncio.to_thread(visitor_meeting, store, roster, secret_key(settings), meeting_id, token, now)
-        times: list[MeetingTime] = await asyncio.to_thread(
-            reschedule_times, store, roster, meeting, now, TIMES_PER_PAGE, after
-        )
-    except VisitorLinkRefused as refused:
-        return _refused(refused)
-    except SQLAlchemyError:
-        return _unavailable()
+    meeting = await asyncio.to_thread(visitor_meeting, store, roster, secret_key(settings), meeting_id, token, now)
+    times: list[MeetingTime] = await asyncio.to_thread(
+        reschedule_times, store, roster, meeting, now, TIMES_PER_PAGE, after
+    )
     shown = [{"payload": time.payload, "label": format_meeting_time(time, meeting.zone)} for time in times]
     later = _link(meeting_id, "reschedule", token, after=times[-1].payload) if len(times) == TIMES_PER_PAGE else None
     return _page(
@@ -198,6 +203,7 @@ async def reschedule_page(request: Request, meeting_id: int) -> HTTPResponse:
 
 
 @visitor_meetings.post("/<meeting_id:int>/reschedule")
+@_refusals_answered
 async def reschedule(request: Request, meeting_id: int) -> HTTPResponse:
     posted = _form(request, meeting_id)
     if isinstance(posted, HTTPResponse):
@@ -208,22 +214,17 @@ async def reschedule(request: Request, meeting_id: int) -> HTTPResponse:
     except ValueError:
         return _message(400, "Not sent", "Please choose one of the times on the page.")
     settings = request.app.ctx.settings
-    try:
-        meeting = await asyncio.to_thread(
-            move_meeting_by_visitor,
-            request.app.ctx.store,
-            _roster(settings.config_dir),
-            Notifications.from_env(),
-            secret_key(settings),
-            meeting_id,
-            token,
-            start,
-            utcnow(),
-        )
-    except VisitorLinkRefused as refused:
-        return _refused(refused)
-    except SQLAlchemyError:
-        return _unavailable()
+    meeting = await asyncio.to_thread(
+        move_meeting_by_visitor,
+        request.app.ctx.store,
+        _roster(settings.config_dir),
+        Notifications.from_env(),
+        secret_key(settings),
+        meeting_id,
+        token,
+        start,
+        utcnow(),
+    )
     return _message(
         200,
         "Meeting moved",

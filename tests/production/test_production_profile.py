@@ -17,7 +17,7 @@ from sqlalchemy import text
 from yarl import URL
 
 from tests.support.identity import visitor_proof
-from tests.support.load_with_faults import QUESTIONS
+from tests.support.load_with_faults import QUESTIONS, answered_slots
 from tests.support.production_stack import ProductionStack, wait_for
 from tests.support.scripted_visitor import Profile, ScriptedVisitor
 
@@ -28,18 +28,6 @@ async def _visitors(stack: ProductionStack, count: int, first: int = 0) -> list:
     async with httpx.AsyncClient(timeout=120) as client:
         visitors = [ScriptedVisitor(stack.chat_url, Profile(first + n), stack.env) for n in range(count)]
         return await asyncio.gather(*(visitor.run(client) for visitor in visitors))
-
-
-def _answered(stack: ProductionStack, sender: str) -> set[str]:
-    with stack.leads.connect() as connection:
-        rows = connection.execute(
-            text(
-                "select a.slot from lead_answers a join leads l on l.id = a.lead_id "
-                "where l.visitor_id = :sender and a.status in ('ok', 'uncertain')"
-            ),
-            {"sender": sender},
-        )
-        return {slot for (slot,) in rows}
 
 
 def _upstreams(stack: ProductionStack, path_pattern: str) -> dict[str, set[str]]:
@@ -61,7 +49,7 @@ def test_conversations_through_the_proxy_book_meetings_and_land_in_postgres(prod
 
     for outcome in outcomes:
         assert outcome.booked, outcome.transcript
-        assert _answered(production_stack, outcome.sender) == QUESTIONS
+        assert answered_slots(production_stack, [outcome.sender])[outcome.sender] == QUESTIONS
     with production_stack.conversations.connect() as connection:
         senders = {row[0] for row in connection.execute(text("select distinct sender_id from events"))}
     assert {outcome.sender for outcome in outcomes} <= senders  # Rasa's trackers are in PostgreSQL

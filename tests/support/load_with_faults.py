@@ -39,6 +39,7 @@ class LoadReport:
     outcomes: list[Outcome]
     faults: list[str]
     seconds: float
+    answered: dict[str, set[str]] = field(default_factory=dict)  # visitor → questions stored
     answers_lost: dict[str, set[str]] = field(default_factory=dict)  # visitor → questions missing
     meetings_per_visitor: dict[str, int] = field(default_factory=dict)
     crm_messages: int = 0
@@ -57,15 +58,21 @@ class LoadReport:
 
     @property
     def leads_stored(self) -> int:
-        return sum(1 for missing in self.answers_lost.values() if missing != QUESTIONS)
+        return sum(1 for slots in self.answered.values() if slots)
+
+    @property
+    def closed(self) -> int:
+        return sum(outcome.closed and not outcome.booked for outcome in self.outcomes)
 
     def lines(self) -> list[str]:
         latencies = sorted(latency for outcome in self.outcomes for latency in outcome.latencies)
         messages = sum(outcome.messages for outcome in self.outcomes)
         p95 = 1000 * latencies[int(0.95 * (len(latencies) - 1))] if latencies else float("nan")
         return [
-            f"conversations {len(self.outcomes)}, booked {self.booked}, leads stored {self.leads_stored}",
-            f"answers lost {sum(len(missing) for missing in self.answers_lost.values())}, "
+            f"conversations {len(self.outcomes)}, booked {self.booked}, closed without a booking {self.closed}, "
+            f"leads stored {self.leads_stored}",
+            f"answers lost {sum(len(missing) for missing in self.answers_lost.values())}"
+            f"{''.join(f' ({sender}: {sorted(missing)})' for sender, missing in self.answers_lost.items())}, "
             f"double bookings {self.double_bookings}, messages {messages} "
             f"({sum(outcome.failures for outcome in self.outcomes)} written again after a failure)",
             f"faults: {', '.join(self.faults) or 'none'}; {self.seconds:.0f} s, "
@@ -79,6 +86,22 @@ class LoadReport:
 async def _when(condition, interval: float = 0.5) -> None:
     while not condition():
         await asyncio.sleep(interval)
+
+
+def answered_slots(stack: ProductionStack, senders: list[str]) -> dict[str, set[str]]:
+    """The questions each visitor's stored answers cover (an answer kept as uncertain counts)."""
+    given: dict[str, set[str]] = {sender: set() for sender in senders}
+    with stack.leads.connect() as connection:
+        rows = connection.execute(
+            text(
+                "select l.visitor_id, a.slot from lead_answers a join leads l on l.id = a.lead_id "
+                "where l.visitor_id = any(:senders) and a.status in ('ok', 'uncertain')"
+            ),
+            {"senders": senders},
+        )
+        for sender, slot in rows:
+            given[sender].add(slot)
+    return given
 
 
 def run_load(stack: ProductionStack, visitors: int, faults: bool = True, first: int = 0) -> LoadReport:
@@ -117,14 +140,8 @@ def run_load(stack: ProductionStack, visitors: int, faults: bool = True, first: 
     outcomes = asyncio.run(run())
     report = LoadReport(outcomes, injected, time.monotonic() - started)
     senders = [outcome.sender for outcome in outcomes]
+    given = report.answered = answered_slots(stack, senders)
     with stack.leads.connect() as connection:
-        answered = connection.execute(
-            text(
-                "select l.visitor_id, a.slot from lead_answers a join leads l on l.id = a.lead_id "
-                "where l.visitor_id = any(:senders) and a.status in ('ok', 'uncertain')"
-            ),
-            {"senders": senders},
-        ).all()
         holding = connection.execute(
             text(
                 "select l.visitor_id, count(*) from meetings m join leads l on l.id = m.lead_id "
@@ -132,9 +149,6 @@ def run_load(stack: ProductionStack, visitors: int, faults: bool = True, first: 
             ),
             {"senders": senders},
         ).all()
-    given: dict[str, set[str]] = {sender: set() for sender in senders}
-    for sender, slot in answered:
-        given[sender].add(slot)
     report.answers_lost = {sender: QUESTIONS - slots for sender, slots in given.items() if QUESTIONS - slots}
     report.meetings_per_visitor = dict(holding)
 
