@@ -8,12 +8,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from handoff import asks_to_move
 from scoring.answers import FORM_SLOTS, UNKNOWN
 from scoring.in_form import uncertain_answer_reasons
 from scoring.opening import opening_topic
 from scoring.qualification import decide, facts_from_record, model_facts, model_record
 
-from .booking import ask_a_person, held_meeting, tell_booked
+from .booking import ask_a_person, held_meeting, offer_times, tell_booked
 from .form import answer_to_the_question, explain_and_ask_again
 from .services import in_thread, lead_model, lead_store, qualification_rules, visitor_behaviour
 
@@ -41,6 +42,19 @@ class ActionGreet(Action):
             response="utter_greet" if topic == "new" else f"utter_greet_{topic}",
             download_title=titles[-1] if titles else "our guide",
         )
+        return []
+
+
+class ActionAcknowledgeRequest(Action):
+    """A demo or call request opens the qualification with a short yes; a visitor who holds a
+    meeting already is not told "a few quick questions first" (action_qualify answers them)."""
+
+    def name(self) -> str:
+        return "action_acknowledge_request"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        if await held_meeting(tracker) is None:
+            dispatcher.utter_message(response="utter_demo_ack")
         return []
 
 
@@ -120,9 +134,12 @@ class ActionQualify(Action):
         visitor = tracker.sender_id
         meeting = await held_meeting(tracker)
         if meeting is not None:
-            # A visitor back after booking is not qualified again; the greeting already said
-            # when the meeting is, unless this turn was not a greeting.
-            if (tracker.latest_message or {}).get("intent", {}).get("name") != "greet":
+            # A visitor back after booking is not qualified again: one who asks to move it gets
+            # the rep's other times; otherwise they hear when it is (the greeting said so already).
+            message = tracker.latest_message or {}
+            if asks_to_move(message.get("text") or ""):
+                return [*await offer_times(dispatcher, tracker, meeting.rep_id), SlotSet("lead_tier", "sql")]
+            if (message.get("intent") or {}).get("name") != "greet":
                 tell_booked(dispatcher, tracker, meeting)
             return [SlotSet("lead_tier", "sql")]
         record = await in_thread(store.get_lead, visitor) or {}

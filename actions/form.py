@@ -12,6 +12,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
+from handoff import upcoming_meeting
+from leaddb import utcnow
 from scoring.answers import (
     FORM_SLOTS,
     UNKNOWN,
@@ -168,6 +170,8 @@ class ValidateQualificationForm(FormValidationAction):
         # A student, job seeker or competitor is not asked for budget and contact details.
         if tracker.get_slot("authority") in qualification_rules().disqualify_authority:
             return []
+        if tracker.get_slot("requested_slot") is None and await in_thread(_holds_a_meeting, tracker.sender_id):
+            return []  # back after booking: not qualified again (action_qualify says when it is)
         return domain_slots
 
     # rasa_sdk calls validate_<slot> for each extracted slot; every one goes through _validate.
@@ -213,6 +217,10 @@ class ValidateQualificationForm(FormValidationAction):
         self, slot: str, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> dict[str, Any]:
         visitor = tracker.sender_id
+        if slot_value is not None and slot_value == _previous_value(tracker, slot):
+            # Rasa validates the filled slots again when the form starts again ("hello again"
+            # after booking): a value held before this message is no new answer.
+            return {slot: slot_value}
         requested = _asked(tracker, slot)
         if not requested:
             kept = _passing_mention_ignored(tracker, slot)
@@ -337,10 +345,14 @@ class ValidateQualificationForm(FormValidationAction):
         # The raw words are kept (uncertain, or skipped when only "thanks"); the slot says
         # unknown, as the database does.
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or "inform"
-        status = status_after_asks(text, intent)
+        status = status_after_asks(text, intent, slot, date.today())
         await in_thread(lead_store().record_answer, tracker.sender_id, slot, text, None, status)
         dispatcher.utter_message(response="utter_moving_on" if status == "skipped" else "utter_noted_as_said")
         return {slot: UNKNOWN}
+
+
+def _holds_a_meeting(visitor_id: str) -> bool:
+    return upcoming_meeting(lead_store(), visitor_id, utcnow()) is not None
 
 
 _TAKE_IT = object()
@@ -349,7 +361,7 @@ _TAKE_IT = object()
 def _answered_when_asked(tracker: Tracker, slot: str) -> bool:
     """The slot's current value was given in answer to its own question (not in passing)."""
     requested, answered = None, False
-    for event in tracker.events[:-1] if tracker.events else []:
+    for event in _before_this_message(tracker):
         if event.get("event") == "user":
             continue
         if event.get("event") == "slot" and event.get("name") == "requested_slot":

@@ -120,6 +120,7 @@ from .ics import (
 from .meeting_times import (
     MeetingTime,
     OfferReply,
+    asks_to_move,
     format_meeting_time,
     open_times,
     parse_time_payload,
@@ -176,6 +177,7 @@ __all__ = [
     "pick_by_ordinal",
     "OfferReply",
     "read_offer_reply",
+    "asks_to_move",
     "upcoming_meeting",
     "Booking",
     "BookingResult",

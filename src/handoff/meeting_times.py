@@ -269,3 +269,16 @@ def read_offer_reply(text: str, offered: Sequence[str]) -> OfferReply:
         return OfferReply("decline")
     picked = pick_by_ordinal(text, offered)
     return OfferReply("choice", picked) if picked else OfferReply("unclear")
+
+
+_MOVE = re.compile(
+    r"\b(move|moving|reschedul\w*|re-schedul\w*|postpone|push (it|this|the meeting) back|bring (it|this) forward)\b"
+    r"|\b(change|switch)\b.*\b(time|date|day|slot|meeting)\b"
+    r"|\b(later|earlier|another|different|other)\s+(time|date|day|slot)s?\b",
+    re.IGNORECASE,
+)
+
+
+def asks_to_move(text: str) -> bool:
+    """A visitor who holds a meeting asks for another time ("can we move it to a later time?")."""
+    return bool(_MOVE.search(text))

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from datetime import date
 
-from .answers import PROPER_NOUN_WORD, Answer, content_words, normalise_answer, says_dont_know
+from .answers import FORM_SLOTS, PROPER_NOUN_WORD, Answer, content_words, normalise_answer, says_dont_know
 from .contact import ends_like_a_company_name
 
 # Intents whose message is tried as the answer first, by the form's validator. A request for a
@@ -110,7 +110,7 @@ _ANSWER_WORDS = {
     " august september october november december monday tuesday wednesday thursday friday weekend"
     " plans plan browsing researching research looking exploring curious idea decided yet pressure deadline"
     " approval contract renewal ends expires holidays christmas new done place running rollout sooner"
-    " quickly fast immediately",
+    " quickly fast immediately couple few several half",
     "budget": "budget around roughly approx approximately per month year annual annually monthly yearly dollars"
     " euros pounds usd eur gbp thousand grand million approved pending signed seat seats user users license"
     " spend allocated aside max maximum tops upto range between total",
@@ -259,11 +259,14 @@ def is_courtesy(text: str) -> bool:
     return any(pattern.search(text) for pattern in _COURTESY_RE)
 
 
-def status_after_asks(text: str, intent: str) -> str:
+def status_after_asks(text: str, intent: str, asked: str, today: date) -> str:
     """How a message still not understood after two asks is kept: as the visitor's answer,
-    marked uncertain, for the rep to read ("heaps"); or, when it was no answer at all ("thanks",
-    "but why though?", "what's the weather"), as the question skipped."""
+    marked uncertain, for the rep to read ("heaps"); or, when it was no answer to this question
+    ("thanks", "but why though?", "what's the weather", "in a couple of months" asked the
+    role), as the question skipped."""
     if is_courtesy(text) or is_request_to_assistant(text, intent):
+        return "skipped"
+    if answer_to_another_question(asked, text, FORM_SLOTS, today):
         return "skipped"
     return "uncertain"
 

@@ -345,3 +345,32 @@ async def test_a_gmail_visitor_whose_company_answer_is_an_owned_domain_is_routed
         "healthcare",
         "domain table",
     )
+
+
+async def test_a_booked_visitor_who_asks_to_move_it_gets_the_reps_other_times_not_the_form(
+    dispatcher, domain, sql_lead
+):
+    from actions.conversation import ActionAcknowledgeRequest, ActionQualify
+    from actions.form import ValidateQualificationForm
+
+    _, booked = await _book_first_offer(dispatcher, domain)
+    ask = "can we move it to a later time?"
+    told = len(dispatcher.messages)
+    # Read as a demo request, the rule acknowledges and starts the form: neither asks anything.
+    await ActionAcknowledgeRequest().run(dispatcher, tracker(text=ask, intent="request_demo"), domain)
+    assert len(dispatcher.messages) == told
+    required = await ValidateQualificationForm().required_slots(
+        ["need", "timeline"], dispatcher, tracker(text=ask, intent="request_demo"), domain
+    )
+    assert required == []
+    events = await ActionQualify().run(dispatcher, tracker(text=ask, intent="request_demo"), domain)
+    assert dispatcher.messages[-1]["response"] == "utter_offer_slots"
+    assert booked["meeting_start"] not in _slots(events)["offered_slots"]
+    assert _slots(events)["lead_tier"] == "sql"
+
+
+async def test_a_demo_request_without_a_meeting_is_acknowledged(dispatcher, domain, lead_db):
+    from actions.conversation import ActionAcknowledgeRequest
+
+    await ActionAcknowledgeRequest().run(dispatcher, tracker(text="can i get a demo", intent="request_demo"), domain)
+    assert dispatcher.messages[-1]["response"] == "utter_demo_ack"

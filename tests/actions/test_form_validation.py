@@ -239,6 +239,19 @@ async def test_a_timeline_said_in_passing_is_replaced_by_one_said_instead_of_ano
     assert lead_db.get_lead("visitor-1")["timeline_open_ended"] is False
 
 
+async def test_a_filled_slot_validated_again_when_the_form_restarts_is_not_stored_again(dispatcher, domain, lead_db):
+    # Rasa validates prefilled slots when a form is activated again ("hello again" after booking).
+    tracker = form_turn("hello again", {"budget": "45000 USD/year"}, None, intent="greet")
+    tracker.events[0:0] = [
+        {"event": "slot", "name": "requested_slot", "value": "budget"},
+        {"event": "slot", "name": "budget", "value": "45000 USD/year"},
+        {"event": "slot", "name": "requested_slot", "value": None},
+    ]
+    slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
+    assert slots.get("budget", "45000 USD/year") == "45000 USD/year"
+    assert lead_db.answers("visitor-1") == []
+
+
 async def test_this_turns_own_candidate_is_never_the_earlier_answer(dispatcher, domain):
     # As Rasa 3.6 sends it: slot extraction sets the candidate right after the user event, the
     # featurization marker follows, then the form appends the candidate again. Neither copy is

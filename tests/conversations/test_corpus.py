@@ -130,7 +130,8 @@ def test_visitor(running_stack, visitor):
         # The transcript, kept by pytest for a failed visitor (make nlu-report shows it).
         print(f"visitor: {text}")
         assert replies, f"no reply to {turn!r}"
-        bot_lines += [r.get("text", "") for r in replies if r.get("text")]
+        last_lines = [r.get("text", "") for r in replies if r.get("text")]
+        bot_lines += last_lines
         for reply in replies:
             choices = " | ".join(b.get("title", "") for b in reply.get("buttons") or [])
             print(f"bot: {reply.get('text') or ''}{f' [{choices}]' if choices else ''}")
@@ -151,6 +152,11 @@ def test_visitor(running_stack, visitor):
             assert lead.get(column) == value, f"{column}: stored {lead.get(column)!r}, expected {value!r}"
         for words in expect.get("said") or []:
             assert any(words in line for line in bot_lines), f"the bot never said {words!r}: {bot_lines}"
+        for words in expect.get("said_last") or []:
+            assert any(words in line for line in last_lines), f"the last reply lacks {words!r}: {last_lines}"
+        rows = [answer["slot"] for answer in store.answers(sender)]
+        for slot, count in (expect.get("answer_rows") or {}).items():
+            assert rows.count(slot) == count, f"{slot}: {rows.count(slot)} answers stored, expected {count}"
         if "person_request" in expect:
             assert (lead.get("handoff_requested_at") is not None) == expect["person_request"], bot_lines
     finally:

@@ -105,7 +105,16 @@ def test_uncertain_answers_are_named_in_the_reasons_unless_answered_later():
     ],
 )
 def test_after_two_asks_an_answer_is_kept_uncertain_and_a_non_answer_is_a_skip(text, intent, status):
-    assert status_after_asks(text, intent) == status
+    from datetime import date
+
+    assert status_after_asks(text, intent, "budget", date(2026, 12, 3)) == status
+
+
+def test_after_two_asks_an_answer_to_another_question_is_a_skip_of_this_one():
+    from datetime import date
+
+    assert status_after_asks("in a couple of months", "inform", "authority", date(2026, 12, 3)) == "skipped"
+    assert status_after_asks("the cfo mostly", "inform", "authority", date(2026, 12, 3)) == "uncertain"
 
 
 @pytest.mark.parametrize(
