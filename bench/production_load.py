@@ -34,6 +34,12 @@ def main() -> None:
         report = run_load(stack, args.visitors, faults=not args.no_faults)
     for line in report.lines():
         print(line, flush=True)
+    # Where an answer is missing, the conversation shows whether it was lost or never given.
+    for outcome in report.outcomes:
+        if outcome.sender in report.answers_lost:
+            print(f"\ntranscript of {outcome.sender}:")
+            for who, text in outcome.transcript:
+                print(f"  {who}: {text}")
 
 
 if __name__ == "__main__":
