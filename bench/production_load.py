@@ -34,11 +34,14 @@ def main() -> None:
         report = run_load(stack, args.visitors, faults=not args.no_faults)
     for line in report.lines():
         print(line, flush=True)
-    # Where an answer is missing, the conversation shows whether it was lost or never given.
+    # Where an answer is missing, the conversation shows whether it was lost or never given;
+    # a chat that ended neither booked nor closed shows where it stopped.
     for outcome in report.outcomes:
-        if outcome.sender in report.answers_lost:
-            print(f"\ntranscript of {outcome.sender}:")
-            for who, text in outcome.transcript:
+        unfinished = not (outcome.booked or outcome.closed)
+        if outcome.sender in report.answers_lost or unfinished:
+            lines = outcome.transcript if outcome.sender in report.answers_lost else outcome.transcript[-8:]
+            print(f"\n{'unfinished' if unfinished else 'answers missing'}: {outcome.sender}")
+            for who, text in lines:
                 print(f"  {who}: {text}")
 
 
