@@ -470,9 +470,22 @@ def _looks_like_a_name(text: str, answer: Any, slot: str) -> bool:
 
 
 def _repeated_after_reply(tracker: Tracker) -> bool:
-    """The visitor sent the same words again after the assistant answered them."""
-    texts = [e.get("text") for e in tracker.events if e.get("event") == "user"]
-    return len(texts) >= 2 and _same_words(texts[-1], texts[-2])
+    """The visitor sent the same words again to the same question, after the assistant replied
+    to them as an interruption. Words that answered the question before ("within a month",
+    sent twice because the first reply was slow) are no answer to the next question."""
+    users = [i for i, e in enumerate(tracker.events) if e.get("event") == "user"]
+    if len(users) < 2 or not _same_words(tracker.events[users[-1]].get("text"), tracker.events[users[-2]].get("text")):
+        return False
+    asked_then = _requested_at(tracker.events[: users[-2]])
+    return asked_then == _requested_at(tracker.events[: users[-1]])
+
+
+def _requested_at(events: list[dict]) -> Any:
+    """The question pending after `events`: the last requested_slot set."""
+    for event in reversed(events):
+        if event.get("event") == "slot" and event.get("name") == "requested_slot":
+            return event.get("value")
+    return None
 
 
 def _same_words(a: str | None, b: str | None) -> bool:

@@ -147,6 +147,24 @@ async def test_the_same_words_after_an_interruption_reply_are_the_answer(dispatc
     assert slots["person_name"] == "Joy" and _responses(dispatcher) == []
 
 
+async def test_words_sent_twice_after_they_answered_one_question_are_not_the_answer_to_the_next(
+    dispatcher, domain, lead_db
+):
+    # The first copy answered the timeline (its reply was slow); the second lands on the role.
+    text = "within the next month"
+    tracker = form_turn(text, {"authority": text}, "authority", intent="out_of_scope", slots={"timeline": 29})
+    tracker.events[0:0] = [
+        {"event": "slot", "name": "requested_slot", "value": "timeline"},
+        {"event": "user", "text": text},
+        {"event": "slot", "name": "timeline", "value": 29},
+        {"event": "slot", "name": "requested_slot", "value": "authority"},
+        {"event": "bot", "text": "What's your role?"},
+    ]
+    slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
+    assert slots["authority"] is None and slots["reask_counts"] == {"authority": 1}
+    assert [a["status"] for a in lead_db.answers("visitor-1")] == ["invalid"]
+
+
 async def test_thanks_said_twice_is_not_the_company(dispatcher, domain, lead_db):
     tracker = _with_previous_user_text(form_turn("thanks", {"company": "thanks"}, "company", intent="thank"), "thanks")
     slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))

@@ -4,8 +4,9 @@ bench/production_load.py, which run many at once while processes die underneath 
 
 The question asked is recognised from the assistant's own lines (domain.yml's `utter_ask_*`
 responses), so a visitor follows the conversation wherever it resumes. When a message fails
-(the proxy answers 5xx, the connection drops), the visitor waits and writes again, as a person
-would: "hello again?" makes the assistant repeat where it was.
+(the proxy answers 5xx, the connection drops), the visitor waits and sends the same words again,
+as a person whose message did not go through would; wherever the conversation resumes, the
+assistant's reply shows what it asks next.
 """
 
 from __future__ import annotations
@@ -155,7 +156,6 @@ class ScriptedVisitor:
             if replies is None:
                 self.outcome.failures += 1
                 await asyncio.sleep(1.0)
-                message = "hello again?"
-                continue
+                continue  # the same message again
             message = self._next_message(replies)
         return self.outcome
