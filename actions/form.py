@@ -36,7 +36,7 @@ from scoring.in_form import (
     status_after_asks,
 )
 
-from .services import in_thread, lead_store, qualification_rules
+from .services import in_thread, lead_store, qualification_rules, visitor_plan
 
 logger = logging.getLogger(__name__)
 
@@ -168,7 +168,8 @@ class ValidateQualificationForm(FormValidationAction):
         # A student, job seeker or competitor is not asked for budget and contact details.
         if tracker.get_slot("authority") in qualification_rules().disqualify_authority:
             return []
-        return domain_slots
+        # A dialogue experiment may change the order of the questions or leave budget out.
+        return (await in_thread(visitor_plan, tracker.sender_id)).form_slots(domain_slots)
 
     # rasa_sdk calls validate_<slot> for each extracted slot; every one goes through _validate.
     async def validate_need(self, slot_value, dispatcher, tracker, domain) -> dict[str, Any]:
