@@ -40,7 +40,7 @@ from handoff import (
 )
 from leaddb import utcnow
 
-from .services import free_mail, in_thread, industries, lead_store, notifications, nurture_tracks, roster
+from .services import free_mail, in_thread, industries, lead_store, notifications, nurture_tracks, roster, visitor_plan
 
 
 def visitor_timezone(tracker: Tracker) -> str | None:
@@ -99,8 +99,9 @@ async def offer_times(
     after_offered: bool = False,
     after: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """Route the lead if needed, then offer the rep's three soonest open times (after `after`,
-    or after the current offer with `after_offered`) as buttons, and keep them as the offer.
+    """Route the lead if needed, then offer the rep's soonest open times (three, or as many as
+    the visitor's experiment variant says; after `after`, or after the current offer with
+    `after_offered`) as buttons, and keep them as the offer.
     Only an SQL by the lead database sees times: the `lead_tier` slot is the client's to set."""
     store, now, zone = lead_store(), utcnow(), visitor_timezone(tracker)
     if not may_book(await in_thread(store.get_lead, tracker.sender_id)):
@@ -124,7 +125,8 @@ async def offer_times(
     if after_offered:
         shown = await in_thread(current_offer, store, tracker.sender_id)
         after = shown.starts[-1] if shown and shown.starts else None
-    times: list[MeetingTime] = await in_thread(open_times, roster(), rep_id, store, now, 3, after)
+    count = (await in_thread(visitor_plan, tracker.sender_id)).offered_times  # 3 unless an experiment says
+    times: list[MeetingTime] = await in_thread(open_times, roster(), rep_id, store, now, count, after)
     rep = roster().reps[rep_id]
     if not times and after is not None:
         dispatcher.utter_message(response="utter_no_more_slots", rep_name=rep.name)

@@ -16,7 +16,7 @@ from scoring.qualification import decide, facts_from_record, model_facts, model_
 
 from .booking import ask_a_person, held_meeting, offer_times, tell_booked
 from .form import answer_to_the_question, explain_and_ask_again
-from .services import in_thread, lead_model, lead_store, qualification_rules, visitor_behaviour
+from .services import in_thread, lead_model, lead_store, qualification_rules, visitor_behaviour, visitor_plan
 
 
 def _known(tracker: Tracker, slot: str) -> Any:
@@ -38,8 +38,10 @@ class ActionGreet(Action):
         behaviour = await in_thread(visitor_behaviour, tracker.sender_id)
         topic = opening_topic(behaviour.summary)
         titles = behaviour.summary.downloaded_titles
+        # An experiment may change only the greeting of a visitor the site knows nothing about.
+        opening = (await in_thread(visitor_plan, tracker.sender_id)).opening if topic == "new" else None
         dispatcher.utter_message(
-            response="utter_greet" if topic == "new" else f"utter_greet_{topic}",
+            response=opening or f"utter_greet_{topic}",
             download_title=titles[-1] if titles else "our guide",
         )
         return []

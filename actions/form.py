@@ -38,7 +38,7 @@ from scoring.in_form import (
     status_after_asks,
 )
 
-from .services import in_thread, lead_store, qualification_rules
+from .services import in_thread, lead_store, qualification_rules, visitor_plan
 
 logger = logging.getLogger(__name__)
 
@@ -172,7 +172,8 @@ class ValidateQualificationForm(FormValidationAction):
             return []
         if tracker.get_slot("requested_slot") is None and await in_thread(_holds_a_meeting, tracker.sender_id):
             return []  # back after booking: not qualified again (action_qualify says when it is)
-        return domain_slots
+        # A dialogue experiment may change the order of the questions or leave budget out.
+        return (await in_thread(visitor_plan, tracker.sender_id)).form_slots(domain_slots)
 
     # rasa_sdk calls validate_<slot> for each extracted slot; every one goes through _validate.
     async def validate_need(self, slot_value, dispatcher, tracker, domain) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from functools import cache
 from typing import Any
 
 from appconfig.settings import load_settings
+from experiments import DialoguePlan, ExperimentsConfig, dialogue_plan, load_experiments
 from handoff import (
     FreeMail,
     Industries,
@@ -59,6 +60,17 @@ def industries() -> Industries:
 @cache
 def nurture_tracks() -> NurtureConfig:
     return load_nurture(load_settings().config_dir / "nurture.yml")
+
+
+@cache
+def experiments() -> ExperimentsConfig:
+    return load_experiments(load_settings().config_dir / "experiments.yml")
+
+
+def visitor_plan(visitor_id: str) -> DialoguePlan:
+    """What the visitor's experiment variants change (assigned on first use); today's dialogue
+    when no experiment is enabled."""
+    return dialogue_plan(lead_store(), experiments(), visitor_id, utcnow())
 
 
 def notifications() -> Notifications:

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from appconfig.settings import settings_from
-from appconfig.yamlfile import ConfigError
+from appconfig.settings import PROJECT_ROOT, settings_from
+from appconfig.yamlfile import ConfigError, load_yaml
 
 
 def _loaders() -> list[tuple[str, Callable[[Path], object]]]:
@@ -32,7 +32,15 @@ def _loaders() -> list[tuple[str, Callable[[Path], object]]]:
         ("users.yml", load_users_file),
         ("privacy.yml", load_privacy),
         ("limits.yml", load_limits),
+        ("experiments.yml", _load_experiments),
     ]
+
+
+def _load_experiments(path: Path) -> object:
+    """experiments.yml, with each variant's opening checked against domain.yml's responses."""
+    from experiments import load_experiments
+
+    return load_experiments(path, responses=set(load_yaml(PROJECT_ROOT / "domain.yml").get("responses") or {}))
 
 
 def config_files() -> list[str]:

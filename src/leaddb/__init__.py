@@ -4,7 +4,7 @@ Each table module registers itself on `Base`; importing this package imports the
 `LeadStore.from_url()` brings the whole schema to the head migration (see `leaddb.migrations`).
 """
 
-from . import chat_events, data_requests, events, leads, locks, meetings, outbox  # noqa: F401  (registers their tables)
+from . import chat_events, data_requests, events, experiments, leads, locks, meetings, outbox  # noqa: F401  (registers their tables)
 from .base import Base, UTCDateTime, make_engine, make_session_factory, session_scope, utcnow
 from .store import LeadStore
 

@@ -48,6 +48,7 @@ from .base import utcnow
 from .chat_events import ChatEvent
 from .data_requests import DataRequest
 from .events import Event
+from .experiments import LeadExperiment
 from .leads import Lead, LeadAnswer, PersonRequest, QualificationDecision, StageTransition
 from .meetings import HandoffAudit, LeadAssignment, Meeting, OfferedTime
 from .outbox import OutboxMessage
@@ -77,6 +78,7 @@ LEAD_CHILDREN = (
     HandoffAudit,
     Meeting,
     OfferedTime,
+    LeadExperiment,
 )
 # Never handed out: the hash of the rep's accept/reject token is the rep's secret, not the visitor's data.
 _NOT_EXPORTED = {"meetings": {"decision_token_hash"}, "data_requests": {"token_hash"}}
@@ -301,7 +303,9 @@ def export_person(
         for model in LEAD_CHILDREN:
             name = model.__tablename__
             rows = session.execute(
-                select(model).where(model.lead_id.in_(sorted(person.lead_ids))).order_by(model.id)
+                select(model)
+                .where(model.lead_id.in_(sorted(person.lead_ids)))
+                .order_by(*model.__table__.primary_key.columns)  # lead_experiments has no id
             ).scalars()
             result[name] = [_row(row, name) for row in rows]
         events = session.execute(

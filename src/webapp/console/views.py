@@ -4,12 +4,14 @@
 - `GET /console`: the funnel (managers, marketers, admins), numbers in a table and a chart
 - `GET /console/model`: the predictive model's card (marketers, admins)
 - `GET /console/nlu-report`: the latest `make nlu-report` page (marketers, admins)
+- `GET /console/experiments`: the dialogue experiments' figures and verdicts (managers, marketers, admins)
 - `GET /console/leads?q=&stage=`, `GET /console/leads/<id>`: a rep sees only their own leads
 - `POST /console/meetings/<id>/decision` (form: accept | reject with a reason | reassign to a rep,
   managers and admins only) and `POST /console/person-requests/<id>/answered`: a rep acts on
   their own meetings and requests only; CSRF-protected like every console form
 - `GET /api/console/funnel?from=YYYY-MM-DD&to=YYYY-MM-DD&by=week|rep|source|landing`,
-  `GET /api/console/speed-to-lead?from=&to=&sla_minutes=5`, `GET /api/console/leads/<id>`,
+  `GET /api/console/speed-to-lead?from=&to=&sla_minutes=5`, `GET /api/console/experiments`,
+  `GET /api/console/leads/<id>`,
   `POST /api/console/meetings/<id>/decision` (JSON `{"action", "reason", "to_rep"}`):
   a console session (and, to change anything, its CSRF token in `X-CSRF-Token`) or
   `Authorization: Bearer $CONSOLE_API_TOKEN`
@@ -34,6 +36,7 @@ from sqlalchemy import select
 
 from appconfig.settings import PROJECT_ROOT, secret_key
 from appconfig.yamlfile import ConfigError
+from experiments import experiment_results, load_experiments
 from handoff import (
     DecisionRefused,
     Notifications,
@@ -600,3 +603,46 @@ async def nlu_report_page(request: Request) -> HTTPResponse:
     # The page quotes training data as typed: escaped, and nothing in it may run or load anything.
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     return response
+
+
+# -- dialogue experiments (config/experiments.yml) -------------------------------------------------
+
+
+def _experiments_data(request: Request) -> dict[str, Any]:
+    """Read the file on each request, so the page shows what the operator has just edited."""
+    config = load_experiments(request.app.ctx.settings.config_dir / "experiments.yml")
+    return {"experiments": [result.as_dict() for result in experiment_results(request.app.ctx.store, config)]}
+
+
+@console.get("/console/experiments")
+async def experiments_page(request: Request) -> HTTPResponse:
+    current = _current(request)
+    if current is None:
+        return redirect("/console/login", status=303)
+    user, session = current
+    if user.role not in SEES_REPORTS:
+        return _render(
+            "message.html",
+            403,
+            title="Not available",
+            message="Sales managers, marketers and admins see the experiments.",
+            **_page_context(request, user, session),
+        )
+    try:
+        data = await asyncio.to_thread(_experiments_data, request)
+    except ConfigError as error:
+        return _render(
+            "message.html", 500, title="Experiments", message=str(error), **_page_context(request, user, session)
+        )
+    return _render("experiments.html", title="Experiments", **data, **_page_context(request, user, session))
+
+
+@console.get("/api/console/experiments")
+async def experiments_api(request: Request) -> HTTPResponse:
+    refusal = _report_refusal(request, "the experiments")
+    if refusal:
+        return refusal
+    try:
+        return json(await asyncio.to_thread(_experiments_data, request))
+    except ConfigError as error:
+        return json({"error": str(error)}, status=500)
