@@ -85,7 +85,8 @@ def tell_booked(dispatcher: CollectingDispatcher, tracker: Tracker, meeting: Upc
     rep = roster().reps.get(meeting.rep_id)
     zone = visitor_timezone(tracker) or (rep.timezone if rep else "UTC")
     dispatcher.utter_message(
-        response="utter_greet_booked",
+        # Only a visitor with an address on the lead was emailed the invite and its links.
+        response="utter_greet_booked" if meeting.visitor_has_email else "utter_greet_booked_no_email",
         rep_name=rep.name if rep else "our team",
         when=format_meeting_time(MeetingTime(meeting.start, meeting.end), zone),
         buttons=[{"title": "Change the time", "payload": "/more_slots"}],

@@ -76,6 +76,7 @@ class UpcomingMeeting:
     rep_id: str
     start: datetime
     end: datetime
+    visitor_has_email: bool = False  # their confirmation, with the change and cancel links, went there
 
 
 BookingResult = Booking | TimeTaken | TimeNotOffered
@@ -88,13 +89,16 @@ class _Clash(Exception):
 def upcoming_meeting(db: LeadStore, visitor_id: str, now: datetime) -> UpcomingMeeting | None:
     """The visitor's booked or accepted meeting that has not started yet, if any."""
     with db.session() as session:
-        row = session.execute(
-            select(Meeting)
+        found = session.execute(
+            select(Meeting, Lead.email)
             .join(Lead, Lead.id == Meeting.lead_id)
             .where(Lead.visitor_id == visitor_id, Meeting.status.in_(HOLDING_STATUSES), Meeting.start > now)
             .order_by(Meeting.start)
-        ).scalar()
-        return UpcomingMeeting(row.id, row.rep_id, row.start, row.end) if row else None
+        ).first()
+        if found is None:
+            return None
+        row, email = found
+        return UpcomingMeeting(row.id, row.rep_id, row.start, row.end, visitor_has_email=bool(email))
 
 
 def book_meeting(

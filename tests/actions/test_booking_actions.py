@@ -374,3 +374,17 @@ async def test_a_demo_request_without_a_meeting_is_acknowledged(dispatcher, doma
 
     await ActionAcknowledgeRequest().run(dispatcher, tracker(text="can i get a demo", intent="request_demo"), domain)
     assert dispatcher.messages[-1]["response"] == "utter_demo_ack"
+
+
+async def test_a_booked_visitor_without_an_address_is_not_told_an_email_was_sent(dispatcher, domain, lead_db):
+    from actions.conversation import ActionGreet
+
+    for slot, fields in SQL_ANSWERS.items():
+        if slot != "email":
+            lead_db.record_answer("visitor-1", slot, "…", fields)
+    lead_db.record_decision("visitor-1", "sql", 90, ["score 90"], [])
+    offered, _ = await _offer(dispatcher, domain)
+    entities = [{"entity": "slot_start", "value": offered["offered_slots"][0]}]
+    await ActionBookMeeting().run(dispatcher, tracker(offered, intent="choose_slot", entities=entities), domain)
+    await ActionGreet().run(dispatcher, tracker(text="hello again", intent="greet"), domain)
+    assert dispatcher.messages[-1]["response"] == "utter_greet_booked_no_email"

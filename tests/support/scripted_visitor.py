@@ -100,9 +100,11 @@ class ScriptedVisitor:
         self._headers = proof_headers(self.outcome.sender, env)
         self.max_messages = max_messages
         self._questions = asked_questions()
-        self._booked = _lines(PROJECT_ROOT / "domain.yml", "utter_meeting_booked") + _lines(
-            PROJECT_ROOT / "domain.yml", "utter_greet_booked"
-        )
+        self._booked = [
+            pattern
+            for name in ("utter_meeting_booked", "utter_greet_booked", "utter_greet_booked_no_email")
+            for pattern in _lines(PROJECT_ROOT / "domain.yml", name)
+        ]
         self._closed = _lines(PROJECT_ROOT / "domain.yml", "utter_tier_mql") + _lines(
             PROJECT_ROOT / "domain.yml", "utter_no_rep_available"
         )
