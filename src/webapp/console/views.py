@@ -118,6 +118,20 @@ def _form_sender(request: Request) -> tuple[ConsoleUser, Session] | HTTPResponse
     return current
 
 
+def _viewer(request: Request, roles: set[str], refusal: str) -> tuple[ConsoleUser, Session] | HTTPResponse:
+    """The signed-in user of a page only `roles` see, or the answer to give instead (the login
+    page, or a 403 saying who sees it)."""
+    current = _current(request)
+    if current is None:
+        return redirect("/console/login", status=303)
+    user, session = current
+    if user.role not in roles:
+        return _render(
+            "message.html", 403, title="Not available", message=refusal, **_page_context(request, user, session)
+        )
+    return current
+
+
 def _has_api_token(request: Request) -> bool:
     """Whether the request carries `Authorization: Bearer $CONSOLE_API_TOKEN`. Compared as bytes:
     compare_digest refuses non-ASCII str, and Sanic hands non-UTF-8 header bytes over as surrogates."""
@@ -555,12 +569,10 @@ SEES_MODEL = {"marketer", "admin"}
 @console.get("/console/model")
 async def model_page(request: Request) -> HTTPResponse:
     """The model card of the model named in config/scoring.yml (`model.path`)."""
-    current = _current(request)
-    if current is None:
-        return redirect("/console/login", status=303)
-    user, session = current
-    if user.role not in SEES_MODEL:
-        return _render("message.html", 403, title="Not available", message="Marketers and admins see the model card.")
+    viewer = _viewer(request, SEES_MODEL, "Marketers and admins see the model card.")
+    if isinstance(viewer, HTTPResponse):
+        return viewer
+    user, session = viewer
     try:
         rules = load_qualification_rules(request.app.ctx.settings.config_dir / "scoring.yml")
         card = read_card(rules.model.path) if rules.model else None
@@ -580,12 +592,10 @@ SEES_NLU_REPORT = {"marketer", "admin"}
 @console.get("/console/nlu-report")
 async def nlu_report_page(request: Request) -> HTTPResponse:
     """The latest report as `make nlu-report` wrote it (a self-contained page, served as is)."""
-    current = _current(request)
-    if current is None:
-        return redirect("/console/login", status=303)
-    user, session = current
-    if user.role not in SEES_NLU_REPORT:
-        return _render("message.html", 403, title="Not available", message="Marketers and admins see the NLU report.")
+    viewer = _viewer(request, SEES_NLU_REPORT, "Marketers and admins see the NLU report.")
+    if isinstance(viewer, HTTPResponse):
+        return viewer
+    user, session = viewer
     report = report_dir(request.app.ctx.settings.nlu_report_dir) / HTML_NAME
     try:
         page = await asyncio.to_thread(report.read_text, encoding="utf-8")
@@ -616,18 +626,10 @@ def _experiments_data(request: Request) -> dict[str, Any]:
 
 @console.get("/console/experiments")
 async def experiments_page(request: Request) -> HTTPResponse:
-    current = _current(request)
-    if current is None:
-        return redirect("/console/login", status=303)
-    user, session = current
-    if user.role not in SEES_REPORTS:
-        return _render(
-            "message.html",
-            403,
-            title="Not available",
-            message="Sales managers, marketers and admins see the experiments.",
-            **_page_context(request, user, session),
-        )
+    viewer = _viewer(request, SEES_REPORTS, "Sales managers, marketers and admins see the experiments.")
+    if isinstance(viewer, HTTPResponse):
+        return viewer
+    user, session = viewer
     try:
         data = await asyncio.to_thread(_experiments_data, request)
     except ConfigError as error:
