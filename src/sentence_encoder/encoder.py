@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ import numpy as np
 from sentence_encoder.model_files import model_dir, verify_checksums
 
 BATCH_SIZE = 32
+RECENT_TEXTS = 1024  # embeddings kept per process: the featurizer and the gate encode each message
 
 
 class SentenceEncoder:
@@ -42,6 +44,7 @@ class SentenceEncoder:
         # A fixed signature with free batch and length dimensions: one graph, traced once.
         token_ids = tf.TensorSpec(shape=(None, None), dtype=tf.int32)
         self._embed = tf.function(self._mean_pooled, input_signature=[token_ids, token_ids])
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def _mean_pooled(self, input_ids, attention_mask):
         import tensorflow as tf
@@ -57,7 +60,28 @@ class SentenceEncoder:
         return tf.math.l2_normalize(mean, axis=1)
 
     def encode(self, texts: list[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
-        """One row per text, float32, each of length 1."""
+        """One row per text, float32, each of length 1.
+
+        A message is encoded once, though both the featurizer and the off-topic gate ask for it
+        (and short replies such as "yes" recur): the latest texts' rows are remembered."""
+        rows = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        missing: dict[str, list[int]] = {}
+        for index, text in enumerate(texts):
+            known = self._recent.get(text)
+            if known is None:
+                missing.setdefault(text, []).append(index)
+            else:
+                rows[index] = known
+                self._recent.move_to_end(text)
+        unique = list(missing)
+        for text, row in zip(unique, self._encode_uncached(unique, batch_size)):
+            rows[missing[text]] = row
+            self._recent[text] = row
+            if len(self._recent) > RECENT_TEXTS:
+                self._recent.popitem(last=False)
+        return rows
+
+    def _encode_uncached(self, texts: list[str], batch_size: int) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         # Batches of similar length waste little on padding; the rows go back in the caller's order.

@@ -34,11 +34,25 @@ def test_similar_sentences_are_closer_than_unrelated_ones(encoder):
 
 def test_batching_and_padding_do_not_change_an_embedding(encoder):
     # Texts of different lengths share a padded batch; the attention mask must keep padding out.
-    alone = encoder.encode(["book a demo"])[0]
-    batched = encoder.encode(
+    # (Through the uncached path: the cache would hand back the first row.)
+    alone = encoder._encode_uncached(["book a demo"], batch_size=32)[0]
+    batched = encoder._encode_uncached(
         ["book a demo", "we are a team of fifty people looking for a crm next quarter"], batch_size=2
     )
     assert batched[0] == pytest.approx(alone, abs=1e-5)
+
+
+def test_a_text_seen_before_is_not_encoded_again(encoder, monkeypatch):
+    first = encoder.encode(["do you integrate with pipedrive", "hi"])
+    encoded: list[list[str]] = []
+    real = encoder._encode_uncached
+    monkeypatch.setattr(encoder, "_encode_uncached", lambda texts, size: encoded.append(texts) or real(texts, size))
+    again = encoder.encode(["hi", "a sentence not seen yet", "hi", "do you integrate with pipedrive"])
+    assert encoded == [["a sentence not seen yet"]]  # once, however often it appears
+    assert again[0] == pytest.approx(first[1]) and again[2] == pytest.approx(first[1])
+    assert again[3] == pytest.approx(first[0])
+    again[0][:] = 0  # the caller owns its rows: changing them does not change the remembered one
+    assert encoder.encode(["hi"])[0] == pytest.approx(first[1])
 
 
 def test_no_texts_give_no_rows(encoder):
