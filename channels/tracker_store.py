@@ -12,6 +12,11 @@ grows with its length (14% of Rasa's CPU time over a 40-turn conversation). Here
 keeps the events it has read and, next time, reads only the rows added since, after checking
 that the rows it holds are all still there (an erasure or a new session reloads in full). Every
 replica reads the database, so what another replica wrote is seen, as before.
+
+Saving, Rasa counts the session's stored rows to find the new events (and, with an event broker,
+reads and rebuilds the whole tracker a second time to find the same events to publish). Here
+the count comes from what this process read, when no row was added since, and the rows just
+written join what it holds, so the next message reads nothing twice.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import Event, SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.exc import DBAPIError, OperationalError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
 
@@ -123,4 +129,53 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         # consumer stores each event once (leaddb.chat_events.event_key).
         async for attempt in _retrying():
             with attempt:
-                await super().save(tracker)
+                self._save_new_events(tracker)
+
+    def _save_new_events(self, tracker: DialogueStateTracker) -> None:
+        sender_id = tracker.sender_id
+        with self.session_scope() as session:
+            known = self._read.pop(sender_id, None)
+            if known is not None and not self._holds_all_stored(session, sender_id, known):
+                known = None  # another process wrote or erased: count, and read in full next time
+            stored = len(known.events) if known else self._stored_count(session, sender_id)
+            new_events = list(tracker.events)[stored:]
+            if self.event_broker is not None:  # published first, as Rasa does
+                for event in new_events:
+                    self.event_broker.publish({"sender_id": sender_id, **event.as_dict()})
+            written = [event.as_dict() for event in new_events]
+            rows = [
+                self.SQLEvent(
+                    sender_id=sender_id,
+                    type_name=event.type_name,
+                    timestamp=data.get("timestamp"),
+                    intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                    action_name=data.get("name"),
+                    data=json.dumps(data),
+                )
+                for event, data in zip(new_events, written)
+            ]
+            session.add_all(rows)
+            session.flush()  # gives the rows their ids
+            last_id = rows[-1].id if rows else None
+            session.commit()
+        if known is None or any(isinstance(event, SessionStarted) for event in new_events):
+            return  # a new session: the next read starts from it, in full
+        if last_id is not None:
+            known.events += deserialise_events(written)  # as a read would give them
+            known.last_id = last_id
+            known.rows_up_to_last_id += len(rows)
+        self._remember(sender_id, known)
+
+    def _holds_all_stored(self, session: Any, sender_id: str, known: _ReadSoFar) -> bool:
+        """Whether the rows this process read are still all the sender's rows."""
+        rows_of = self.SQLEvent
+        newest, rows = (
+            session.query(sa.func.max(rows_of.id), sa.func.count(rows_of.id))
+            .filter(rows_of.sender_id == sender_id)
+            .one()
+        )
+        return newest == known.last_id and rows == known.rows_up_to_last_id
+
+    def _stored_count(self, session: Any, sender_id: str) -> int:
+        """The current session's stored events, counted as Rasa counts them."""
+        return self._event_query(session, sender_id, fetch_events_from_all_sessions=False).count()

@@ -8,6 +8,7 @@ import asyncio
 
 import pytest
 import sqlalchemy as sa
+from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
@@ -108,3 +109,66 @@ def test_a_new_session_leaves_the_old_one_behind(stores):
     mine = _retrieve(ours, tracker.sender_id)
     assert _state(mine) == _state(_retrieve(rasas, tracker.sender_id))
     assert [e.get("text") for e in _state(mine) if e["event"] == "user"] == ["back a month later"]
+
+
+class _CollectingBroker(EventBroker):
+    """An event broker that keeps what it is given (Rasa's own brokers need a server)."""
+
+    def __init__(self) -> None:
+        self.published: list[dict] = []
+
+    def publish(self, event: dict) -> None:
+        self.published.append(event)
+
+    @classmethod
+    async def from_endpoint_config(cls, broker_config, event_loop=None):  # pragma: no cover - unused
+        return cls()
+
+
+def _rows(store):
+    with store.engine.connect() as connection:
+        query = "select sender_id, type_name, intent_name, action_name, data from events order by id"
+        return [tuple(row) for row in connection.execute(sa.text(query))]
+
+
+def test_saves_store_and_publish_exactly_what_rasas_store_does(tmp_path):
+    ours = _store(ResilientSQLTrackerStore, tmp_path / "ours.db")
+    rasas = _store(SQLTrackerStore, tmp_path / "rasas.db")
+    ours.event_broker, rasas.event_broker = _CollectingBroker(), _CollectingBroker()
+    mine = DialogueStateTracker("visitor-eeee5555", DOMAIN.slots)
+    theirs = DialogueStateTracker("visitor-eeee5555", DOMAIN.slots)
+    mine.update(SessionStarted(timestamp=1.0))
+    theirs.update(SessionStarted(timestamp=1.0))
+    for turn in range(5):
+        events = [
+            UserUttered(f"message {turn}", {"name": "inform", "confidence": 1.0}),
+            ActionExecuted("qualification_form"),
+            SlotSet("need", f"need {turn}"),
+            ActionExecuted("action_listen"),
+        ]
+        if turn == 3:  # a new session mid-conversation
+            events.append(SessionStarted(timestamp=2.0))
+        for tracker, store in ((mine, ours), (theirs, rasas)):
+            for event in events:
+                tracker.update(event)
+            asyncio.run(store.save(tracker))
+            asyncio.run(store.save(tracker))  # nothing new: nothing stored or published twice
+        mine, theirs = _retrieve(ours, mine.sender_id), _retrieve(rasas, theirs.sender_id)
+        assert _state(mine) == _state(theirs)
+    assert _rows(ours) == _rows(rasas)
+    assert ours.event_broker.published == rasas.event_broker.published
+    assert len(ours.event_broker.published) == len(_rows(ours))
+
+
+def test_a_conversation_erased_while_a_message_is_handled_is_saved_again_whole(stores):
+    ours, _, rasas = stores
+    tracker = DialogueStateTracker("visitor-ffff6666", DOMAIN.slots)
+    _turn(tracker, "first message")
+    asyncio.run(ours.save(tracker))
+    _retrieve(ours, tracker.sender_id)  # this process now holds the conversation
+    with rasas.engine.begin() as connection:  # `leaddb erase`, between the read and the save
+        connection.execute(sa.text("delete from events where sender_id = :s"), {"s": tracker.sender_id})
+    fresh = DialogueStateTracker(tracker.sender_id, DOMAIN.slots)
+    _turn(fresh, "hello again")
+    asyncio.run(ours.save(fresh))
+    assert _state(_retrieve(rasas, tracker.sender_id)) == _state(fresh)
