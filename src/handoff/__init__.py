@@ -12,6 +12,9 @@ Configuration (validated on load; errors name the file, key and problem):
 
 An SQL, in the chat:
     lead = store_company_facts(db, visitor_id, free_mail, industries)   # company_domain, industry stored
+    routing_questions(roster, LeadFacts.from_lead(lead), answered)   # ("country",), ("industry",) or ():
+        # what to ask first, only when the answer could change who gets the lead
+    answer = read_routing_answer("industry", "we're a bank", industries)   # a scoring.answers.Answer
     facts = LeadFacts.from_lead(lead, country="DE")      # country optional
     decision = route_lead(roster, facts, db, now)        # -> RoutingDecision(rep_id, rule, reasons, queue)
         # rep_id is None when the lead went to the fallback queue: record a callback request
@@ -98,7 +101,7 @@ from .company import (
     store_company_facts,
 )
 from .facts import LeadFacts
-from .geo import country_for_timezone
+from .geo import country_for_timezone, zones_of
 from .ics import (
     check_feed_token,
     check_invite_token,
@@ -144,6 +147,7 @@ from .person_requests import PersonContact, request_a_person
 from .reassign import Reassignment, eligible_reps, reassign_meeting
 from .roster import Rep, Roster, load_roster
 from .routing import RoutingDecision, latest_assignment, route_lead
+from .routing_questions import ROUTING_SLOTS, read_routing_answer, routing_questions
 from .senders import SmtpSettings, default_senders, post_json, smtp_sender
 from .sla import SlaConfig, SlaReport, SlaWatch, answer_person_request, check_slas, load_sla
 
@@ -231,6 +235,10 @@ __all__ = [
     "rep_feed",
     "requeue",
     "route_lead",
+    "ROUTING_SLOTS",
+    "read_routing_answer",
+    "routing_questions",
+    "zones_of",
     "run_worker",
     "slack_message",
     "smtp_sender",

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -170,6 +170,7 @@ def _industry(at: tuple, value: Any) -> str:
 class IndustriesFile(ConfigModel):
     domains: dict[Any, Any] = {}
     suffixes: dict[Any, Any] = {}
+    names: dict[Any, Any] = {}  # industry -> words visitors use for it, read when the chat asks
 
     @validator("domains")
     def _domains(cls, domains):
@@ -200,6 +201,23 @@ class IndustriesFile(ConfigModel):
             rules[suffix] = _industry((key,), value)
         return rules
 
+    @validator("names")
+    def _names(cls, names):
+        words: dict[str, str] = {}
+        for key, value in names.items():
+            industry = _industry((key,), key)
+            if not isinstance(value, list) or not value:
+                raise ProblemAt((key,), "give a list of the words visitors use for this industry")
+            for index, word in enumerate(value):
+                try:
+                    phrase = " ".join(Text.validate(word).lower().split())
+                except TypeError as error:
+                    raise ProblemAt((key, index), f"the word {error}") from None
+                if phrase in words and words[phrase] != industry:
+                    raise ProblemAt((key, index), f"{phrase!r} already names {words[phrase]!r}")
+                words[phrase] = industry
+        return words
+
 
 @dataclass(frozen=True)
 class IndustryMatch:
@@ -212,6 +230,19 @@ class IndustryMatch:
 class Industries:
     domains: dict[str, str]  # registrable domain -> industry (lower case)
     suffixes: dict[str, str]  # "edu", "ac.uk" -> industry
+    names: dict[str, str] = field(default_factory=dict)  # a visitor's word ("bank") -> industry
+
+    def industry_in_answer(self, text: str | None) -> str | None:
+        """The industry a visitor's answer names, by the file's words ("we're a bank" ->
+        financial services); the earliest named when several are; None when none is."""
+        lowered = " ".join(re.findall(r"[\w&+-]+", (text or "").lower()))
+        best: tuple[int, int, str] | None = None
+        for phrase, industry in self.names.items():
+            # Whole words, a plural allowed: "banks", "hospitals".
+            match = re.search(rf"(?<![\w-]){re.escape(phrase)}s?(?![\w-])", lowered)
+            if match and (best is None or (match.start(), -len(phrase)) < best[:2]):
+                best = (match.start(), -len(phrase), industry)
+        return best[2] if best else None
 
     def industry_for(self, domain: str | None) -> IndustryMatch | None:
         """The table's entry for the domain, else the longest suffix rule it ends with."""
@@ -231,7 +262,7 @@ class Industries:
 def load_industries(path: Path | str) -> Industries:
     """Validate the file (a ConfigError names the file, the key and the problem)."""
     loaded = parse_config(IndustriesFile, path)
-    return Industries(domains=dict(loaded.domains), suffixes=dict(loaded.suffixes))
+    return Industries(domains=dict(loaded.domains), suffixes=dict(loaded.suffixes), names=dict(loaded.names))
 
 
 # -- the lead's facts ------------------------------------------------------------------------------

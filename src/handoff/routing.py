@@ -3,6 +3,7 @@ fallback. Every decision is stored in `lead_assignments` with its rule and reaso
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -92,22 +93,10 @@ def decide_route(
             )
         reasons.append(f"{domain} ({which}) is owned by {owner.name}, who is inactive; routing by rules")
 
-    country, country_text = lead.resolved_country()
-    segment = roster.segment_for(lead.company_size)
-    industry, industry_text = lead.industry_text()
-    facts = {"territory": country, "segment": segment, "industry": industry}
-    segment_text = f"segment {segment} ({lead.company_size} employees)" if segment else "segment unknown"
-    reasons.append(f"lead: {country_text}, {segment_text}, {industry_text}")
+    facts, described = routing_facts(roster, lead)
+    reasons.append(f"lead: {described}")
 
-    for rule in roster.rules:
-        if not all(facts[fact] in allowed for fact, allowed in rule.when.items()):
-            continue
-        pool = [roster.reps[rep_id] for rep_id in rule.reps] if rule.reps is not None else list(roster.reps.values())
-        covering = [
-            rep
-            for rep in pool
-            if rep.active and rep.id not in exclude and all(_covers(rep, fact, facts[fact]) for fact in rule.match_on)
-        ]
+    for rule, covering in covering_reps(roster, facts, exclude):
         full = [rep for rep in covering if not has_a_day_under_the_cap(session, rep, roster.meetings, now)]
         available = [rep for rep in covering if rep not in full]
         if not available:
@@ -131,6 +120,37 @@ def decide_route(
     return RoutingDecision(
         None, "fallback", tuple(reasons + [f"fallback queue {roster.fallback_queue}"]), roster.fallback_queue
     )
+
+
+def routing_facts(roster: Roster, lead: LeadFacts) -> tuple[dict[str, str | None], str]:
+    """The facts the rules test (territory, segment, industry), and how each is known."""
+    country, country_text = lead.resolved_country()
+    segment = roster.segment_for(lead.company_size)
+    industry, industry_text = lead.industry_text()
+    segment_text = f"segment {segment} ({lead.company_size} employees)" if segment else "segment unknown"
+    facts = {"territory": country, "segment": segment, "industry": industry}
+    return facts, f"{country_text}, {segment_text}, {industry_text}"
+
+
+def covering_reps(
+    roster: Roster, facts: dict[str, str | None], exclude: frozenset[str] = frozenset()
+) -> Iterator[tuple[RoutingRule, list[Rep]]]:
+    """Each rule whose conditions the lead meets, in order, with the active reps of its pool
+    who cover what it matches on (maybe none); capacity is not looked at here."""
+    for rule in roster.rules:
+        if not all(facts[fact] in allowed for fact, allowed in rule.when.items()):
+            continue
+        pool = [roster.reps[rep_id] for rep_id in rule.reps] if rule.reps is not None else list(roster.reps.values())
+        yield (
+            rule,
+            [
+                rep
+                for rep in pool
+                if rep.active
+                and rep.id not in exclude
+                and all(_covers(rep, fact, facts[fact]) for fact in rule.match_on)
+            ],
+        )
 
 
 def _covers(rep: Rep, fact: str, value: str | None) -> bool:

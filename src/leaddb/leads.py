@@ -56,6 +56,7 @@ class Lead(Base):
     company_domain = Column(String(255))
     industry = Column(String(128))
     industry_source = Column(String(32))
+    country = Column(String(2))  # ISO 3166 alpha-2, as the visitor answered when routing asked
 
     tier = Column(String(16))
     score = Column(Float)

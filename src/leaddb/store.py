@@ -35,6 +35,9 @@ ANSWER_COLUMNS = frozenset(
         "email_domain",
         "email_is_free_mail",
         "timezone",
+        "country",
+        "industry",
+        "industry_source",
     }
 )
 

@@ -201,7 +201,10 @@ def test_a_broken_free_mail_file_names_the_key_and_the_problem(tmp_path, text, k
         ("suffixes:\n  edu:\n", "suffixes.edu", "the industry must be non-empty text, got nothing"),
         ("suffixes:\n  edu: a\n  .edu: b\n", "suffixes..edu", "suffix 'edu' is given twice"),
         ("suffixes: [edu]\n", "suffixes", "must be a mapping, got a list"),
-        ("domain:\n  acme.io: software\n", "domain", "unknown key (expected one of: domains, suffixes)"),
+        ("domain:\n  acme.io: software\n", "domain", "unknown key (expected one of: domains, names, suffixes)"),
+        ("names:\n  banking: bank\n", "names.banking", "give a list of the words visitors use for this industry"),
+        ("names:\n  banking: [bank, '']\n", "names.banking[1]", "the word must be non-empty text, got text"),
+        ("names:\n  a: [bank]\n  b: [Bank]\n", "names.b[0]", "'bank' already names 'a'"),
     ],
 )
 def test_a_broken_industries_file_names_the_key_and_the_problem(tmp_path, text, key, problem):

@@ -218,6 +218,28 @@ def test_downgrading_0007_drops_the_routing_facts_and_keeps_the_rows(database_ur
         store.engine.dispose()
 
 
+def test_a_database_at_the_previous_head_gains_the_country_and_keeps_its_rows(database_url):
+    upgrade(database_url, "0009")
+    assert "country" not in lead_columns(database_url)
+    insert_old_lead(database_url)
+    store = LeadStore.from_url(database_url)  # what every process does at start
+    try:
+        assert revision_of(database_url) == HEAD_REVISION and differences(database_url) == []
+        assert_old_lead_survived(store)
+        store.record_answer("v-old", "country", "we're in the UK", {"country": "GB"})
+        assert store.get_lead("v-old")["country"] == "GB"
+    finally:
+        store.engine.dispose()
+    engine = migration_engine(database_url)
+    try:
+        with engine.connect() as connection, connection.begin():
+            command.downgrade(alembic_config(connection), "0009")
+    finally:
+        engine.dispose()
+    assert "country" not in lead_columns(database_url)
+    assert revision_of(database_url) == "0009"
+
+
 def test_a_create_all_database_of_today_adopted_early_keeps_the_routing_facts_columns(database_url):
     # Adopted as 0002, then upgraded through 0007, which must not add the columns a second time.
     make_like_create_all(database_url)
