@@ -20,6 +20,7 @@ from handoff import (
     TimeTaken,
     UpcomingMeeting,
     book_meeting,
+    country_for_timezone,
     current_offer,
     enrol_in_nurture,
     format_meeting_time,
@@ -37,6 +38,7 @@ from handoff import (
     route_lead,
     store_company_facts,
     upcoming_meeting,
+    zones_of,
 )
 from leaddb import utcnow
 
@@ -56,6 +58,17 @@ def visitor_timezone(tracker: Tracker) -> str | None:
             except (ZoneInfoNotFoundError, ValueError):
                 continue
     return None
+
+
+def display_zone(sent: str | None, lead: dict | None) -> str | None:
+    """The zone to show times in: the one the website sent, unless it belongs to no country
+    ("UTC" from a privacy browser) and the country the visitor named has a single zone; else
+    what the lead has stored."""
+    lead = lead or {}
+    zones = zones_of(lead["country"]) if lead.get("country") else ()
+    if sent and (country_for_timezone(sent) or len(zones) != 1):
+        return sent
+    return zones[0] if len(zones) == 1 else sent or lead.get("timezone")
 
 
 def transcript(tracker: Tracker) -> list[tuple[str, str]]:
@@ -105,9 +118,11 @@ async def offer_times(
     `after_offered`) as buttons, and keep them as the offer.
     Only an SQL by the lead database sees times: the `lead_tier` slot is the client's to set."""
     store, now, zone = lead_store(), utcnow(), visitor_timezone(tracker)
-    if not may_book(await in_thread(store.get_lead, tracker.sender_id)):
+    lead = await in_thread(store.get_lead, tracker.sender_id)
+    if not may_book(lead):
         dispatcher.utter_message(response="utter_cannot_book_yet")
         return []
+    zone = display_zone(zone, lead)
     events: list[dict[str, Any]] = []
     if zone:
         await in_thread(store.set_fields, tracker.sender_id, timezone=zone)
@@ -213,6 +228,7 @@ class ActionBookMeeting(Action):
         if not may_book(lead):
             dispatcher.utter_message(response="utter_cannot_book_yet")
             return []
+        zone = display_zone(zone, lead)
         meeting = await held_meeting(tracker)
         offer = await in_thread(current_offer, store, tracker.sender_id)
         try:

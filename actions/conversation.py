@@ -9,14 +9,13 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from handoff import asks_to_move
-from scoring.answers import FORM_SLOTS, UNKNOWN
+from scoring.answers import UNKNOWN
 from scoring.in_form import uncertain_answer_reasons
 from scoring.opening import opening_topic
-from scoring.qualification import decide, facts_from_record, model_facts, model_record
 
 from .booking import ask_a_person, held_meeting, offer_times, tell_booked
-from .form import answer_to_the_question, explain_and_ask_again
-from .services import in_thread, lead_model, lead_store, qualification_rules, visitor_behaviour, visitor_plan
+from .form import ASKED_SLOTS, answer_to_the_question, explain_and_ask_again
+from .services import in_thread, lead_store, tier_decision, visitor_behaviour, visitor_plan
 
 
 def _known(tracker: Tracker, slot: str) -> Any:
@@ -71,9 +70,9 @@ class ActionExplainWhy(Action):
         if answer:
             return answer  # the form runs next (the rule says so) and stores it
         slot = tracker.get_slot("requested_slot")
-        if slot in FORM_SLOTS and tracker.active_loop_name == "qualification_form":
+        if slot in ASKED_SLOTS and tracker.active_loop_name == "qualification_form":
             return await explain_and_ask_again(slot, dispatcher, tracker)
-        dispatcher.utter_message(response=f"utter_why_{slot}" if slot in FORM_SLOTS else "utter_why_general")
+        dispatcher.utter_message(response=f"utter_why_{slot}" if slot in ASKED_SLOTS else "utter_why_general")
         return []
 
 
@@ -144,15 +143,7 @@ class ActionQualify(Action):
             if (message.get("intent") or {}).get("name") != "greet":
                 tell_booked(dispatcher, tracker, meeting)
             return [SlotSet("lead_tier", "sql")]
-        record = await in_thread(store.get_lead, visitor) or {}
-        rules, facts = qualification_rules(), facts_from_record(record)
-        behaviour = await in_thread(visitor_behaviour, visitor)
-        probability = None
-        model = lead_model()
-        if model is not None:
-            values = model_facts(rules, facts, behaviour.total, behaviour.summary)
-            probability = model.predict_proba([model_record(rules.model, values)])[0]
-        decision = decide(rules, facts, behaviour.parts, probability)
+        decision = await in_thread(tier_decision, visitor)
         reasons = [*decision.reasons, *uncertain_answer_reasons(await in_thread(store.answers, visitor))]
         await in_thread(
             store.record_decision, visitor, decision.tier, decision.score, reasons, decision.parts_as_dicts()

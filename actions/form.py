@@ -12,7 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from handoff import upcoming_meeting
+from handoff import ROUTING_SLOTS, read_routing_answer, upcoming_meeting
 from leaddb import utcnow
 from scoring.answers import (
     FORM_SLOTS,
@@ -38,7 +38,8 @@ from scoring.in_form import (
     status_after_asks,
 )
 
-from .services import in_thread, lead_store, qualification_rules, visitor_plan
+from .booking import visitor_timezone
+from .services import in_thread, industries, lead_store, qualification_rules, routing_questions_for, visitor_plan
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +174,15 @@ class ValidateQualificationForm(FormValidationAction):
         if tracker.get_slot("requested_slot") is None and await in_thread(_holds_a_meeting, tracker.sender_id):
             return []  # back after booking: not qualified again (action_qualify says when it is)
         # A dialogue experiment may change the order of the questions or leave budget out.
-        return (await in_thread(visitor_plan, tracker.sender_id)).form_slots(domain_slots)
+        plan = await in_thread(visitor_plan, tracker.sender_id)
+        slots = [slot for slot in plan.form_slots(domain_slots) if slot not in ROUTING_SLOTS]
+        if any(tracker.get_slot(slot) is None for slot in slots):
+            return slots
+        # Everything asked: a visitor who will be an SQL is asked their country or industry
+        # too, when routing needs it and nothing else tells it (handoff.routing_questions).
+        answered = frozenset(slot for slot in ROUTING_SLOTS if tracker.get_slot(slot) is not None)
+        needed = await in_thread(routing_questions_for, tracker.sender_id, visitor_timezone(tracker), answered)
+        return slots + [slot for slot in ROUTING_SLOTS if slot in answered or slot in needed]
 
     # rasa_sdk calls validate_<slot> for each extracted slot; every one goes through _validate.
     async def validate_need(self, slot_value, dispatcher, tracker, domain) -> dict[str, Any]:
@@ -199,6 +208,12 @@ class ValidateQualificationForm(FormValidationAction):
 
     async def validate_email(self, slot_value, dispatcher, tracker, domain) -> dict[str, Any]:
         return await self._validate("email", slot_value, dispatcher, tracker)
+
+    async def validate_country(self, slot_value, dispatcher, tracker, domain) -> dict[str, Any]:
+        return await self._validate("country", slot_value, dispatcher, tracker)
+
+    async def validate_industry(self, slot_value, dispatcher, tracker, domain) -> dict[str, Any]:
+        return await self._validate("industry", slot_value, dispatcher, tracker)
 
     async def _validate(
         self, slot: str, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
@@ -228,7 +243,7 @@ class ValidateQualificationForm(FormValidationAction):
             if kept is not _TAKE_IT:
                 return {slot: kept}
         text, other_spans = _answer_text(tracker, slot, slot_value)
-        answer = normalise_answer(slot, text, date.today(), other_spans)
+        answer = _normalised(slot, text, other_spans)
         if (
             requested
             and slot == "need"
@@ -352,6 +367,16 @@ class ValidateQualificationForm(FormValidationAction):
         return {slot: UNKNOWN}
 
 
+# Every question the form may ask: the qualification's, then routing's when routing needs it.
+ASKED_SLOTS = (*FORM_SLOTS, *ROUTING_SLOTS)
+
+
+def _normalised(slot: str, text: str, other_spans: list[tuple[int, int]] | None = None) -> Answer:
+    if slot in ROUTING_SLOTS:
+        return read_routing_answer(slot, remove_spans(text, other_spans or []), industries())
+    return normalise_answer(slot, text, date.today(), other_spans or [])
+
+
 def _holds_a_meeting(visitor_id: str) -> bool:
     return upcoming_meeting(lead_store(), visitor_id, utcnow()) is not None
 
@@ -432,9 +457,9 @@ async def answer_to_the_question(
         return []
     slot = tracker.get_slot("requested_slot")
     text = (tracker.latest_message or {}).get("text") or ""
-    if slot not in FORM_SLOTS or not text.strip():
+    if slot not in ASKED_SLOTS or not text.strip():
         return []
-    parsed = normalise_answer(slot, text, date.today()).status == "ok"
+    parsed = _normalised(slot, text).status == "ok"
     if not reads_as_answer(slot, text, intent, parsed, repeated=False):
         return []
     return await read_answer_instead(slot, text, dispatcher, tracker)

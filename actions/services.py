@@ -12,19 +12,30 @@ from experiments import DialoguePlan, ExperimentsConfig, dialogue_plan, load_exp
 from handoff import (
     FreeMail,
     Industries,
+    LeadFacts,
     Notifications,
     NurtureConfig,
     Roster,
+    derive_company_facts,
     load_free_mail,
     load_industries,
     load_nurture,
     load_roster,
+    routing_questions,
 )
 from leaddb import LeadStore, utcnow
 from leaddb.events import visitor_events
 from scoring.behaviour import BehaviourRules, BehaviourScore, load_behaviour_rules, score_behaviour
 from scoring.predictive import LeadModel, load_model
-from scoring.qualification import QualificationRules, load_qualification_rules
+from scoring.qualification import (
+    Decision,
+    QualificationRules,
+    decide,
+    facts_from_record,
+    load_qualification_rules,
+    model_facts,
+    model_record,
+)
 
 
 @cache
@@ -94,3 +105,35 @@ def visitor_behaviour(visitor_id: str) -> BehaviourScore:
     rules, now = behaviour_rules(), utcnow()
     events = visitor_events(lead_store().engine, visitor_id, since=rules.window_start(now))
     return score_behaviour(rules, events, now)
+
+
+def tier_decision(visitor_id: str) -> Decision:
+    """The tier decision from what the lead database holds now (not stored): stated answers,
+    behaviour on the site and, when scoring.yml names one, the predictive model."""
+    record = lead_store().get_lead(visitor_id) or {}
+    rules, facts = qualification_rules(), facts_from_record(record)
+    behaviour = visitor_behaviour(visitor_id)
+    probability = None
+    model = lead_model()
+    if model is not None:
+        values = model_facts(rules, facts, behaviour.total, behaviour.summary)
+        probability = model.predict_proba([model_record(rules.model, values)])[0]
+    return decide(rules, facts, behaviour.parts, probability)
+
+
+def routing_questions_for(visitor_id: str, zone: str | None, answered: frozenset[str]) -> tuple[str, ...]:
+    """The routing question to ask a visitor who will be an SQL, if routing needs one: only what
+    the company domain and industry derived from the answers leave open (read only; routing
+    stores them)."""
+    if tier_decision(visitor_id).tier != "sql":
+        return ()
+    lead = lead_store().get_lead(visitor_id) or {"visitor_id": visitor_id}
+    company = derive_company_facts(lead, free_mail(), industries())
+    facts = LeadFacts.from_lead(
+        lead,
+        company_domain=company.company_domain,
+        industry=company.industry,
+        industry_source=company.industry_source,
+        **({"timezone": zone} if zone else {}),
+    )
+    return routing_questions(roster(), facts, answered)

@@ -48,6 +48,8 @@ QUALIFICATION = [
     "Morgan Lee",
     "morgan.lee@tailspin-toys.com",
 ]
+# What the website's widget sends with every message (the starter bot ignores it).
+WIDGET_METADATA = {"timezone": "Europe/Berlin"}
 # The starter bot knows greet / mood / bot challenge / goodbye; same number of messages.
 STARTER = ["hello", "i am great", "are you a bot?", "I'm sad", "yes", "no", "are you human?", "perfect", "bye"]
 
@@ -65,7 +67,9 @@ async def _conversation(
     headers = proof_headers(sender, env)  # the channel takes a sender only with its proof
     for text in script:
         started = time.perf_counter()
-        response = await client.post(url, json={"sender": sender, "message": text}, headers=headers)
+        response = await client.post(
+            url, json={"sender": sender, "message": text, "metadata": WIDGET_METADATA}, headers=headers
+        )
         response.raise_for_status()
         latencies.append(time.perf_counter() - started)
 
@@ -145,7 +149,9 @@ async def _turn_costs(url: str, env: dict[str, str], visitors: int, turns: int) 
             script = (QUALIFICATION + CHATTER * turns)[:turns]
             for turn, message in enumerate(script, start=1):
                 started = time.perf_counter()
-                response = await client.post(url, json={"sender": sender, "message": message}, headers=headers)
+                response = await client.post(
+                    url, json={"sender": sender, "message": message, "metadata": WIDGET_METADATA}, headers=headers
+                )
                 response.raise_for_status()
                 per_turn.setdefault(turn, []).append(time.perf_counter() - started)
     return {turn: 1000 * statistics.median(values) for turn, values in per_turn.items()}

@@ -34,3 +34,14 @@ def test_the_check_sees_an_import_inside_a_function(tmp_path):
     sample = tmp_path / "sample.py"
     sample.write_text("def f():\n    from rasa_sdk import Action\n")
     assert "rasa_sdk" in _imported_modules(sample)
+
+
+def test_the_web_app_and_handoff_load_without_spacy_or_tensorflow():
+    # spaCy pulls in thinc, which imports TensorFlow when it is installed (Rasa installs it):
+    # hundreds of MB in every web and outbox worker that only needs handoff and the web app.
+    import subprocess
+    import sys
+
+    code = "import sys, handoff, webapp, leaddb; print(sorted({'spacy', 'tensorflow'} & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

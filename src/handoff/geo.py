@@ -26,12 +26,36 @@ def _country_by_zone() -> dict[str, str]:
     return {row[2]: row[0] for row in _table_rows("zone.tab")}
 
 
+def _zone_data(zone_name: str) -> bytes | None:
+    try:
+        return resources.files("tzdata.zoneinfo").joinpath(*zone_name.split("/")).read_bytes()
+    except (OSError, ValueError):
+        return None
+
+
+@cache
+def _countries_by_zone_data() -> dict[bytes, frozenset[str]]:
+    # A backward-compatible name ("America/Buenos_Aires", "Asia/Calcutta") is a link: its data
+    # are those of the zone zone.tab names ("America/Argentina/Buenos_Aires").
+    countries: dict[bytes, set[str]] = {}
+    for zone_name, code in _country_by_zone().items():
+        data = _zone_data(zone_name)
+        if data is not None:
+            countries.setdefault(data, set()).add(code)
+    return {data: frozenset(codes) for data, codes in countries.items()}
+
+
 def country_for_timezone(zone_name: str | None) -> str | None:
-    """The country a time zone belongs to ("Europe/Berlin" -> "DE"), or None for zones
-    such as "UTC" that belong to none."""
+    """The country a time zone belongs to ("Europe/Berlin" -> "DE", the old name
+    "Asia/Calcutta" -> "IN"), or None for zones such as "UTC" that belong to none (or to
+    several: a link whose data two countries' zones share)."""
     if not zone_name:
         return None
-    return _country_by_zone().get(zone_name)
+    if zone_name in _country_by_zone():
+        return _country_by_zone()[zone_name]
+    data = _zone_data(zone_name)
+    codes = _countries_by_zone_data().get(data, frozenset()) if data else frozenset()
+    return next(iter(codes)) if len(codes) == 1 else None
 
 
 def zone(zone_name: str) -> ZoneInfo:

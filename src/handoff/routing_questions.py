@@ -9,14 +9,16 @@ industry matters depends on the territory."""
 from __future__ import annotations
 
 from dataclasses import replace
-
-from scoring.answers import UNKNOWN, Answer, content_words, says_dont_know
+from typing import TYPE_CHECKING
 
 from .company import FROM_CONVERSATION, Industries
 from .facts import LeadFacts
 from .geo import country_in_answer
 from .roster import Roster
 from .routing import covering_reps, routing_facts
+
+if TYPE_CHECKING:
+    from scoring.answers import Answer
 
 ROUTING_SLOTS = ("country", "industry")
 MAX_ANSWER = 128  # the lead's industry column
@@ -82,6 +84,10 @@ def read_routing_answer(slot: str, text: str, industries: Industries) -> Answer:
     A country must be one the answer names. An industry is the one the answer names by
     industries.yml's words, else the visitor's own words: "we make furniture" is an industry
     no rep specialises in, and the rep reads it as typed."""
+    # Imported here: scoring.answers loads spaCy (and through thinc, TensorFlow), which the web
+    # app and the outbox workers, importing handoff, should not carry.
+    from scoring.answers import UNKNOWN, Answer, content_words, says_dont_know
+
     if text == UNKNOWN:  # the visitor said they don't know ("dont_know" intent)
         return Answer("unknown", UNKNOWN)
     text = " ".join((text or "").split())[:MAX_ANSWER]

@@ -29,6 +29,7 @@ ANSWERS = [
     "about 250 people",
     "Priya Raman",
     "priya.raman@northwind-traders.com",
+    "wholesale food distribution",  # asked: in the US, a regulated industry goes to a specialist
 ]
 
 

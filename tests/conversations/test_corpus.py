@@ -152,6 +152,8 @@ def test_visitor(running_stack, visitor):
             assert lead.get(column) == value, f"{column}: stored {lead.get(column)!r}, expected {value!r}"
         for words in expect.get("said") or []:
             assert any(words in line for line in bot_lines), f"the bot never said {words!r}: {bot_lines}"
+        for words in expect.get("not_said") or []:
+            assert not any(words in line for line in bot_lines), f"the bot said {words!r}: {bot_lines}"
         for words in expect.get("said_last") or []:
             assert any(words in line for line in last_lines), f"the last reply lacks {words!r}: {last_lines}"
         rows = [answer["slot"] for answer in store.answers(sender)]

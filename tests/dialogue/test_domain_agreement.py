@@ -4,9 +4,8 @@ not read Rasa files); these tests fail when the two drift apart."""
 import pytest
 from rasa.shared.core.domain import Domain
 
-from actions.form import SLOT_ENTITY, ValidateQualificationForm
+from actions.form import ASKED_SLOTS, SLOT_ENTITY, ValidateQualificationForm
 from appconfig.settings import PROJECT_ROOT
-from scoring.answers import FORM_SLOTS
 
 FORM = "qualification_form"
 
@@ -17,7 +16,8 @@ def domain() -> Domain:
 
 
 def test_form_slots_are_the_forms_required_slots_in_order(domain):
-    assert list(FORM_SLOTS) == domain.required_slots_for_form(FORM)
+    # The qualification's questions, then routing's (asked only when routing needs them).
+    assert list(ASKED_SLOTS) == domain.required_slots_for_form(FORM)
 
 
 def test_slot_entity_is_the_domains_from_entity_mappings(domain):
@@ -30,7 +30,7 @@ def test_slot_entity_is_the_domains_from_entity_mappings(domain):
     assert from_entity == SLOT_ENTITY
 
 
-@pytest.mark.parametrize("slot", FORM_SLOTS)
+@pytest.mark.parametrize("slot", ASKED_SLOTS)
 def test_every_form_slot_has_a_validator(slot):
     # rasa_sdk silently skips a slot without validate_<slot>: its answer would go unchecked.
     assert callable(getattr(ValidateQualificationForm, f"validate_{slot}", None))

@@ -48,7 +48,8 @@ def _track(stack, visitor: str, *kinds: str) -> None:
 
 
 def _qualify(stack, visitor: str) -> list[str]:
-    greeting = _say(stack, visitor, "hello")
+    # The browser's zone, as the widget sends it: France, where no rep's territory asks more.
+    greeting = _say(stack, visitor, "hello", metadata={"timezone": "Europe/Paris"})
     for answer in ANSWERS:
         _say(stack, visitor, answer)
     return greeting

@@ -62,7 +62,11 @@ def test_full_conversation_reaches_sql_and_books_a_meeting(running_stack, smtp_s
         "I'm Dana Whitfield",
     ]:
         assert _say(running_stack, sender, text), f"no reply to {text!r}"
-    final = _send(running_stack, sender, "dana.whitfield@contoso-logistics.com")
+    # A US lead of 400: a financial-services or healthcare one would go to the specialist alone,
+    # so the industry is asked (the domain tables do not know contoso-logistics.com).
+    asked = _say(running_stack, sender, "dana.whitfield@contoso-logistics.com")
+    assert any("which industry" in line for line in asked), asked
+    final = _send(running_stack, sender, "logistics, trucking and warehousing")
     assert any("Dana" in (m.get("text") or "") for m in final), final
     offer = next(m for m in final if m.get("buttons"))
     assert "your local time" in offer["text"] and offer["buttons"][-1]["title"] == "Other times"
@@ -84,6 +88,7 @@ def test_full_conversation_reaches_sql_and_books_a_meeting(running_stack, smtp_s
     assert (lead["authority"], lead["company_size"], lead["email_is_free_mail"]) == ("decision_maker", 400, False)
     assert lead["budget_amount"] == 30000 and lead["budget_currency"] == "USD" and lead["budget_period"] == "year"
     assert 25 <= lead["timeline_days"] <= 31
+    assert (lead["industry"], lead["industry_source"]) == ("logistics, trucking and warehousing", "conversation")
     assert any("score" in reason for reason in lead["reasons"])
     assert {a["slot"] for a in store.answers(sender)} >= {"need", "timeline", "authority", "budget", "email"}
     assert store.get_lead(sender)["stage"] == "meeting_booked"

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from handoff import LeadFacts, load_industries, load_roster, read_routing_answer, routing_questions
-from handoff.geo import country_in_answer
+from handoff.geo import country_for_timezone, country_in_answer
 
 from .conftest import ROSTER_YML
 
@@ -130,3 +130,20 @@ def industries():
 def test_a_routing_answer_is_read_like_the_forms_other_answers(industries, slot, text, status, fields):
     answer = read_routing_answer(slot, text, industries)
     assert (answer.status, answer.fields) == (status, fields)
+
+
+@pytest.mark.parametrize(
+    "zone, country",
+    [
+        ("Europe/Berlin", "DE"),
+        # Old names browsers still send are links to a zone.tab zone: the same country.
+        ("Asia/Calcutta", "IN"),
+        ("America/Buenos_Aires", "AR"),
+        ("US/Eastern", "US"),
+        ("UTC", None),
+        ("Etc/GMT+2", None),
+        ("../../etc/passwd", None),
+    ],
+)
+def test_the_country_of_a_time_zone(zone, country):
+    assert country_for_timezone(zone) == country

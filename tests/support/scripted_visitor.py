@@ -64,6 +64,9 @@ class Profile:
             "company_size": "around 400 people",
             "person_name": f"Alex Morgan{'' if self.n == 0 else ' ' + _suffix(self.n)}",
             "email": f"alex.morgan.{self.n}@northwind-traders.com",
+            # Asked only when routing needs them: this visitor's client sends no time zone.
+            "country": "we're based in Germany",
+            "industry": "wholesale distribution",
         }[slot]
 
 
