@@ -364,3 +364,26 @@ def test_a_reassignment_sends_the_visitor_the_new_reps_invite_with_the_same_link
     with pytest.raises(DecisionRefused):
         reassign_meeting(store, booking.meeting_id, "munich", "mia", "again", roster, MONDAY, NOTIFY)
     assert len(emails(store, "ada@example.com")) == 2
+
+
+def test_the_reschedule_times_include_those_next_to_the_visitors_own_meeting(roster, store):
+    """The visitor's own meeting is no clash when they move it (others' still are); the chat's
+    search for everyone else still keeps its buffer."""
+    booking = book(store, roster)
+    book(store, roster, "v2", TUESDAY_14_BERLIN, email="bob@example.com")
+    half_hour = timedelta(minutes=30)
+    token = visitor_link_token(SECRET, booking.meeting_id)
+    shown = visitor_meeting(store, roster, SECRET, booking.meeting_id, token, MONDAY)
+    offered = [time.start for time in reschedule_times(store, roster, shown, MONDAY, 40)]
+    assert TUESDAY_10_BERLIN - half_hour in offered and TUESDAY_10_BERLIN + half_hour in offered  # in its buffer
+    assert TUESDAY_10_BERLIN not in offered  # its own time would move nothing
+    for taken in (TUESDAY_14_BERLIN - half_hour, TUESDAY_14_BERLIN, TUESDAY_14_BERLIN + half_hour):
+        assert taken not in offered  # the other visitor's meeting and its buffer
+    assert len(reschedule_times(store, roster, shown, MONDAY, 5)) == 5
+    everyone_else = [time.start for time in open_times(roster, "berlin", store, MONDAY, 40)]
+    assert TUESDAY_10_BERLIN + half_hour not in everyone_else and TUESDAY_10_BERLIN - half_hour not in everyone_else
+
+    moved = move_meeting_by_visitor(
+        store, roster, NOTIFY, SECRET, booking.meeting_id, token, TUESDAY_10_BERLIN + half_hour, MONDAY
+    )
+    assert moved.start == TUESDAY_10_BERLIN + half_hour  # an offered time can be had

@@ -315,6 +315,29 @@ async def test_a_reassignment_emails_the_visitor_the_new_reps_invite_and_the_lin
     assert page.status_code == 200 and "Lukas Weber" in page.text
 
 
+async def test_the_reschedule_page_offers_the_times_next_to_ones_own_meeting(site):
+    server, store, roster, _ = site
+    now = utcnow()
+    free = {time.start for time in open_times(roster, REP, store, now, 200)}
+    start = min(time for time in free if all(time + step * HALF_HOUR in free for step in (1, 2, 3)))
+    mover = book(site, "v-next-door", "nel.next@example.com", after=start - timedelta(seconds=1))
+    holder = book(site, "v-neighbour", "nia.neighbour@example.com", after=start + 3 * HALF_HOUR - timedelta(seconds=1))
+    assert (mover.start, holder.start) == (start, start + 3 * HALF_HOUR)
+    await delivered(site)
+    params = {"token": visitor_link_token(SECRET, mover.meeting_id), "after": (start - HALF_HOUR).isoformat()}
+    page = httpx.get(f"{server.url}/meetings/visitor/{mover.meeting_id}/reschedule", params=params)
+    offered = re.findall(r'name="start" value="([^"]+)"', page.text)
+    assert (start + HALF_HOUR).isoformat() in offered  # inside the buffer of the meeting being moved
+    for not_offered in (start, start + 2 * HALF_HOUR, start + 3 * HALF_HOUR):  # its own time; the holder's
+        assert not_offered.isoformat() not in offered
+    assert start + HALF_HOUR not in [time.start for time in open_times(roster, REP, store, now, 200)]  # for others
+
+    form = {"token": params["token"], "csrf_token": csrf_of(page.text), "start": (start + HALF_HOUR).isoformat()}
+    moved = httpx.post(f"{server.url}/meetings/visitor/{mover.meeting_id}/reschedule", data=form)
+    assert moved.status_code == 200 and "Meeting moved" in moved.text
+    assert calendar_event(only(await delivered(site), "nel.next@example.com"))[2:] == (1, start + HALF_HOUR)
+
+
 FUZZ = settings(max_examples=40, deadline=None)
 form_text = st.text(st.characters(), max_size=40) | st.sampled_from(["\x00", "é" * 40, "9999-12-31T23:59:59-14:00", ""])
 
