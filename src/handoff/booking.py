@@ -314,6 +314,11 @@ def _decide(
             enqueue_enrolment(session, notifications.marketing_webhook_url, track, lead, now)
     if notifications is not None:
         enqueue_crm_push(session, notifications, f"meeting.{status}", rep, meeting, lead, now)
+        # The visitor's links now answer "cancelled": tell them, unless the meeting has already
+        # taken place (a rep may reject a lead afterwards). This runs only in the transaction
+        # that made the change, so a repeated rejection queues nothing more.
+        if not accept and meeting.start > now:
+            enqueue_visitor_news(session, notifications, "rejected", rep, meeting, lead, now)
     return MeetingDecision(meeting.id, meeting.rep_id, lead.visitor_id, status, track.id if track else None)
 
 

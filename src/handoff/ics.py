@@ -28,21 +28,25 @@ _ICS_STATUS = {
 }
 
 
-def meeting_invite(meeting: Meeting, rep: Rep, lead: Lead, method: str = "REQUEST") -> str:
-    """A one-event VCALENDAR inviting the rep (organiser) and the lead (attendee)."""
+def meeting_invite(meeting: Meeting, rep: Rep, lead: Lead, method: str = "REQUEST", for_visitor: bool = False) -> str:
+    """A one-event VCALENDAR inviting the rep (organiser) and the lead (attendee). The
+    visitor's copy (`for_visitor`) leaves out the lead status and the rep's note: a rep's
+    accept or reject reason is internal."""
     calendar = Calendar.new(prodid=PRODID, method=method)
-    calendar.add_component(_event(meeting, rep, lead))
+    calendar.add_component(_event(meeting, rep, lead, for_visitor))
     return calendar.to_ical().decode("utf-8")
 
 
 def invite_for(db: LeadStore, roster: Roster, meeting_id: int, method: str = "REQUEST") -> str:
     """The invite of a stored meeting. REQUEST is for the rep (the organiser's own calendar);
-    for a file the visitor downloads from the chat, PUBLISH adds it without an RSVP."""
+    for a file the visitor downloads from the chat, PUBLISH adds it without an RSVP (and,
+    being the visitor's copy, without the rep's internal note)."""
     with db.session() as session:
         meeting = session.get(Meeting, meeting_id)
         if meeting is None:
             raise ValueError(f"no meeting {meeting_id}")
-        return meeting_invite(meeting, roster.rep(meeting.rep_id), session.get(Lead, meeting.lead_id), method)
+        lead = session.get(Lead, meeting.lead_id)
+        return meeting_invite(meeting, roster.rep(meeting.rep_id), lead, method, for_visitor=method == "PUBLISH")
 
 
 def rep_feed(db: LeadStore, roster: Roster, rep_id: str) -> str:
@@ -63,9 +67,14 @@ def rep_feed(db: LeadStore, roster: Roster, rep_id: str) -> str:
     return calendar.to_ical().decode("utf-8")
 
 
-def _event(meeting: Meeting, rep: Rep, lead: Lead) -> Event:
+def _event(meeting: Meeting, rep: Rep, lead: Lead, for_visitor: bool = False) -> Event:
     who = lead.person_name or lead.email or "website visitor"
     company = f" ({lead.company})" if lead.company else ""
+    description = "Booked in the website chat."
+    if not for_visitor:  # the lead status and the rep's note are for the rep's calendar only
+        description += f" Lead status: {meeting.status}."
+        if meeting.reason:
+            description += f"\nRep's note: {meeting.reason}"
     organizer = vCalAddress(f"mailto:{rep.email}")
     organizer.params["cn"] = rep.name
     attendees = []
@@ -81,8 +90,7 @@ def _event(meeting: Meeting, rep: Rep, lead: Lead) -> Event:
         # The latest change we know the time of: a decision, or the visitor choosing the time.
         stamp=max(when for when in (meeting.decided_at, meeting.scheduled_at, meeting.created_at) if when),
         summary=f"Intro call: {who}{company} with {rep.name}",
-        description=f"Booked in the website chat. Lead status: {meeting.status}."
-        + (f"\nRep's note: {meeting.reason}" if meeting.reason else ""),
+        description=description,
         organizer=organizer,
         attendees=attendees,
         status=_ICS_STATUS[meeting.status],

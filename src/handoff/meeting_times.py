@@ -81,19 +81,23 @@ def open_times(
     now: datetime,
     count: int = 3,
     after: datetime | None = None,
+    except_meeting_id: int | None = None,
 ) -> list[MeetingTime]:
     """The `count` soonest open times of the rep, starting after `after` when given
-    (pass the last time shown to offer "other times")."""
+    (pass the last time shown to offer "other times"). `except_meeting_id`, a meeting being
+    moved, is as if it were not booked: moving it frees its time, buffer and place in the cap."""
     rep = roster.rep(rep_id)
     if not rep.active:
         return []
     settings = roster.meetings
     found: list[MeetingTime] = []
     with db.session() as session:
-        meetings = _holding_meetings(session, rep, now, settings)
+        meetings = [
+            meeting for meeting in _holding_meetings(session, rep, now, settings) if meeting.id != except_meeting_id
+        ]
         for day, times in _offerable_days(rep, settings, now):
             times = [meeting_time for meeting_time in times if after is None or meeting_time.start > after]
-            if not times or day_is_full(session, rep, day):
+            if not times or day_is_full(session, rep, day, except_meeting_id):
                 continue
             for meeting_time in times:
                 if _clashes(meeting_time, meetings, settings.buffer):

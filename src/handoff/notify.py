@@ -11,8 +11,10 @@ CRM push (kind `crm`, POSTed as JSON to CRM_WEBHOOK_URL), one per booking and pe
      "meeting": {"id", "start", "end", "status", "reason", "ics_uid"}}   (times ISO 8601 UTC)
 
 The visitor (kind `email`, to the lead's address, when it has one and `link_key` is set): a
-confirmation with the invite and signed reschedule and cancel links on booking and on moving the
-meeting, a confirmation with the cancellation when they cancel, and the reminder before it.
+confirmation with the invite and signed reschedule and cancel links on booking, on moving the
+meeting and when it passes to another rep, a confirmation with the cancellation when they cancel,
+the cancellation when the rep rejects the meeting before it starts (never with the rep's reason),
+and the reminder before it.
 
 Nurture enrolment (kind `webhook`, to MARKETING_WEBHOOK_URL):
 
@@ -110,14 +112,16 @@ def enqueue_booking_news(
     enqueue_crm_push(session, notifications, "meeting.booked", rep, meeting, lead, now)
 
 
-def invite_attachment(meeting: Meeting, rep: Rep, lead: Lead, method: str = "REQUEST") -> dict:
+def invite_attachment(
+    meeting: Meeting, rep: Rep, lead: Lead, method: str = "REQUEST", for_visitor: bool = False
+) -> dict:
     """The meeting's calendar file as an email attachment: REQUEST adds or updates the event
-    (same UID, higher SEQUENCE), CANCEL removes it."""
+    (same UID, higher SEQUENCE), CANCEL removes it. The visitor's copy carries no internal note."""
     return {
         "filename": "cancel.ics" if method == "CANCEL" else "invite.ics",
         "content_type": "text/calendar",
         "method": method,
-        "content": meeting_invite(meeting, rep, lead, method),
+        "content": meeting_invite(meeting, rep, lead, method, for_visitor),
     }
 
 
@@ -147,22 +151,38 @@ _VISITOR_NEWS = {
         "If you'd like another time, ask the chat on our website.",
         False,
     ),
+    "reassigned": (
+        "Now with {rep}: your meeting",
+        "Your meeting on {when} is now with {rep}; the time stays the same. The attached invite updates your calendar.",
+        True,
+    ),
+    # The rep's reason is internal (it may judge the lead): the visitor hears only that the
+    # team cancelled. The site's home page, which the same web app serves, has the chat.
+    "rejected": (
+        "Cancelled: your meeting with {rep}",
+        "We're sorry: our team has had to cancel your meeting with {rep} on {when}; the attachment "
+        "removes it from your calendar. If you'd still like to talk to us, the chat on our website "
+        "can find you another time: {site}",
+        False,
+    ),
 }
+_CANCELLING = ("cancelled", "rejected")
 
 
 def enqueue_visitor_news(
     session: Session, notifications: Notifications, news: str, rep: Rep, meeting: Meeting, lead: Lead, now: datetime
 ) -> bool:
-    """Queue the visitor's email about their meeting (`news`: booked | moved | reminder |
-    cancelled) in the caller's transaction; False when there is nobody to send it to (no
-    address on the lead) or no key to sign its links."""
+    """Queue the visitor's email about their meeting (`news`: booked | moved | reassigned (`rep`
+    is the new one) | reminder | cancelled | rejected) in the caller's transaction; False when
+    there is nobody to send it to (no address on the lead) or no key to sign its links."""
     if not lead.email or not notifications.link_key:
         return False
     subject, opening, with_links = _VISITOR_NEWS[news]
     shown_zone = visitor_zone(lead, rep)
     when = format_meeting_time(MeetingTime(meeting.start, meeting.end), shown_zone)
     lines = [f"Hello {lead.person_name.split()[0]}," if lead.person_name else "Hello,", ""]
-    lines.append(opening.format(rep=rep.name, when=f"{when} ({shown_zone})"))
+    site = f"{notifications.public_base_url.rstrip('/')}/"
+    lines.append(opening.format(rep=rep.name, when=f"{when} ({shown_zone})", site=site))
     if with_links:
         reschedule_url, cancel_url = visitor_links(
             notifications.public_base_url, notifications.link_key, meeting.id, meeting.invite_token_version or 0
@@ -174,7 +194,9 @@ def enqueue_visitor_news(
     payload = {
         "subject": f"{subject.format(rep=rep.name)} – {when}",
         "text": "\n".join(lines) + "\n",
-        "attachments": [invite_attachment(meeting, rep, lead, "CANCEL" if news == "cancelled" else "REQUEST")],
+        "attachments": [
+            invite_attachment(meeting, rep, lead, "CANCEL" if news in _CANCELLING else "REQUEST", for_visitor=True)
+        ],
     }
     enqueue(session, "email", lead.email, payload, now)
     return True

@@ -1,7 +1,8 @@
 """Moving a booked meeting to another rep: by a manager in the console, or by the SLA check
 when the rep let it lapse. The visitor keeps the time (and their invite link: the meeting row
 stays, with the new rep); the new rep gets the booking email with a fresh accept/reject token
-and the invite, the old rep a cancellation (METHOD:CANCEL) of theirs."""
+and the invite, the old rep a cancellation (METHOD:CANCEL) of theirs, and the visitor the updated
+invite (organiser: the new rep) with their reschedule and cancel links."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from .booking import DecisionRefused, _hash, _meeting_for
 from .db import take_lock, write_audit
 from .ics import meeting_invite
 from .meeting_times import MeetingTime, clashing_meeting, day_is_full, format_meeting_time
-from .notify import Notifications, enqueue_booking_news, who_is
+from .notify import Notifications, enqueue_booking_news, enqueue_visitor_news, who_is
 from .outbox import enqueue
 from .roster import Rep, Roster
 from .routing import RoutingDecision, record_assignment
@@ -145,6 +146,8 @@ def move_meeting(
         return
     lines = [(line["who"], line["text"]) for line in transcript(session.get_bind(), lead.visitor_id)]
     enqueue_booking_news(session, notifications, new_rep, meeting, lead, token, lines, now)
+    # Same row, same time: the visitor's links keep working; their invite gets the new organiser.
+    enqueue_visitor_news(session, notifications, "reassigned", new_rep, meeting, lead, now)
     if notifications.email_reps:
         when = format_meeting_time(MeetingTime(meeting.start, meeting.end), old_rep.timezone)
         enqueue(

@@ -109,10 +109,13 @@ def reschedule_times(
     after: datetime | None = None,
 ) -> list[MeetingTime]:
     """The soonest open times of the meeting's rep within the booking horizon (after `after`),
-    found by the same search the chat offers times with; [] when the rep is off the roster."""
+    found by the same search the chat offers times with; [] when the rep is off the roster.
+    The meeting itself is no clash (moving it frees its time and buffer, as the move checks),
+    but its own time is not offered: choosing it would change nothing."""
     if meeting.rep_id not in roster.reps:
         return []
-    return open_times(roster, meeting.rep_id, db, now, count, after)
+    found = open_times(roster, meeting.rep_id, db, now, count + 1, after, except_meeting_id=meeting.id)
+    return [offered for offered in found if offered.start != meeting.start][:count]
 
 
 def move_meeting_by_visitor(

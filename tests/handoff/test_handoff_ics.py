@@ -50,6 +50,18 @@ def test_the_invite_parses_back(roster, sqlite_store):
     )
 
 
+def test_the_visitors_download_carries_no_internal_note(roster, sqlite_store):
+    booking = book_meeting(sqlite_store, "berlin", "v1", TUESDAY_10_BERLIN, roster, MONDAY)
+    decide_meeting(sqlite_store, booking.meeting_id, booking.decision_token, True, "big budget", roster, MONDAY)
+
+    def description(method: str) -> str:
+        [event] = Calendar.from_ical(invite_for(sqlite_store, roster, booking.meeting_id, method)).events
+        return str(event["DESCRIPTION"])
+
+    assert "Rep's note: big budget" in description("REQUEST")  # the rep's calendar
+    assert description("PUBLISH") == "Booked in the website chat."  # the file the visitor downloads
+
+
 def test_the_reps_feed_lists_their_meetings_and_cancellations(roster, sqlite_store):
     kept = book_meeting(sqlite_store, "berlin", "v1", TUESDAY_10_BERLIN, roster, MONDAY)
     dropped = book_meeting(sqlite_store, "berlin", "v2", WEDNESDAY_10_BERLIN, roster, MONDAY)

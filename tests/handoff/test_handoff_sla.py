@@ -6,6 +6,7 @@ DST change, several workers checking at once, and the config file's validation."
 from __future__ import annotations
 
 import email
+import re
 import threading
 from datetime import datetime, timedelta, timezone
 from email import policy
@@ -146,6 +147,27 @@ async def test_a_lapsed_meeting_reminds_once_then_moves_to_the_next_rep_then_to_
     mails = await delivered(store, start + 60 * MINUTE)
     assert [to for to, _ in mails] == ["max@example.com", "mona@example.com"]
     assert mails[1][1]["Subject"].startswith("Nobody accepted Ada Lovelace (Engines)")
+
+
+async def test_a_rerouted_meeting_tells_the_visitor_who_they_meet_now_by_real_smtp(roster, sla, store):
+    signed = Notifications(public_base_url="https://leads.example", link_key="sla-visitor-links-secret")
+    a_dach_lead(store)
+    booking = book_meeting(store, "berlin", "v1", TUESDAY_10_BERLIN, roster, MONDAY, signed)
+    assert isinstance(booking, Booking)
+    confirmation = dict(await delivered(store, MONDAY))["ada@engines.example"]
+    assert check_slas(store, roster, sla, signed, MONDAY + 15 * MINUTE) == SlaReport(rerouted=1)
+    assert check_slas(store, roster, sla, signed, MONDAY + 16 * MINUTE) == SlaReport()  # once
+    [news] = [message for to, message in await delivered(store, MONDAY + 16 * MINUTE) if to == "ada@engines.example"]
+    assert news["Subject"].startswith("Now with Max Munich: your meeting")
+    text = news.get_body(("plain",)).get_content()
+    assert "is now with Max Munich; the time stays the same" in text and "did not accept" not in text
+    links = re.compile(r"https://leads\.example/meetings/visitor/\d+/\w+\?token=[\w-]+")
+    kept = links.findall(confirmation.get_body(("plain",)).get_content())
+    assert len(kept) == 2 and links.findall(text) == kept  # the reschedule and cancel links still hold
+    invite = calendar_of(news)
+    [event] = invite.events
+    assert (invite["METHOD"], str(event["UID"]), int(event["SEQUENCE"])) == ("REQUEST", booking.ics_uid, 1)
+    assert str(event["ORGANIZER"]) == "mailto:max@example.com" and event.start == TUESDAY_10_BERLIN
 
 
 def test_an_accepted_or_rejected_meeting_has_no_sla(roster, sla, store):

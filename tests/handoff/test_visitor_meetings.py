@@ -16,11 +16,13 @@ from sqlalchemy import select
 
 from handoff import (
     Booking,
+    DecisionRefused,
     Notifications,
     book_meeting,
     decide_meeting,
     open_times,
     reassign_meeting,
+    rep_feed,
     rotate_invite_token,
     visitor_link_token,
 )
@@ -307,3 +309,81 @@ def test_moving_in_the_chat_cancels_the_old_event_in_both_calendars(roster, stor
     with pytest.raises(VisitorLinkRefused) as refused:  # the old meeting's links are spent
         visitor_meeting(store, roster, SECRET, old.meeting_id, visitor_link_token(SECRET, old.meeting_id), MONDAY)
     assert refused.value.code == "cancelled"
+
+
+def test_a_rejection_cancels_the_visitors_event_without_the_reps_reason(roster, store):
+    booking = book(store, roster)
+    reason = "student project, no budget (internal)"
+    decide_meeting(store, booking.meeting_id, booking.decision_token, False, reason, roster, MONDAY, NOTIFY)
+    _, cancellation = emails(store, "ada@example.com")
+    assert cancellation["subject"].startswith("Cancelled: your meeting with Bea Berlin – Tue 3 Mar 2026, 09:00")
+    assert event_of(cancellation)[:3] == ("CANCEL", booking.ics_uid, 1)
+    [attachment] = cancellation["attachments"]
+    [event] = Calendar.from_ical(attachment["content"]).events
+    assert str(event["STATUS"]) == "CANCELLED"
+    for internal in ("student", "budget", "internal", "rejected"):  # nor the word the console uses
+        assert internal not in cancellation["text"].lower() and internal not in attachment["content"].lower()
+    assert "our team has had to cancel" in cancellation["text"]
+    assert "the chat on our website can find you another time: https://leads.example.com/\n" in cancellation["text"]
+    assert "?token=" not in cancellation["text"]  # the links are spent
+    # The rep's own calendar keeps the reason; the visitor's copy never had it.
+    assert "student project" in rep_feed(store, roster, "berlin").replace("\r\n ", "")
+
+    # The same rejection again (a second click) queues nothing more.
+    decide_meeting(store, booking.meeting_id, booking.decision_token, False, reason, roster, MONDAY, NOTIFY)
+    assert len(emails(store, "ada@example.com")) == 2
+
+
+def test_no_rejection_email_after_the_meeting_or_without_an_address(roster, store):
+    held = book(store, roster)
+    after_it = held.end + timedelta(hours=1)  # a rep may reject a lead once they have met
+    decide_meeting(store, held.meeting_id, held.decision_token, False, "not a fit", roster, after_it, NOTIFY)
+    anonymous = book(store, roster, "v-anonymous", TUESDAY_14_BERLIN, email=None)
+    decide_meeting(store, anonymous.meeting_id, anonymous.decision_token, False, "spam", roster, MONDAY, NOTIFY)
+    with store.session() as session:
+        targets = sorted(session.scalars(select(OutboxMessage.target).where(OutboxMessage.kind == "email")))
+    assert targets == ["ada@example.com", "bea@example.com", "bea@example.com"]  # the bookings' emails only
+
+
+def test_a_reassignment_sends_the_visitor_the_new_reps_invite_with_the_same_links(roster, store):
+    booking = book(store, roster)
+    confirmation = emails(store, "ada@example.com")[0]
+    reassign_meeting(store, booking.meeting_id, "munich", "mia", "Bea is ill", roster, MONDAY, NOTIFY)
+    _, news = emails(store, "ada@example.com")
+    assert news["subject"].startswith("Now with Max Munich: your meeting – Tue 3 Mar 2026, 09:00–09:30 GMT")
+    assert "is now with Max Munich; the time stays the same" in news["text"]
+    assert event_of(news) == ("REQUEST", booking.ics_uid, 1, TUESDAY_10_BERLIN)
+    [event] = Calendar.from_ical(news["attachments"][0]["content"]).events
+    assert str(event["ORGANIZER"]) == "mailto:max@example.com" and event["ORGANIZER"].params["CN"] == "Max Munich"
+    assert "Bea is ill" not in news["text"] + news["attachments"][0]["content"]
+    for verb in ("reschedule", "cancel"):  # still the links of the first email, and they still work
+        assert token_in(news["text"], verb) == token_in(confirmation["text"], verb)
+    shown = visitor_meeting(store, roster, SECRET, booking.meeting_id, token_in(news["text"], "cancel"), MONDAY)
+    assert (shown.rep_name, shown.start) == ("Max Munich", TUESDAY_10_BERLIN)
+    # A second reassignment to the same rep is refused, so nothing more is sent.
+    with pytest.raises(DecisionRefused):
+        reassign_meeting(store, booking.meeting_id, "munich", "mia", "again", roster, MONDAY, NOTIFY)
+    assert len(emails(store, "ada@example.com")) == 2
+
+
+def test_the_reschedule_times_include_those_next_to_the_visitors_own_meeting(roster, store):
+    """The visitor's own meeting is no clash when they move it (others' still are); the chat's
+    search for everyone else still keeps its buffer."""
+    booking = book(store, roster)
+    book(store, roster, "v2", TUESDAY_14_BERLIN, email="bob@example.com")
+    half_hour = timedelta(minutes=30)
+    token = visitor_link_token(SECRET, booking.meeting_id)
+    shown = visitor_meeting(store, roster, SECRET, booking.meeting_id, token, MONDAY)
+    offered = [time.start for time in reschedule_times(store, roster, shown, MONDAY, 40)]
+    assert TUESDAY_10_BERLIN - half_hour in offered and TUESDAY_10_BERLIN + half_hour in offered  # in its buffer
+    assert TUESDAY_10_BERLIN not in offered  # its own time would move nothing
+    for taken in (TUESDAY_14_BERLIN - half_hour, TUESDAY_14_BERLIN, TUESDAY_14_BERLIN + half_hour):
+        assert taken not in offered  # the other visitor's meeting and its buffer
+    assert len(reschedule_times(store, roster, shown, MONDAY, 5)) == 5
+    everyone_else = [time.start for time in open_times(roster, "berlin", store, MONDAY, 40)]
+    assert TUESDAY_10_BERLIN + half_hour not in everyone_else and TUESDAY_10_BERLIN - half_hour not in everyone_else
+
+    moved = move_meeting_by_visitor(
+        store, roster, NOTIFY, SECRET, booking.meeting_id, token, TUESDAY_10_BERLIN + half_hour, MONDAY
+    )
+    assert moved.start == TUESDAY_10_BERLIN + half_hour  # an offered time can be had

@@ -27,6 +27,7 @@ from handoff import (
     deliver_due,
     load_roster,
     open_times,
+    reassign_meeting,
     visitor_link_token,
 )
 from handoff.reminders import ReminderConfig, ReminderWatch
@@ -252,6 +253,89 @@ async def test_the_reminder_goes_once_by_the_workers_round(site):
     subjects = sorted((to, message["Subject"].split(":")[0]) for to, message in received)
     assert subjects == [(REP_EMAIL, "Coming up"), ("rita.remind@example.com", "Reminder")]
     assert "/meetings/visitor/" in only(received, "rita.remind@example.com").get_body().get_content()
+
+
+HALF_HOUR = timedelta(minutes=30)
+
+
+def attachment_text(message: EmailMessage) -> str:
+    [attachment] = list(message.iter_attachments())
+    return attachment.get_content()
+
+
+async def test_a_rejection_by_the_reps_link_emails_the_visitor_the_cancellation_without_the_reason(site):
+    server, store, roster, _ = site
+    booking = book(site, "v-turned-down", "rae.ray@example.com")
+    confirmation = only(await delivered(site), "rae.ray@example.com")
+    reason = "competitor doing research, do not engage"
+    url = f"{server.url}/meetings/{booking.meeting_id}/decision"
+    body = {"decision": "reject", "token": booking.decision_token, "reason": reason}
+    done = httpx.post(url, json=body)
+    assert done.status_code == 200 and done.json()["status"] == "rejected"
+    received = await delivered(site)
+    assert [to for to, _ in received] == ["rae.ray@example.com"]
+    cancellation = only(received, "rae.ray@example.com")
+    assert cancellation["Subject"].startswith("Cancelled: your meeting with Priya Shah")
+    assert calendar_event(cancellation) == ("CANCEL", booking.ics_uid, 1, booking.start)
+    text, ics = cancellation.get_body().get_content(), attachment_text(cancellation)
+    for internal in ("competitor", "engage", "rejected"):
+        assert internal not in text.lower() and internal not in ics.lower()
+    assert re.search(rf"another time: {re.escape(server.url)}/\s", text)  # the home page, nothing made up
+    assert httpx.get(f"{server.url}/").status_code == 200  # the site, with the chat, is really there
+    assert httpx.get(link(confirmation, "cancel")).status_code == 410  # and the old links say why
+
+    assert httpx.post(url, json=body).json()["status"] == "rejected"  # a second click ...
+    assert await delivered(site) == []  # ... sends nothing
+
+
+async def test_a_reassignment_emails_the_visitor_the_new_reps_invite_and_the_links_still_work(site):
+    server, store, roster, _ = site
+    now = utcnow()
+    # A time Lukas (Berlin, an hour ahead of Priya in London) is at work for too.
+    start = next(
+        time.start
+        for time in open_times(roster, REP, store, now, 200)
+        if 9 <= time.start.astimezone(roster.reps[REP].zone).hour < 11
+    )
+    booking = book(site, "v-reassigned", "rob.reassigned@example.com", after=start - timedelta(seconds=1))
+    assert booking.start == start
+    confirmation = only(await delivered(site), "rob.reassigned@example.com")
+    notifications = Notifications(public_base_url=server.url, link_key=SECRET)
+    reassign_meeting(store, booking.meeting_id, "lukas.weber", "mia", "Priya is on leave", roster, now, notifications)
+    received = await delivered(site)
+    assert sorted(to for to, _ in received) == ["lukas.weber@example.com", REP_EMAIL, "rob.reassigned@example.com"]
+    news = only(received, "rob.reassigned@example.com")
+    assert news["Subject"].startswith("Now with Lukas Weber: your meeting")
+    assert calendar_event(news) == ("REQUEST", booking.ics_uid, 1, booking.start)
+    [event] = Calendar.from_ical(attachment_text(news)).events
+    assert str(event["ORGANIZER"]) == "mailto:lukas.weber@example.com"
+    assert "leave" not in news.get_body().get_content() + attachment_text(news)
+    assert link(news, "reschedule") == link(confirmation, "reschedule")
+    page = httpx.get(link(news, "reschedule"))
+    assert page.status_code == 200 and "Lukas Weber" in page.text
+
+
+async def test_the_reschedule_page_offers_the_times_next_to_ones_own_meeting(site):
+    server, store, roster, _ = site
+    now = utcnow()
+    free = {time.start for time in open_times(roster, REP, store, now, 200)}
+    start = min(time for time in free if all(time + step * HALF_HOUR in free for step in (1, 2, 3)))
+    mover = book(site, "v-next-door", "nel.next@example.com", after=start - timedelta(seconds=1))
+    holder = book(site, "v-neighbour", "nia.neighbour@example.com", after=start + 3 * HALF_HOUR - timedelta(seconds=1))
+    assert (mover.start, holder.start) == (start, start + 3 * HALF_HOUR)
+    await delivered(site)
+    params = {"token": visitor_link_token(SECRET, mover.meeting_id), "after": (start - HALF_HOUR).isoformat()}
+    page = httpx.get(f"{server.url}/meetings/visitor/{mover.meeting_id}/reschedule", params=params)
+    offered = re.findall(r'name="start" value="([^"]+)"', page.text)
+    assert (start + HALF_HOUR).isoformat() in offered  # inside the buffer of the meeting being moved
+    for not_offered in (start, start + 2 * HALF_HOUR, start + 3 * HALF_HOUR):  # its own time; the holder's
+        assert not_offered.isoformat() not in offered
+    assert start + HALF_HOUR not in [time.start for time in open_times(roster, REP, store, now, 200)]  # for others
+
+    form = {"token": params["token"], "csrf_token": csrf_of(page.text), "start": (start + HALF_HOUR).isoformat()}
+    moved = httpx.post(f"{server.url}/meetings/visitor/{mover.meeting_id}/reschedule", data=form)
+    assert moved.status_code == 200 and "Meeting moved" in moved.text
+    assert calendar_event(only(await delivered(site), "nel.next@example.com"))[2:] == (1, start + HALF_HOUR)
 
 
 FUZZ = settings(max_examples=40, deadline=None)
