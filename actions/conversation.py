@@ -15,7 +15,7 @@ from scoring.opening import opening_topic
 
 from .booking import ask_a_person, held_meeting, offer_times, tell_booked
 from .form import ASKED_SLOTS, answer_to_the_question, explain_and_ask_again
-from .services import in_thread, lead_store, tier_decision, visitor_behaviour, visitor_plan
+from .services import faq, in_thread, lead_store, tier_decision, visitor_behaviour, visitor_plan
 
 
 def _known(tracker: Tracker, slot: str) -> Any:
@@ -56,6 +56,22 @@ class ActionAcknowledgeRequest(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         if await held_meeting(tracker) is None:
             dispatcher.utter_message(response="utter_demo_ack")
+        return []
+
+
+class ActionAnswerProductQuestion(Action):
+    """ "Do you integrate with Pipedrive?": config/faq.yml's answer; the qualification opens
+    (or goes on) after it, as after a pricing question."""
+
+    def name(self) -> str:
+        return "action_answer_product_question"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        entry = faq().match((tracker.latest_message or {}).get("text") or "")
+        if entry is None:  # "/ask_product" typed as a payload: nothing asked that the FAQ knows
+            dispatcher.utter_message(response="utter_default")
+        else:
+            dispatcher.utter_message(response="utter_product_answer", answer=entry.answer)
         return []
 
 

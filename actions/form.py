@@ -39,7 +39,7 @@ from scoring.in_form import (
 )
 
 from .booking import visitor_timezone
-from .services import in_thread, industries, lead_store, qualification_rules, routing_questions_for, visitor_plan
+from .services import faq, in_thread, industries, lead_store, qualification_rules, routing_questions_for, visitor_plan
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,7 @@ INTERRUPTION_REPLY = {
     "out_of_scope": "utter_out_of_scope",
     "nlu_fallback": "utter_default",
     "support_request": "utter_support_in_form",
+    "ask_product": "utter_product_answer",  # with config/faq.yml's answer to the question
 }
 # Which entity answers which slot: the domain's from_entity mappings (tests/dialogue checks they agree).
 SLOT_ENTITY = {
@@ -336,7 +337,12 @@ class ValidateQualificationForm(FormValidationAction):
             dispatcher.utter_message(response="utter_noted_other_answer")
             return {**other, slot: None, "reask_counts": counts}
         await in_thread(lead_store().record_answer, tracker.sender_id, slot, text, None, "invalid")
-        if reply:
+        entry = faq().match(text) if reply == "utter_product_answer" else None
+        if entry is not None:
+            dispatcher.utter_message(response=reply, answer=entry.answer)
+        elif reply == "utter_product_answer":
+            dispatcher.utter_message(response="utter_default")
+        elif reply:
             dispatcher.utter_message(response=reply)
         else:
             dispatcher.utter_message(response=f"utter_hint_{slot}", email_problem=problem)

@@ -9,6 +9,7 @@ from typing import Any
 
 from appconfig.settings import load_settings
 from experiments import DialoguePlan, ExperimentsConfig, dialogue_plan, load_experiments
+from faq import Faq, load_faq
 from handoff import (
     FreeMail,
     Industries,
@@ -66,6 +67,11 @@ def free_mail() -> FreeMail:
 @cache
 def industries() -> Industries:
     return load_industries(load_settings().config_dir / "industries.yml")
+
+
+@cache
+def faq() -> Faq:
+    return load_faq(load_settings().config_dir / "faq.yml")
 
 
 @cache

@@ -13,6 +13,7 @@ from appconfig.yamlfile import ConfigError, load_yaml
 
 def _loaders() -> list[tuple[str, Callable[[Path], object]]]:
     from entity_pipeline import load_patterns
+    from faq import load_faq
     from handoff import load_free_mail, load_industries, load_nurture, load_roster, load_sla
     from scoring.behaviour import load_behaviour_rules
     from scoring.qualification import load_qualification_rules
@@ -33,6 +34,7 @@ def _loaders() -> list[tuple[str, Callable[[Path], object]]]:
         ("privacy.yml", load_privacy),
         ("limits.yml", load_limits),
         ("experiments.yml", _load_experiments),
+        ("faq.yml", load_faq),
     ]
 
 

@@ -22,7 +22,7 @@ from .contact import ends_like_a_company_name
 # company).
 ANSWER_FIRST_INTENTS = frozenset(
     {"inform", "greet", "thank", "affirm", "deny", "ask_pricing", "request_demo", "out_of_scope", "nlu_fallback"}
-    | {"choose_slot", "more_slots", "human_handoff", "support_request"}
+    | {"choose_slot", "more_slots", "human_handoff", "support_request", "ask_product"}
 )
 # Requests the dialogue rules answer (asking why, whether this is a bot, to stop, goodbye). Their
 # actions still try the message as the answer first, but only one that says much more than the
@@ -47,7 +47,8 @@ _QUESTION_WORD_FIRST = re.compile(
 )
 
 
-def _is_question(text: str) -> bool:
+def is_question(text: str) -> bool:
+    """Ends with a question mark or starts with a question word (after chat openers)."""
     unopened = _OPENER.sub("", text)
     return unopened.rstrip().endswith("?") or bool(_QUESTION_WORD_FIRST.search(unopened))
 
@@ -67,6 +68,8 @@ _ABOUT_MY_DATA = (
 # What each intent looks like when the visitor really means it.
 _MEANS_IT = {
     "ask_pricing": r"\b(price|prices|pricing|cost|costs|how much|quote|per (user|seat|month))\b",
+    "ask_product": r"\b(integrat\w*|sync\w*|api|webhooks?|sso|gdpr|soc ?2|self.?host\w*|on.?prem\w*|crms?"
+    r"|calendars?|languages?|set ?up|onboarding|does (it|beacon)|do you (support|have|offer))\b",
     "request_demo": r"\b(demo|call me|a call|meeting|talk to|speak (to|with)|book|schedule|show me|walk ?through)\b",
     "greet": r"^\W*(hi|hello|hey|hiya|howdy|yo|good (morning|afternoon|evening))\b(\W+(there|again|all|team))?\W*$",
     "thank": r"^\W*(thanks|thank you|thx|ty|cheers|much appreciated)\b(\W+(a lot|so much|very much))?\W*$",
@@ -86,6 +89,8 @@ _MEANS_IT = {
 # Words that carry each intent; what a message says beyond them (and beyond filler) is its content.
 _INTENT_WORDS = {
     "ask_pricing": "price prices pricing cost costs much quote plan plans expensive cheap paying pay per seat month",
+    "ask_product": "does do you it beacon work works support integrate integration integrations sync connect"
+    " api crm calendar language languages have offer there tool product",
     "request_demo": "demo demos call meeting book schedule talk speak sales show walk through see product like get",
     "human_handoff": "human person someone somebody agent rep representative talk speak real sales team chat",
     "support_request": "support help account issue problem",
@@ -176,6 +181,13 @@ def says_more_than_its_intent(text: str, intent: str) -> bool:
     return len(beyond) >= _SAYS_MORE or bool(beyond and _ABOUT_THEIR_BUSINESS.search(text))
 
 
+def says_its_intent(text: str, intent: str) -> bool:
+    """The message uses the words its intent is said with ("could you give us a demo" for
+    request_demo), not only its shape."""
+    pattern = _MEANS_IT_RE.get(intent)
+    return bool(pattern and pattern.search(text))
+
+
 def is_request_to_assistant(text: str, intent: str, slot: str | None = None) -> bool:
     """A question, or the message is plainly what its intent says ("book a demo", "hi there").
     Asked for the need, a message that says much more than its intent ("we want to stop losing
@@ -186,7 +198,7 @@ def is_request_to_assistant(text: str, intent: str, slot: str | None = None) -> 
         return True  # "i can't log in to our account": a customer's problem, not their need
     if slot in FREE_TEXT_SLOTS and says_more_than_its_intent(text, intent):
         return False
-    return _is_question(text) or bool(pattern and pattern.search(text))
+    return is_question(text) or bool(pattern and pattern.search(text))
 
 
 def reads_as_answer(slot: str, text: str, intent: str, parsed: bool, repeated: bool) -> bool:

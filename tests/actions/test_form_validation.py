@@ -377,3 +377,12 @@ async def test_the_asked_question_is_read_from_the_whole_answer(dispatcher, doma
     slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
     assert 28 <= slots["timeline"] <= 31
     assert slots["budget"] == "20000 USD"
+
+
+async def test_a_product_question_inside_the_form_is_answered_and_the_question_asked_again(dispatcher, domain, lead_db):
+    text = "before I answer that, can we host it on our own servers?"
+    tracker = form_turn(text, {"budget": text}, "budget", intent="ask_product")
+    slots = _slots(await ValidateQualificationForm().run(dispatcher, tracker, domain))
+    assert slots["budget"] is None and slots["reask_counts"] == {"budget": 1}
+    (reply,) = dispatcher.messages
+    assert reply["response"] == "utter_product_answer" and "self-hosted" in reply["answer"]
