@@ -19,10 +19,8 @@ from .assignment import (
     pick_variant,
     plan_from,
 )
-from .config import Experiment, ExperimentsConfig, Variant, load_experiments
+from .config import DecisionRules, Experiment, ExperimentsConfig, Variant, load_experiments
 from .results import (
-    MIN_CONVERSIONS,
-    MIN_VISITORS,
     Comparison,
     ExperimentResult,
     Rate,
@@ -36,10 +34,9 @@ from .results import (
 __all__ = [
     "DEFAULT_OFFERED_TIMES",
     "DEFAULT_OPENING",
-    "MIN_CONVERSIONS",
-    "MIN_VISITORS",
     "Comparison",
     "DialoguePlan",
+    "DecisionRules",
     "Experiment",
     "ExperimentResult",
     "ExperimentsConfig",

@@ -116,7 +116,18 @@ class Experiment(ConfigModel):
         return set().union(*(variant.sets() for variant in self.variants))
 
 
+class DecisionRules(ConfigModel):
+    """When a difference between variants may be acted on (the console's verdict)."""
+
+    # Below these, per variant, the figures move too much to act on.
+    min_visitors: Checked[int, integer(minimum=1, maximum=10_000_000)] = 100
+    min_conversions: Checked[int, integer(minimum=1, maximum=10_000_000)] = 10
+    # Two-sided p-value below which a difference counts as real.
+    significance: Checked[float, number(minimum=0.001, maximum=0.2)] = 0.05
+
+
 class ExperimentsConfig(ConfigModel):
+    decision: DecisionRules = Field(default_factory=DecisionRules)
     experiments: dict[str, Experiment] = Field(default_factory=dict)
 
     @validator("experiments")

@@ -18,13 +18,9 @@ from leaddb.experiments import LeadExperiment
 from leaddb.leads import StageTransition
 from leaddb.store import LeadStore
 
-from .config import ExperimentsConfig
+from .config import DecisionRules, ExperimentsConfig
 
-CONFIDENCE = 0.95
-SIGNIFICANCE = 0.05
-# Below these, per variant, the figures move too much to act on.
-MIN_VISITORS = 100
-MIN_CONVERSIONS = 10
+CONFIDENCE = 0.95  # of the Wilson intervals drawn
 GOAL_STAGES = {"sql": "sql", "booked": "meeting_booked"}
 GOAL_WORDS = {"sql": "SQLs", "booked": "bookings"}
 
@@ -101,26 +97,29 @@ def verdict(
     control_counts: tuple[int, int],
     counts: tuple[int, int],
     comparison: Comparison,
+    rules: DecisionRules | None = None,
 ) -> str:
-    """What an operator may conclude about variant `name` against the control, in words."""
+    """What an operator may conclude about variant `name` against the control, in words, by
+    experiments.yml's `decision` rules (the defaults when none are given)."""
+    rules = rules or DecisionRules()
     short_visitors = {
-        variant: MIN_VISITORS - visitors
+        variant: rules.min_visitors - visitors
         for variant, (_, visitors) in ((control, control_counts), (name, counts))
-        if visitors < MIN_VISITORS
+        if visitors < rules.min_visitors
     }
     if short_visitors:
         needed = ", ".join(f"{more} more needed for {variant}" for variant, more in short_visitors.items())
-        return f"too few visitors: {needed} (at least {MIN_VISITORS} per variant)"
+        return f"too few visitors: {needed} (at least {rules.min_visitors} per variant)"
     short_conversions = {
-        variant: MIN_CONVERSIONS - converted
+        variant: rules.min_conversions - converted
         for variant, (converted, _) in ((control, control_counts), (name, counts))
-        if converted < MIN_CONVERSIONS
+        if converted < rules.min_conversions
     }
     if short_conversions:
         words = GOAL_WORDS[goal]
         needed = ", ".join(f"{more} more {words} needed for {variant}" for variant, more in short_conversions.items())
-        return f"too few {words}: {needed} (at least {MIN_CONVERSIONS} per variant)"
-    if comparison.p is None or comparison.z is None or comparison.p >= SIGNIFICANCE:
+        return f"too few {words}: {needed} (at least {rules.min_conversions} per variant)"
+    if comparison.p is None or comparison.z is None or comparison.p >= rules.significance:
         return "no clear difference yet" + (f" ({format_p(comparison.p)})" if comparison.p is not None else "")
     better = "better" if comparison.z > 0 else "worse"
     return f"{name} converts {better} than {control} ({format_p(comparison.p)})"
@@ -152,7 +151,7 @@ def experiment_results(store: LeadStore, config: ExperimentsConfig) -> list[Expe
             1 for lead_id, assigned_at in leads.items() if any(at >= assigned_at for at in times.get(lead_id, ()))
         )
 
-    results = []
+    results, rules = [], config.decision
     for name, experiment in config.experiments.items():
         counts = {
             variant.name: {goal: converted(visitors[(name, variant.name)], goal) for goal in GOAL_STAGES}
@@ -165,11 +164,13 @@ def experiment_results(store: LeadStore, config: ExperimentsConfig) -> list[Expe
         for variant in experiment.variants:
             size = sizes[variant.name]
             goal_counts = (counts[variant.name][experiment.goal], size)
-            small = small or size < MIN_VISITORS or goal_counts[0] < MIN_CONVERSIONS
+            small = small or size < rules.min_visitors or goal_counts[0] < rules.min_conversions
             comparison = verdict_text = None
             if variant.name != control:
                 comparison = two_proportion_z_test(control_counts, goal_counts)
-                verdict_text = verdict(control, variant.name, experiment.goal, control_counts, goal_counts, comparison)
+                verdict_text = verdict(
+                    control, variant.name, experiment.goal, control_counts, goal_counts, comparison, rules
+                )
             variants.append(
                 VariantResult(
                     name=variant.name,
@@ -182,7 +183,8 @@ def experiment_results(store: LeadStore, config: ExperimentsConfig) -> list[Expe
                 )
             )
         warning = (
-            f"Small samples: fewer than {MIN_VISITORS} visitors or {MIN_CONVERSIONS} {GOAL_WORDS[experiment.goal]} "
+            f"Small samples: fewer than {rules.min_visitors} visitors or {rules.min_conversions} "
+            f"{GOAL_WORDS[experiment.goal]} "
             "in a variant. The rates can still change a lot; do not act on them yet."
             if small and len(experiment.variants) > 1
             else None

@@ -7,21 +7,21 @@
 - `company_from_email_domain("acme-corp.io")` -> "Acme Corp"
 
 Email syntax is checked by `email-validator` with the deliverability (DNS) check off, so no
-network is used. `FREE_MAIL_DOMAINS` (gmail.com, outlook.com...) is read once from
-`free_mail_domains.txt` beside this module.
+network is used. `free_mail_domains()` (gmail.com, outlook.com...) is config/free_mail.yml's
+list, the one routing uses.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from functools import cache
 
 from email_validator import EmailNotValidError, validate_email
 
 __all__ = [
     "EmailAddress",
-    "FREE_MAIL_DOMAINS",
+    "free_mail_domains",
     "parse_work_email",
     "explain_invalid_email",
     "parse_person_name",
@@ -29,24 +29,20 @@ __all__ = [
     "company_from_email_domain",
 ]
 
-FREE_MAIL_DOMAINS_FILE = Path(__file__).with_name("free_mail_domains.txt")
 _DOMAIN_RE = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)+")
 
 
-def _load_domains(path: Path) -> frozenset[str]:
-    """One domain per line; blank lines and lines starting with # are skipped."""
-    domains = set()
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        domain = line.strip().lower()
-        if not domain or domain.startswith("#"):
-            continue
-        if not _DOMAIN_RE.fullmatch(domain):
-            raise ValueError(f"{path}: line {number}: {line.strip()!r} is not a domain like gmail.com")
-        domains.add(domain)
-    return frozenset(domains)
+@cache
+def free_mail_domains() -> frozenset[str]:
+    """The free-mail and ISP domains of config/free_mail.yml (the configured config folder), the
+    list routing uses too. Read once, on first use; start-up validates the file (handoff)."""
+    from appconfig.settings import load_settings
+    from appconfig.yamlfile import load_yaml
 
+    path = load_settings().config_dir / "free_mail.yml"
+    listed = load_yaml(path).get("domains") or []
+    return frozenset(domain.strip().lower() for domain in listed if isinstance(domain, str))
 
-FREE_MAIL_DOMAINS: frozenset[str] = _load_domains(FREE_MAIL_DOMAINS_FILE)
 
 EXAMPLE_EMAIL = "jane@acme.com"
 
@@ -95,7 +91,7 @@ def parse_work_email(text: str) -> EmailAddress | None:
         return EmailAddress(
             address=f"{checked.local_part}@{domain}",
             domain=domain,
-            is_free_mail=domain in FREE_MAIL_DOMAINS or checked.ascii_domain.lower() in FREE_MAIL_DOMAINS,
+            is_free_mail=domain in free_mail_domains() or checked.ascii_domain.lower() in free_mail_domains(),
         )
     return None
 
@@ -381,7 +377,7 @@ def company_from_email_domain(domain: str) -> str | None:
     """
     domain = _require_text(domain, "company_from_email_domain").strip().lower().rsplit("@", 1)[-1]
     domain = domain.removeprefix("www.").rstrip(".")
-    if domain in FREE_MAIL_DOMAINS or not _DOMAIN_RE.fullmatch(domain):
+    if domain in free_mail_domains() or not _DOMAIN_RE.fullmatch(domain):
         return None
     labels = domain.split(".")
     # "initech.co.uk": the name sits before a two-part public suffix.

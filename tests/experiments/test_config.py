@@ -83,6 +83,8 @@ GOOD_VARIANTS = """
             "experiments.t.goal",
             "unknown goal 'clicks' (expected one of: booked, sql)",
         ),
+        ("decision:\n  significance: 0.9\n", "decision.significance", "must be at most 0.2, got 0.9"),
+        ("decision:\n  min_visitors: 0\n", "decision.min_visitors", "must be at least 1, got 0"),
         (
             "experiments:\n  Big Test:\n    variants:\n      - {name: a}\n",
             "experiments.Big Test",

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from experiments import experiment_results, two_proportion_z_test, verdict, wilson
+from experiments import DecisionRules, experiment_results, two_proportion_z_test, verdict, wilson
 from leaddb.experiments import LeadExperiment
 from leaddb.leads import Lead, StageTransition
 
@@ -53,6 +53,17 @@ def test_the_verdict_in_words():
     few = two_proportion_z_test((4, 300), (12, 300))
     assert verdict("A", "B", "booked", (4, 300), (12, 300), few) == (
         "too few bookings: 6 more bookings needed for A (at least 10 per variant)"
+    )
+
+
+def test_the_verdict_follows_the_files_decision_rules():
+    # 20/200 against 40/200 is p = 0.005: real at 0.05, not at 0.001; 200 visitors are too few at 300.
+    better = two_proportion_z_test((20, 200), (40, 200))
+    strict = DecisionRules(significance=0.001)
+    assert verdict("A", "B", "booked", (20, 200), (40, 200), better, strict) == "no clear difference yet (p=0.005)"
+    patient = DecisionRules(min_visitors=300)
+    assert verdict("A", "B", "booked", (20, 200), (40, 200), better, patient) == (
+        "too few visitors: 100 more needed for A, 100 more needed for B (at least 300 per variant)"
     )
 
 

@@ -3,10 +3,10 @@
 import pytest
 
 from scoring.contact import (
-    FREE_MAIL_DOMAINS,
     EmailAddress,
     company_from_email_domain,
     explain_invalid_email,
+    free_mail_domains,
     parse_company_name,
     parse_person_name,
     parse_work_email,
@@ -84,8 +84,14 @@ def test_free_mail_domains_are_loaded_and_normalised():
         "zoho.com",
         "qq.com",
         "163.com",
-    } <= FREE_MAIL_DOMAINS
-    assert all(d == d.strip().lower() and not d.startswith("#") for d in FREE_MAIL_DOMAINS)
+    } <= free_mail_domains()
+    assert all(d == d.strip().lower() for d in free_mail_domains())
+
+
+def test_scoring_and_routing_read_the_same_free_mail_list():
+    from handoff import load_free_mail
+
+    assert free_mail_domains() == load_free_mail("config/free_mail.yml").domains
 
 
 NAME_CASES = [
