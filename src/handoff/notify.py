@@ -365,6 +365,8 @@ def lead_lines(lead: Lead) -> list[str]:
         f"  Name:     {lead.person_name or '-'}",
         f"  Email:    {lead.email or '-'}",
         f"  Company:  {lead.company or '-'}" + (f" ({lead.company_size:,} employees)" if lead.company_size else ""),
+        f"  Industry: {lead.industry or '-'}" + (f" ({lead.industry_source})" if lead.industry_source else ""),
+        f"  Country:  {lead.country or '-'}" + (f" (zone {lead.timezone})" if lead.timezone else ""),
         "",
         "ANSWERS",
         f"  Budget:    {_budget(lead)}",

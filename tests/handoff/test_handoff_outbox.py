@@ -67,6 +67,8 @@ async def test_the_rep_gets_an_email_with_the_full_context_and_the_invite(roster
         "need": "automate lead routing",
         "timeline_days": 30,
         "timezone": "America/New_York",
+        "country": "US",
+        "industry": "rail freight",  # as a visitor answers when routing asks
     }
     for slot, value in answers.items():
         store.record_answer("v1", slot, str(value), {slot: value})
@@ -111,6 +113,8 @@ async def test_the_rep_gets_an_email_with_the_full_context_and_the_invite(roster
         "Authority: decision_maker",
         "Need:      automate lead routing",
         "Timeline:  in about 30 days",
+        "Industry: rail freight",
+        "Country:  US (zone America/New_York)",
         "SCORE: 82 (sql)",
         "- Budget 50k EUR per year fits",
         "+30  budget_fit  50k EUR/year",
