@@ -42,6 +42,6 @@ def test_the_web_app_and_handoff_load_without_spacy_or_tensorflow():
     import subprocess
     import sys
 
-    code = "import sys, handoff, webapp, leaddb; print(sorted({'spacy', 'tensorflow'} & set(sys.modules)))"
+    code = "import sys, handoff, webapp.app, leaddb; print(sorted({'spacy', 'tensorflow'} & set(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

@@ -32,7 +32,7 @@ from appconfig.yamlfile import (
     number,
     parse_config,
 )
-from scoring.answers import FORM_SLOTS
+from scoring.slots import FORM_SLOTS
 
 # What each variant setting changes, for "two enabled experiments test the same thing".
 SETTINGS = ("opening", "question_order", "ask_budget", "offered_times")

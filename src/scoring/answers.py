@@ -16,11 +16,11 @@ from typing import Any
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from . import bant, contact
+from .slots import FORM_SLOTS as FORM_SLOTS  # re-exported: the form slots are part of this module's interface
 
 UNKNOWN = "unknown"
 MAX_TEXT = 2000  # longer answers are cut: nobody types an essay into a chat box on purpose
 
-FORM_SLOTS = ("need", "timeline", "authority", "budget", "company", "company_size", "person_name", "email")
 
 # "Not sure yet" typed as an answer: the question is skipped (unknown), not asked again.
 _DONT_KNOW = re.compile(
