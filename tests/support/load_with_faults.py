@@ -18,7 +18,7 @@ from tests.support.production_stack import ProductionStack, wait_for
 from tests.support.scripted_visitor import Outcome, Profile, ScriptedVisitor
 
 # Every question the scripted visitor is asked: the qualification's, and the country, since its
-# client sends no time zone (in Germany the industry then changes nothing for routing).
+# client sends no time zone (the industry too, in North America, where it can change the rep).
 QUESTIONS = {"need", "timeline", "authority", "budget", "company", "company_size", "person_name", "email", "country"}
 
 

@@ -48,6 +48,9 @@ def _lines(domain_path: Path, name: str) -> list[re.Pattern[str]]:
     return [_pattern(variant["text"]) for variant in responses[name]]
 
 
+COUNTRIES = ["Germany", "the UK", "the Netherlands", "Sweden", "the US", "Canada", "Austria", "France"]
+
+
 @dataclass
 class Profile:
     """A sales-qualified buyer; `n` makes their name and email their own."""
@@ -64,8 +67,9 @@ class Profile:
             "company_size": "around 400 people",
             "person_name": f"Alex Morgan{'' if self.n == 0 else ' ' + _suffix(self.n)}",
             "email": f"alex.morgan.{self.n}@northwind-traders.com",
-            # Asked only when routing needs them: this visitor's client sends no time zone.
-            "country": "we're based in Germany",
+            # Asked only when routing needs them: this visitor's client sends no time zone. The
+            # countries spread the load over the roster's territories, as real traffic does.
+            "country": f"we're based in {COUNTRIES[self.n % len(COUNTRIES)]}",
             "industry": "wholesale distribution",
         }[slot]
 
