@@ -14,8 +14,8 @@ from scoring.in_form import uncertain_answer_reasons
 from scoring.opening import opening_topic
 
 from .booking import ask_a_person, held_meeting, offer_times, tell_booked
-from .form import ASKED_SLOTS, answer_to_the_question, explain_and_ask_again
-from .services import faq, in_thread, lead_store, tier_decision, visitor_behaviour, visitor_plan
+from .form import ASKED_SLOTS, answer_product_question, answer_to_the_question, explain_and_ask_again
+from .services import in_thread, lead_store, tier_decision, visitor_behaviour, visitor_plan
 
 
 def _known(tracker: Tracker, slot: str) -> Any:
@@ -67,11 +67,7 @@ class ActionAnswerProductQuestion(Action):
         return "action_answer_product_question"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        entry = faq().match((tracker.latest_message or {}).get("text") or "")
-        if entry is None:  # "/ask_product" typed as a payload: nothing asked that the FAQ knows
-            dispatcher.utter_message(response="utter_default")
-        else:
-            dispatcher.utter_message(response="utter_product_answer", answer=entry.answer)
+        answer_product_question((tracker.latest_message or {}).get("text") or "", dispatcher)
         return []
 
 

@@ -337,11 +337,8 @@ class ValidateQualificationForm(FormValidationAction):
             dispatcher.utter_message(response="utter_noted_other_answer")
             return {**other, slot: None, "reask_counts": counts}
         await in_thread(lead_store().record_answer, tracker.sender_id, slot, text, None, "invalid")
-        entry = faq().match(text) if reply == "utter_product_answer" else None
-        if entry is not None:
-            dispatcher.utter_message(response=reply, answer=entry.answer)
-        elif reply == "utter_product_answer":
-            dispatcher.utter_message(response="utter_default")
+        if reply == "utter_product_answer":
+            answer_product_question(text, dispatcher)
         elif reply:
             dispatcher.utter_message(response=reply)
         else:
@@ -381,6 +378,16 @@ def _normalised(slot: str, text: str, other_spans: list[tuple[int, int]] | None 
     if slot in ROUTING_SLOTS:
         return read_routing_answer(slot, remove_spans(text, other_spans or []), industries())
     return normalise_answer(slot, text, date.today(), other_spans or [])
+
+
+def answer_product_question(text: str, dispatcher: CollectingDispatcher) -> None:
+    """config/faq.yml's answer to the question; "could you rephrase?" when no entry knows it
+    ("/ask_product" typed as a payload)."""
+    entry = faq().match(text)
+    if entry is None:
+        dispatcher.utter_message(response="utter_default")
+    else:
+        dispatcher.utter_message(response="utter_product_answer", answer=entry.answer)
 
 
 def _holds_a_meeting(visitor_id: str) -> bool:

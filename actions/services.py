@@ -113,10 +113,12 @@ def visitor_behaviour(visitor_id: str) -> BehaviourScore:
     return score_behaviour(rules, events, now)
 
 
-def tier_decision(visitor_id: str) -> Decision:
+def tier_decision(visitor_id: str, record: dict | None = None) -> Decision:
     """The tier decision from what the lead database holds now (not stored): stated answers,
-    behaviour on the site and, when scoring.yml names one, the predictive model."""
-    record = lead_store().get_lead(visitor_id) or {}
+    behaviour on the site and, when scoring.yml names one, the predictive model. `record`: the
+    lead's dict, when the caller has read it already."""
+    if record is None:
+        record = lead_store().get_lead(visitor_id) or {}
     rules, facts = qualification_rules(), facts_from_record(record)
     behaviour = visitor_behaviour(visitor_id)
     probability = None
@@ -131,9 +133,9 @@ def routing_questions_for(visitor_id: str, zone: str | None, answered: frozenset
     """The routing question to ask a visitor who will be an SQL, if routing needs one: only what
     the company domain and industry derived from the answers leave open (read only; routing
     stores them)."""
-    if tier_decision(visitor_id).tier != "sql":
-        return ()
     lead = lead_store().get_lead(visitor_id) or {"visitor_id": visitor_id}
+    if tier_decision(visitor_id, lead).tier != "sql":
+        return ()
     company = derive_company_facts(lead, free_mail(), industries())
     facts = LeadFacts.from_lead(
         lead,

@@ -33,11 +33,11 @@ def routing_questions(roster: Roster, lead: LeadFacts, answered: frozenset[str] 
         if owner is not None and owner.active:
             return ()
     if "country" not in answered and lead.resolved_country()[0] is None:
-        countries = _territories(roster)
+        countries = _named(roster, "territory")
         if _differs(roster, [replace(lead, country=country) for country in countries]):
             return ("country",)
     if "industry" not in answered and not lead.industry:
-        industries = _industries(roster)
+        industries = _named(roster, "industry")
         leads = [replace(lead, industry=industry, industry_source=FROM_CONVERSATION) for industry in industries]
         if _differs(roster, leads):
             return ("industry",)
@@ -58,23 +58,14 @@ def _who_could_get_it(roster: Roster, lead: LeadFacts) -> frozenset[str]:
     return frozenset()
 
 
-def _territories(roster: Roster) -> list[str | None]:
-    """Every country a rep or rule names, and None for all the others."""
+def _named(roster: Roster, fact: str) -> list[str | None]:
+    """Every value of `fact` (territory, industry) a rep or a rule names, and None for all others."""
+    covered = "countries" if fact == "territory" else "industries"
     named: set[str] = set()
     for rep in roster.reps.values():
-        named |= rep.countries
+        named |= getattr(rep, covered)
     for rule in roster.rules:
-        named |= rule.when.get("territory", frozenset())
-    return [*sorted(named), None]
-
-
-def _industries(roster: Roster) -> list[str | None]:
-    """Every industry a rep or rule names, and None for all the others."""
-    named: set[str] = set()
-    for rep in roster.reps.values():
-        named |= rep.industries
-    for rule in roster.rules:
-        named |= rule.when.get("industry", frozenset())
+        named |= rule.when.get(fact, frozenset())
     return [*sorted(named), None]
 
 
