@@ -70,7 +70,7 @@ class WebsiteRestInput(RestInput):
         blueprint = super().blueprint(on_new_message)
         settings = load_settings()
         key, lifetime = secret_key(settings), settings.visitor_id_lifetime_seconds
-        rate_limits = ChatRateLimiters.from_config(limits_for(settings.config_dir))
+        rate_limits = ChatRateLimiters.from_config(limits_for(settings.config_dir), settings)
 
         @blueprint.middleware("request")
         async def check_body(request: Request) -> HTTPResponse | None:

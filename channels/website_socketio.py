@@ -66,7 +66,7 @@ class WebsiteSocketIOInput(SocketIOInput):
         settings = load_settings()
         allowed_origins = (*settings.allowed_origins, settings.public_base_url)
         key, lifetime = secret_key(settings), settings.visitor_id_lifetime_seconds
-        rate_limits = ChatRateLimiters.from_config(limits_for(settings.config_dir))
+        rate_limits = ChatRateLimiters.from_config(limits_for(settings.config_dir), settings)
 
         def proven_id(proof: Any) -> str | None:
             found = verify(proof, key, lifetime)

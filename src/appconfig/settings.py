@@ -57,6 +57,8 @@ class Settings(BaseModel):
     redis_host: str = Field("127.0.0.1", alias="REDIS_HOST")
     redis_port: Port = Field(6379, alias="REDIS_PORT")
     redis_lock_db: DatabaseNumber = Field(1, alias="REDIS_LOCK_DB")
+    # Production profile: the rate limits' buckets, shared by every replica (webapp/limits.py).
+    redis_rate_limit_db: DatabaseNumber = Field(2, alias="REDIS_RATE_LIMIT_DB")
     event_broker_url: str = Field("amqp://guest:guest@127.0.0.1:5672/%2F", alias="EVENT_BROKER_URL")
     event_broker_queue: str = Field("leadqual_events", alias="EVENT_BROKER_QUEUE")
     # --- Production profile: processes of each kind behind the proxy

@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None, store: LeadStore | None = None)
     # Signs the visitor id cookie (webapp.visitors); the chat channels check it with the same key.
     app.ctx.visitor_key = secret_key(settings)
     # Per process, in memory (see webapp.limits); a bad limits.yml stops start-up (ConfigError).
-    app.ctx.rate_limits = RateLimiters.from_config(load_limits(settings.config_dir / "limits.yml"))
+    app.ctx.rate_limits = RateLimiters.from_config(load_limits(settings.config_dir / "limits.yml"), settings)
 
     app.blueprint(tracking)
     app.blueprint(reps)

@@ -6,11 +6,15 @@ event) and is refused when the bucket has too few, with the seconds until it wou
 enough (the `Retry-After` of the 429). So a client may burst up to the limit, then goes on at
 the limit's pace.
 
-The buckets live in the web app's memory: each process counts on its own (several processes
-behind one address would need a shared counter such as Redis)."""
+In the embedded profile the buckets live in each process's memory. In the production profile,
+where several Rasa replicas (and web-app processes) sit behind one proxy, they live in Redis
+(`REDIS_RATE_LIMIT_DB`), so a visitor gets the limit once, not once per replica. When Redis does
+not answer, each process counts on its own for a few seconds and then tries again: a limiter
+outage neither stops the chat nor lifts the limits."""
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -20,11 +24,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import redis
 from pydantic import conint
 from sanic import Request
 from sanic.response import HTTPResponse, json
 
+from appconfig.settings import Settings
 from appconfig.yamlfile import ConfigModel, parse_config
+
+log = logging.getLogger(__name__)
 
 PositiveInt = conint(strict=True, gt=0)
 
@@ -101,31 +109,110 @@ class TokenBuckets:
             return wait
 
 
+# One bucket as a Redis hash {tokens, when}, refilled and spent in one atomic step. The time is
+# the Redis server's, so processes on several machines agree on it. Lua numbers come back to
+# the client as integers, so the wait is returned as a string; -1 means "never fits".
+_TAKE_SCRIPT = """
+local capacity, rate, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'when')
+local tokens = tonumber(state[1]) or capacity
+local when = tonumber(state[2]) or now
+tokens = math.min(capacity, tokens + math.max(0, now - when) * rate)
+local wait = 0
+if cost <= tokens then
+  tokens = tokens - cost
+elseif cost > capacity then
+  wait = -1
+else
+  wait = (cost - tokens) / rate
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'when', tostring(now))
+redis.call('EXPIRE', KEYS[1], math.ceil(capacity / rate) + 1)
+return tostring(wait)
+"""
+
+
+class SharedTokenBuckets:
+    """TokenBuckets kept in Redis, shared by every process that names the same `name`. While
+    Redis fails, `fallback` (this process's own buckets) counts, for `retry_after` seconds."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        name: str,
+        capacity: int,
+        period: float = 60.0,
+        retry_after: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.client, self.name, self.capacity, self.rate = client, name, capacity, capacity / period
+        self.fallback = TokenBuckets(capacity, period, clock=clock)
+        self.retry_after, self.clock = retry_after, clock
+        self._script = client.register_script(_TAKE_SCRIPT)
+        self._down_until = 0.0
+
+    def take(self, key: str, cost: int = 1) -> float:
+        if self.clock() >= self._down_until:
+            try:
+                wait = float(
+                    self._script(keys=[f"leadqual:rate:{self.name}:{key}"], args=[self.capacity, self.rate, cost])
+                )
+                return math.inf if wait < 0 else wait
+            except redis.RedisError as error:
+                log.warning(
+                    "rate limits: Redis failed (%s); counting in this process for %s s", error, self.retry_after
+                )
+                self._down_until = self.clock() + self.retry_after
+        return self.fallback.take(key, cost)
+
+
+Buckets = TokenBuckets | SharedTokenBuckets
+
+
+def bucket_maker(settings: Settings | None) -> Callable[[str, int], Buckets]:
+    """Builds the buckets for one limit (a name and a capacity per minute): shared through Redis
+    in the production profile, in this process's memory otherwise."""
+    if settings is None or settings.profile != "production":
+        return lambda name, capacity: TokenBuckets(capacity)
+    client = redis.Redis(
+        host=settings.redis_host,
+        port=settings.redis_port,
+        db=settings.redis_rate_limit_db,
+        socket_timeout=0.25,  # a slow Redis must not hold a chat message for long
+        socket_connect_timeout=0.25,
+    )
+    return lambda name, capacity: SharedTokenBuckets(client, name, capacity)
+
+
 @dataclass(frozen=True)
 class RateLimiters:
-    track_per_ip: TokenBuckets
-    track_events_per_visitor: TokenBuckets
-    rep_links_per_ip: TokenBuckets
+    track_per_ip: Buckets
+    track_events_per_visitor: Buckets
+    rep_links_per_ip: Buckets
 
     @classmethod
-    def from_config(cls, config: LimitsConfig) -> RateLimiters:
+    def from_config(cls, config: LimitsConfig, settings: Settings | None = None) -> RateLimiters:
+        buckets = bucket_maker(settings)
         return cls(
-            track_per_ip=TokenBuckets(config.track.requests_per_minute_per_ip),
-            track_events_per_visitor=TokenBuckets(config.track.events_per_minute_per_visitor),
-            rep_links_per_ip=TokenBuckets(config.rep_links.requests_per_minute_per_ip),
+            track_per_ip=buckets("track-ip", config.track.requests_per_minute_per_ip),
+            track_events_per_visitor=buckets("track-visitor", config.track.events_per_minute_per_visitor),
+            rep_links_per_ip=buckets("rep-links-ip", config.rep_links.requests_per_minute_per_ip),
         )
 
 
 @dataclass(frozen=True)
 class ChatRateLimiters:
-    per_ip: TokenBuckets
-    per_visitor: TokenBuckets
+    per_ip: Buckets
+    per_visitor: Buckets
 
     @classmethod
-    def from_config(cls, config: LimitsConfig) -> ChatRateLimiters:
+    def from_config(cls, config: LimitsConfig, settings: Settings | None = None) -> ChatRateLimiters:
+        buckets = bucket_maker(settings)
         return cls(
-            per_ip=TokenBuckets(config.chat.messages_per_minute_per_ip),
-            per_visitor=TokenBuckets(config.chat.messages_per_minute_per_visitor),
+            per_ip=buckets("chat-ip", config.chat.messages_per_minute_per_ip),
+            per_visitor=buckets("chat-visitor", config.chat.messages_per_minute_per_visitor),
         )
 
     def take(self, address: str, visitor_id: str) -> tuple[float, str]:

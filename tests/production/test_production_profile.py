@@ -12,6 +12,7 @@ from pathlib import Path
 import aiohttp
 import httpx
 import pytest
+import redis
 import socketio
 from sqlalchemy import text
 from yarl import URL
@@ -56,6 +57,9 @@ def test_conversations_through_the_proxy_book_meetings_and_land_in_postgres(prod
     with production_stack.conversations.connect() as connection:
         senders = {row[0] for row in connection.execute(text("select distinct sender_id from events"))}
     assert {outcome.sender for outcome in outcomes} <= senders  # Rasa's trackers are in PostgreSQL
+    # The replicas count each visitor's messages together, in Redis (webapp/limits.py).
+    buckets = redis.Redis(db=int(production_stack.env.get("REDIS_RATE_LIMIT_DB", "2")))
+    assert all(buckets.exists(f"leadqual:rate:chat-visitor:{outcome.sender}") for outcome in outcomes)
     # Both Rasa replicas answered REST messages (least-connections spreads them).
     replicas = set().union(*_upstreams(production_stack, r"^(/webhooks/rest/webhook)").values())
     assert len(replicas) == 2, replicas
