@@ -19,6 +19,7 @@ from handoff import (
     Offer,
     TimeTaken,
     UpcomingMeeting,
+    asks_to_move,
     book_meeting,
     country_for_timezone,
     current_offer,
@@ -332,9 +333,18 @@ class ActionUnclearMessage(Action):
                 return await offer_times(dispatcher, tracker, after_offered=True)
             if reply.kind == "decline":
                 return await ActionRequestCallback().run(dispatcher, tracker, domain)
+        elif asks_to_move(text):
+            meeting = await held_meeting(tracker)
+            if meeting is not None:  # back after booking, in words NLU could not place
+                return await offer_to_move(dispatcher, tracker, meeting)
         intent = (message.get("intent") or {}).get("name")
         dispatcher.utter_message(response="utter_out_of_scope" if intent == "out_of_scope" else "utter_default")
         return []
+
+
+async def offer_to_move(dispatcher: CollectingDispatcher, tracker: Tracker, meeting: UpcomingMeeting) -> list:
+    """A visitor who holds a meeting asks for another time: the same rep's other times."""
+    return [*await offer_times(dispatcher, tracker, meeting.rep_id), SlotSet("lead_tier", "sql")]
 
 
 async def _open_offer(tracker: Tracker) -> Offer | None:

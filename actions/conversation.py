@@ -13,7 +13,7 @@ from scoring.answers import UNKNOWN
 from scoring.in_form import uncertain_answer_reasons
 from scoring.opening import opening_topic
 
-from .booking import ask_a_person, held_meeting, offer_times, tell_booked
+from .booking import ask_a_person, held_meeting, offer_to_move, tell_booked
 from .form import ASKED_SLOTS, answer_product_question, answer_to_the_question, explain_and_ask_again
 from .services import in_thread, lead_store, tier_decision, visitor_behaviour, visitor_plan
 
@@ -151,7 +151,7 @@ class ActionQualify(Action):
             # the rep's other times; otherwise they hear when it is (the greeting said so already).
             message = tracker.latest_message or {}
             if asks_to_move(message.get("text") or ""):
-                return [*await offer_times(dispatcher, tracker, meeting.rep_id), SlotSet("lead_tier", "sql")]
+                return await offer_to_move(dispatcher, tracker, meeting)
             if (message.get("intent") or {}).get("name") != "greet":
                 tell_booked(dispatcher, tracker, meeting)
             return [SlotSet("lead_tier", "sql")]

@@ -51,7 +51,7 @@ from entity_rules import rule_entity_macro_f1
 ROOT = Path(__file__).resolve().parent.parent
 RASA = str(Path(sys.executable).with_name("rasa"))
 # The cheapest candidates that answer the question: counts only, + sentence embedding, + gate (config.yml).
-DEFAULT_CANDIDATES = ("spacy_rules_logreg", "encoder_logreg", "encoder_logreg_gate")
+DEFAULT_CANDIDATES = ("spacy_rules_logreg", "encoder_logreg", "encoder_logreg_gate", "encoder_scaled_logreg_gate")
 TARGET_OFF_TOPIC, TARGET_F1, TARGET_TRAINING_RATIO = 0.03, 0.95, 3.0
 
 

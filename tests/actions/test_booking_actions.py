@@ -388,3 +388,17 @@ async def test_a_booked_visitor_without_an_address_is_not_told_an_email_was_sent
     await ActionBookMeeting().run(dispatcher, tracker(offered, intent="choose_slot", entities=entities), domain)
     await ActionGreet().run(dispatcher, tracker(text="hello again", intent="greet"), domain)
     assert dispatcher.messages[-1]["response"] == "utter_greet_booked_no_email"
+
+
+@pytest.mark.parametrize("intent", ["nlu_fallback", "out_of_scope"])
+async def test_a_booked_visitor_asking_to_move_it_in_words_nlu_cannot_place_gets_other_times(
+    dispatcher, domain, sql_lead, intent
+):
+    from actions.booking import ActionUnclearMessage
+
+    _, booked = await _book_first_offer(dispatcher, domain)
+    events = await ActionUnclearMessage().run(
+        dispatcher, tracker(text="move it to next week please", intent=intent), domain
+    )
+    assert dispatcher.messages[-1]["response"] == "utter_offer_slots"
+    assert booked["meeting_start"] not in _slots(events)["offered_slots"]
