@@ -3,12 +3,13 @@ this assistant in each profile and, in the same run, against Rasa's starter bot 
 same version).
 
     .venv/bin/python bench/rest_conversations.py [--conversations 20] [--rounds 3] [--skip-baseline]
-        [--profiles embedded,production] [--turn-cost]
+        [--profiles embedded,production] [--turn-cost [--turns 40]]
 
 Prints messages/s and p50/p95 reply latency for each. The production profile (replicas behind
 nginx, PostgreSQL, Redis, RabbitMQ) is started as `make start-production` starts it, with its
 own schemas and queue. `--turn-cost` also prints the cost of one message at turns 5, 20 and 40
-of a long conversation (embedded profile, one visitor at a time). Figures only; nothing is
+(60, 80 with --turns 80) of a long conversation (embedded profile, one visitor at a time), and the
+mean of five turns in a row (the same five messages) up to turns 20, 40 (60, 80). Figures only; nothing is
 asserted.
 """
 
@@ -213,6 +214,7 @@ def main() -> None:
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--profiles", default="embedded,production", help="comma separated: embedded, production")
     parser.add_argument("--turn-cost", action="store_true", help="also: cost per message at turns 5, 20, 40")
+    parser.add_argument("--turns", type=int, default=40, help="with --turn-cost: the long conversation's length")
     args = parser.parse_args()
     print(
         f"{args.conversations} concurrent conversations x {args.rounds} rounds, {len(QUALIFICATION)} messages each",
@@ -232,9 +234,16 @@ def main() -> None:
                 f"throughput ratio ({profile} / starter): {figures['messages_per_s'] / starter['messages_per_s']:.2f}"
             )
     if args.turn_cost:
-        costs = bench_turn_cost()
+        costs = bench_turn_cost(turns=args.turns)
+        shown = [t for t in (5, 20, 40, 60, 80) if t <= args.turns]
+        print("cost per message (median of 5 visitors): " + ", ".join(f"turn {t}: {costs[t]:.0f} ms" for t in shown))
+        # From turn 10 on the visitor repeats CHATTER's five messages: five turns in a row are the
+        # same mix wherever they fall, so their mean compares turn 20 with turn 40 or 80 fairly.
+        windows = [t for t in shown if t >= 10 + len(CHATTER)]
+        window_means = {t: statistics.mean(costs[u] for u in range(t - len(CHATTER) + 1, t + 1)) for t in windows}
         print(
-            "cost per message (median of 5 visitors): " + ", ".join(f"turn {t}: {costs[t]:.0f} ms" for t in (5, 20, 40))
+            f"mean of the {len(CHATTER)} messages up to: "
+            + ", ".join(f"turn {t}: {window_means[t]:.0f} ms" for t in windows)
         )
 
 

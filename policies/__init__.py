@@ -1,0 +1,1 @@
+"""Custom Rasa policies; referenced from config.yml's policies as policies.<module>.<Class>."""
