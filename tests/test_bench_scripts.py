@@ -160,7 +160,7 @@ def test_default_candidates_exist_and_one_of_them_is_the_shipped_pipeline():
     chosen = compare_nlu_pipelines.select_candidates(
         ROOT / "bench" / "pipelines", ",".join(compare_nlu_pipelines.DEFAULT_CANDIDATES)
     )
-    assert len(chosen) == 3
+    assert len(chosen) == len(compare_nlu_pipelines.DEFAULT_CANDIDATES) >= 3  # the issue asks for three at least
     assert components(ROOT / "config.yml") in [components(config) for config in chosen]
 
 
