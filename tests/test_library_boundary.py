@@ -45,3 +45,15 @@ def test_the_web_app_and_handoff_load_without_spacy_or_tensorflow():
     code = "import sys, handoff, webapp.app, leaddb; print(sorted({'spacy', 'tensorflow'} & set(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_supervising_launcher_loads_no_machine_learning_library():
+    # It only starts and watches processes (the config check runs in a child): the console's
+    # model-card code would bring scikit-learn, 120 MB held for the stack's whole life.
+    import subprocess
+    import sys
+
+    heavy = "{'sklearn', 'spacy', 'tensorflow', 'rasa'}"
+    code = f"import sys, launcher.__main__; print(sorted({heavy} & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

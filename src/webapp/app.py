@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from appconfig.settings import PROJECT_ROOT, Settings, load_settings, secret_key
 from leaddb import LeadStore
 
-from .console import console
+from .console.views import console
 from .data_requests import data_requests
 from .limits import RateLimiters, load_limits
 from .reps import reps
