@@ -434,18 +434,6 @@ def _passing_mention_ignored(tracker: Tracker, slot: str) -> Any:
         if whole.status == "ok" and (covers or previous not in (None, UNKNOWN)):
             return previous
     return _TAKE_IT
-    if previous not in (None, UNKNOWN):
-        return previous  # fragments fill open slots only: "our cfo signs off on 40k" is a budget
-    asked = tracker.get_slot("requested_slot")
-    if asked in FORM_SLOTS and asked != slot:
-        whole = normalise_answer(asked, message, date.today())
-        own = [
-            e for e in (tracker.latest_message or {}).get("entities", []) if e.get("entity") == SLOT_ENTITY.get(slot)
-        ]
-        covers = sum(e.get("end", 0) - e.get("start", 0) for e in own) >= 0.8 * len(message.strip())
-        if whole.status == "ok" and covers:
-            return previous
-    return _TAKE_IT
 
 
 async def read_answer_instead(
