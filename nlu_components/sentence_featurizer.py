@@ -44,9 +44,6 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
     def get_default_config() -> dict[str, Any]:
         return {**DenseFeaturizer.get_default_config(), "scale": 1.0}
 
-    def __init__(self, name: str, config: dict[str, Any]) -> None:
-        super().__init__(name, {**self.get_default_config(), **config})
-
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:
         scale = config.get("scale", 1.0)

@@ -41,7 +41,8 @@ def create_app(settings: Settings | None = None, store: LeadStore | None = None)
     app.ctx.tracking_limits = TrackingLimits.from_settings(settings)
     # Signs the visitor id cookie (webapp.visitors); the chat channels check it with the same key.
     app.ctx.visitor_key = secret_key(settings)
-    # Per process, in memory (see webapp.limits); a bad limits.yml stops start-up (ConfigError).
+    # In memory, or in Redis in the production profile (see webapp.limits); a bad limits.yml
+    # stops start-up (ConfigError).
     app.ctx.rate_limits = RateLimiters.from_config(load_limits(settings.config_dir / "limits.yml"), settings)
 
     app.blueprint(tracking)

@@ -109,7 +109,8 @@ class TokenBuckets:
             return wait
 
 
-# One bucket as a Redis hash {tokens, when}, refilled and spent in one atomic step. The time is
+# One bucket as a Redis hash {tokens, when}, refilled and spent in one atomic step: the arithmetic
+# of TokenBuckets.take, on the Redis server. The time is
 # the Redis server's, so processes on several machines agree on it. Lua numbers come back to
 # the client as integers, so the wait is returned as a string; -1 means "never fits".
 _TAKE_SCRIPT = """
@@ -147,7 +148,7 @@ class SharedTokenBuckets:
         retry_after: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
     ):
-        self.client, self.name, self.capacity, self.rate = client, name, capacity, capacity / period
+        self.name, self.capacity, self.rate = name, capacity, capacity / period
         self.fallback = TokenBuckets(capacity, period, clock=clock)
         self.retry_after, self.clock = retry_after, clock
         self._script = client.register_script(_TAKE_SCRIPT)

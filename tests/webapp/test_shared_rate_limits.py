@@ -5,7 +5,11 @@ answer leaves each process counting on its own instead of failing the message.""
 from __future__ import annotations
 
 import socket
+import subprocess
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import redis
@@ -61,19 +65,41 @@ def test_a_cost_above_the_capacity_never_fits():
     assert buckets.take(f"v-{uuid.uuid4()}", cost=6) == float("inf")
 
 
-def test_without_redis_each_process_still_counts_and_tries_again_later():
-    with socket.socket() as probe:  # a port where nothing listens
-        probe.bind(("127.0.0.1", 0))
-        dead_port = probe.getsockname()[1]
-    now = [0.0]
-    buckets = SharedTokenBuckets(
-        redis.Redis(port=dead_port, socket_connect_timeout=0.2), "chat-visitor", 2, clock=lambda: now[0]
+@contextmanager
+def redis_server(port: int) -> Iterator[None]:
+    """A Redis of the test's own on `port` (the machine's redis-server), so it can stop and start."""
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
     )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis(port=port).ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_without_redis_each_process_still_counts_and_tries_again_later():
+    with socket.socket() as probe:  # a port where nothing listens yet
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    now = [0.0]
+    client = redis.Redis(port=port, socket_timeout=0.25, socket_connect_timeout=0.25)
+    buckets = SharedTokenBuckets(client, "chat-visitor", 2, clock=lambda: now[0])
     visitor = f"v-{uuid.uuid4()}"
     assert [buckets.take(visitor), buckets.take(visitor)] == [0, 0]
     assert buckets.take(visitor) > 0  # the limit holds in this process
-    live = redis.Redis(db=TEST_DB)
-    buckets.client, buckets._script = live, live.register_script(buckets._script.script)  # Redis is back
-    assert buckets.take(visitor) > 0  # still counted here until the retry time is up
-    now[0] += buckets.retry_after
-    assert buckets.take(visitor) == 0  # Redis counts again: a fresh, shared bucket
+    with redis_server(port):  # Redis is back
+        assert buckets.take(visitor) > 0  # still counted here until the retry time is up
+        now[0] += buckets.retry_after
+        assert buckets.take(visitor) == 0  # Redis counts again: a fresh, shared bucket
+        assert client.exists(f"leadqual:rate:chat-visitor:{visitor}")
